@@ -1,0 +1,20 @@
+// Each area of the command line registers its subcommands here; main.cc wires them together.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace writ::cli {
+
+// Exit codes shared by every command (documented in docs/cli.md).
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitInputError = 1;
+inline constexpr int kExitDeny = 2;
+inline constexpr int kExitInvalid = 3;
+
+// Ends a command with `code` (caught in main).
+[[noreturn]] inline void Exit(int code) { throw CLI::RuntimeError(code); }
+
+// Registers `authorize` and `test-cedar`.
+void AddCedarCommands(CLI::App& app);
+
+}  // namespace writ::cli
