@@ -1,0 +1,392 @@
+#include "base/canonical_json.h"
+
+#include <algorithm>
+#include <boost/json/basic_parser_impl.hpp>
+#include <boost/json/value_stack.hpp>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <vector>
+
+namespace writ {
+namespace {
+
+// Length of the valid UTF-8 sequence starting at s[i], or 0 when it is invalid (overlong
+// forms, surrogates and code points beyond U+10FFFF are invalid).
+size_t Utf8SequenceLength(std::string_view s, size_t i) {
+  auto b = [&](size_t k) { return static_cast<uint8_t>(s[k]); };
+  uint8_t c = b(i);
+  if (c < 0x80) return 1;
+  auto cont = [&](size_t k) { return k < s.size() && (b(k) & 0xC0) == 0x80; };
+  if (c >= 0xC2 && c <= 0xDF) return cont(i + 1) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (!cont(i + 1) || !cont(i + 2)) return 0;
+    if (c == 0xE0 && b(i + 1) < 0xA0) return 0;   // overlong
+    if (c == 0xED && b(i + 1) >= 0xA0) return 0;  // surrogate
+    return 3;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (!cont(i + 1) || !cont(i + 2) || !cont(i + 3)) return 0;
+    if (c == 0xF0 && b(i + 1) < 0x90) return 0;   // overlong
+    if (c == 0xF4 && b(i + 1) >= 0x90) return 0;  // beyond U+10FFFF
+    return 4;
+  }
+  return 0;
+}
+
+uint32_t DecodeAt(std::string_view s, size_t i, size_t len) {
+  auto b = [&](size_t k) { return static_cast<uint32_t>(static_cast<uint8_t>(s[k])); };
+  switch (len) {
+    case 1:
+      return b(i);
+    case 2:
+      return (b(i) & 0x1F) << 6 | (b(i + 1) & 0x3F);
+    case 3:
+      return (b(i) & 0x0F) << 12 | (b(i + 1) & 0x3F) << 6 | (b(i + 2) & 0x3F);
+    default:
+      return (b(i) & 0x07) << 18 | (b(i + 1) & 0x3F) << 12 | (b(i + 2) & 0x3F) << 6 |
+             (b(i + 3) & 0x3F);
+  }
+}
+
+// The first UTF-16 code unit of a code point.
+uint32_t FirstUtf16Unit(uint32_t cp) {
+  return cp < 0x10000 ? cp : 0xD800 + ((cp - 0x10000) >> 10);
+}
+
+class Canonicalizer {
+ public:
+  explicit Canonicalizer(std::string* out) : out_(out) {}
+
+  Status Write(const boost::json::value& v, int depth) {
+    if (depth > kMaxCanonicalJsonDepth) {
+      return InvalidArgument("json: nesting deeper than " + std::to_string(kMaxCanonicalJsonDepth));
+    }
+    switch (v.kind()) {
+      case boost::json::kind::null:
+        out_->append("null");
+        return Status::Ok();
+      case boost::json::kind::bool_:
+        out_->append(v.get_bool() ? "true" : "false");
+        return {};
+      case boost::json::kind::int64: {
+        double d = static_cast<double>(v.get_int64());
+        // 2^63 is not an int64, so the cast back is only done below it.
+        bool exact = d < 9223372036854775808.0 && static_cast<int64_t>(d) == v.get_int64();
+        return WriteInteger(d, exact);
+      }
+      case boost::json::kind::uint64: {
+        double d = static_cast<double>(v.get_uint64());
+        bool exact = d < 18446744073709551616.0 && static_cast<uint64_t>(d) == v.get_uint64();
+        return WriteInteger(d, exact);
+      }
+      case boost::json::kind::double_: {
+        auto s = FormatJsonNumber(v.get_double());
+        if (!s.ok()) return s.status();
+        out_->append(*s);
+        return Status::Ok();
+      }
+      case boost::json::kind::string: {
+        const auto& str = v.get_string();
+        return AppendJsonString(std::string_view(str.data(), str.size()), out_);
+      }
+      case boost::json::kind::array: {
+        out_->push_back('[');
+        bool first = true;
+        for (const auto& e : v.get_array()) {
+          if (!first) out_->push_back(',');
+          first = false;
+          WRIT_RETURN_IF_ERROR(Write(e, depth + 1));
+        }
+        out_->push_back(']');
+        return Status::Ok();
+      }
+      case boost::json::kind::object: {
+        const auto& obj = v.get_object();
+        std::vector<const boost::json::key_value_pair*> members;
+        members.reserve(obj.size());
+        for (const auto& kv : obj) members.push_back(&kv);
+        for (const auto* m : members) {
+          std::string_view k(m->key().data(), m->key().size());
+          for (size_t i = 0; i < k.size();) {
+            size_t len = Utf8SequenceLength(k, i);
+            if (len == 0) return InvalidArgument("json: member name is not valid UTF-8");
+            i += len;
+          }
+        }
+        std::sort(members.begin(), members.end(), [](const auto* a, const auto* b) {
+          return Utf16Less(std::string_view(a->key().data(), a->key().size()),
+                           std::string_view(b->key().data(), b->key().size()));
+        });
+        out_->push_back('{');
+        bool first = true;
+        for (const auto* m : members) {
+          if (!first) out_->push_back(',');
+          first = false;
+          WRIT_RETURN_IF_ERROR(
+              AppendJsonString(std::string_view(m->key().data(), m->key().size()), out_));
+          out_->push_back(':');
+          WRIT_RETURN_IF_ERROR(Write(m->value(), depth + 1));
+        }
+        out_->push_back('}');
+        return Status::Ok();
+      }
+    }
+    return Internal("json: unknown value kind");
+  }
+
+ private:
+  Status WriteInteger(double d, bool exact) {
+    if (!exact) {
+      return InvalidArgument(
+          "json: integer cannot be represented exactly as an IEEE 754 double (RFC 8785 / I-JSON);"
+          " encode it as a string");
+    }
+    auto s = FormatJsonNumber(d);
+    if (!s.ok()) return s.status();
+    out_->append(*s);
+    return Status::Ok();
+  }
+
+  std::string* out_;
+};
+
+}  // namespace
+
+bool Utf16Less(std::string_view a, std::string_view b) {
+  size_t n = std::min(a.size(), b.size());
+  size_t i = 0;
+  while (i < n && a[i] == b[i]) ++i;
+  if (i == n) return a.size() < b.size();
+  // Back up to the start of the character that differs.
+  while (i > 0 && (static_cast<uint8_t>(a[i]) & 0xC0) == 0x80) --i;
+  size_t la = Utf8SequenceLength(a, i);
+  size_t lb = Utf8SequenceLength(b, i);
+  if (la == 0 || lb == 0) return a < b;  // invalid input: fall back to byte order
+  uint32_t ua = FirstUtf16Unit(DecodeAt(a, i, la));
+  uint32_t ub = FirstUtf16Unit(DecodeAt(b, i, lb));
+  if (ua != ub) return ua < ub;
+  // Same lead surrogate: the code points differ in the trail unit, which orders like the
+  // code points themselves.
+  return DecodeAt(a, i, la) < DecodeAt(b, i, lb);
+}
+
+Result<std::string> FormatJsonNumber(double value) {
+  if (!std::isfinite(value)) return InvalidArgument("json: NaN and infinity are not JSON numbers");
+  if (value == 0) return std::string("0");  // also -0
+  char buf[64];
+  // The shortest digits that round-trip, in scientific form: "d[.ddd]e[+-]x".
+  auto res = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::scientific);
+  std::string_view sci(buf, static_cast<size_t>(res.ptr - buf));
+  std::string out;
+  if (sci.front() == '-') {
+    out.push_back('-');
+    sci.remove_prefix(1);
+  }
+  size_t e = sci.find('e');
+  std::string digits;
+  for (char c : sci.substr(0, e)) {
+    if (c != '.') digits.push_back(c);
+  }
+  int exp10 = 0;
+  std::from_chars(sci.data() + e + (sci[e + 1] == '+' ? 2 : 1), sci.data() + sci.size(), exp10);
+  while (digits.size() > 1 && digits.back() == '0') digits.pop_back();
+  int k = static_cast<int>(digits.size());
+  int n = exp10 + 1;  // the position of the decimal point relative to the digits
+  if (k <= n && n <= 21) {
+    out += digits;
+    out.append(static_cast<size_t>(n - k), '0');
+  } else if (0 < n && n <= 21) {
+    out += digits.substr(0, static_cast<size_t>(n));
+    out.push_back('.');
+    out += digits.substr(static_cast<size_t>(n));
+  } else if (-6 < n && n <= 0) {
+    out += "0.";
+    out.append(static_cast<size_t>(-n), '0');
+    out += digits;
+  } else {
+    out.push_back(digits[0]);
+    if (k > 1) {
+      out.push_back('.');
+      out += digits.substr(1);
+    }
+    out.push_back('e');
+    out.push_back(n - 1 >= 0 ? '+' : '-');
+    out += std::to_string(std::abs(n - 1));
+  }
+  return out;
+}
+
+Status AppendJsonString(std::string_view s, std::string* out) {
+  size_t start_size = out->size();
+  out->push_back('"');
+  size_t i = 0;
+  while (i < s.size()) {
+    // Copy the longest run that needs no escaping in one go.
+    size_t run = i;
+    while (run < s.size()) {
+      auto c = static_cast<uint8_t>(s[run]);
+      if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;
+      ++run;
+    }
+    out->append(s.data() + i, run - i);
+    i = run;
+    if (i >= s.size()) break;
+    auto c = static_cast<uint8_t>(s[i]);
+    if (c >= 0x80) {
+      size_t len = Utf8SequenceLength(s, i);
+      if (len == 0) {
+        out->resize(start_size);
+        return InvalidArgument("json: string is not valid UTF-8");
+      }
+      out->append(s.data() + i, len);
+      i += len;
+      continue;
+    }
+    switch (c) {
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\b':
+        out->append("\\b");
+        break;
+      case '\f':
+        out->append("\\f");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
+      default: {
+        char esc[8];
+        std::snprintf(esc, sizeof esc, "\\u%04x", c);
+        out->append(esc);
+      }
+    }
+    ++i;
+  }
+  out->push_back('"');
+  return Status::Ok();
+}
+
+Status AppendCanonicalJson(const boost::json::value& value, std::string* out) {
+  size_t start = out->size();
+  Canonicalizer c(out);
+  Status s = c.Write(value, 0);
+  if (!s.ok()) out->resize(start);
+  return s;
+}
+
+Result<std::string> CanonicalJson(const boost::json::value& value) {
+  std::string out;
+  WRIT_RETURN_IF_ERROR(AppendCanonicalJson(value, &out));
+  return out;
+}
+
+namespace {
+
+// Builds a value like boost::json::parse does, but converts doubles from their text with
+// std::from_chars, which rounds correctly (Boost.JSON 1.81's own conversion can be 1 ulp off).
+struct PreciseHandler {
+  static constexpr std::size_t max_object_size = std::size_t(-1);
+  static constexpr std::size_t max_array_size = std::size_t(-1);
+  static constexpr std::size_t max_key_size = std::size_t(-1);
+  static constexpr std::size_t max_string_size = std::size_t(-1);
+
+  boost::json::value_stack stack;
+  std::string number;
+
+  bool on_document_begin(boost::system::error_code&) { return true; }
+  bool on_document_end(boost::system::error_code&) { return true; }
+  bool on_array_begin(boost::system::error_code&) { return true; }
+  bool on_array_end(std::size_t n, boost::system::error_code&) {
+    stack.push_array(n);
+    return true;
+  }
+  bool on_object_begin(boost::system::error_code&) { return true; }
+  bool on_object_end(std::size_t n, boost::system::error_code&) {
+    stack.push_object(n);
+    return true;
+  }
+  bool on_string_part(boost::json::string_view s, std::size_t, boost::system::error_code&) {
+    stack.push_chars(s);
+    return true;
+  }
+  bool on_string(boost::json::string_view s, std::size_t, boost::system::error_code&) {
+    stack.push_string(s);
+    return true;
+  }
+  bool on_key_part(boost::json::string_view s, std::size_t, boost::system::error_code&) {
+    stack.push_chars(s);
+    return true;
+  }
+  bool on_key(boost::json::string_view s, std::size_t, boost::system::error_code&) {
+    stack.push_key(s);
+    return true;
+  }
+  bool on_number_part(boost::json::string_view s, boost::system::error_code&) {
+    number.append(s.data(), s.size());
+    return true;
+  }
+  bool on_int64(int64_t i, boost::json::string_view, boost::system::error_code&) {
+    number.clear();
+    stack.push_int64(i);
+    return true;
+  }
+  bool on_uint64(uint64_t u, boost::json::string_view, boost::system::error_code&) {
+    number.clear();
+    stack.push_uint64(u);
+    return true;
+  }
+  bool on_double(double, boost::json::string_view s, boost::system::error_code& ec) {
+    number.append(s.data(), s.size());
+    double d = 0;
+    auto res = std::from_chars(number.data(), number.data() + number.size(), d);
+    number.clear();
+    if (res.ec != std::errc() || !std::isfinite(d)) {
+      ec = boost::json::error::exponent_overflow;
+      return false;
+    }
+    stack.push_double(d);
+    return true;
+  }
+  bool on_bool(bool b, boost::system::error_code&) {
+    stack.push_bool(b);
+    return true;
+  }
+  bool on_null(boost::system::error_code&) {
+    stack.push_null();
+    return true;
+  }
+  bool on_comment_part(boost::json::string_view, boost::system::error_code&) { return true; }
+  bool on_comment(boost::json::string_view, boost::system::error_code&) { return true; }
+};
+
+}  // namespace
+
+Result<boost::json::value> ParseJson(std::string_view text) {
+  boost::json::parse_options opts;
+  opts.max_depth = kMaxCanonicalJsonDepth;
+  boost::json::basic_parser<PreciseHandler> parser(opts);
+  parser.handler().stack.reset();
+  boost::system::error_code ec;
+  size_t used = parser.write_some(false, text.data(), text.size(), ec);
+  if (!ec && used != text.size()) ec = boost::json::error::extra_data;
+  if (ec) return InvalidArgument("json: " + ec.message());
+  return parser.handler().stack.release();
+}
+
+Result<std::string> CanonicalizeJsonText(std::string_view text) {
+  WRIT_ASSIGN_OR_RETURN(boost::json::value v, ParseJson(text));
+  return CanonicalJson(v);
+}
+
+}  // namespace writ
