@@ -23,8 +23,14 @@ class Arena {
  public:
   // `initial` is an optional caller-owned buffer (for example on the stack) used before any
   // heap block is allocated.
-  explicit Arena(std::span<std::byte> initial = {}) : cur_(initial.data()), end_(cur_ + initial.size()),
-                                                    initial_(initial) {}
+  explicit Arena(std::span<std::byte> initial = {}) : Arena(initial, kFirstBlock) {}
+  // `first_block` sizes the first heap block; later blocks double up to 1 MiB.
+  Arena(std::span<std::byte> initial, size_t first_block)
+      : cur_(initial.data()),
+        end_(cur_ + initial.size()),
+        initial_(initial),
+        first_block_(first_block),
+        next_block_size_(first_block) {}
   Arena(const Arena&) = delete;
   Arena& operator=(const Arena&) = delete;
   Arena(Arena&&) = default;
@@ -75,7 +81,7 @@ class Arena {
   // Frees every heap block and returns to the initial buffer.
   void Reset() {
     blocks_.clear();
-    next_block_size_ = kFirstBlock;
+    next_block_size_ = first_block_;
     cur_ = initial_.data();
     end_ = cur_ + initial_.size();
   }
@@ -90,6 +96,7 @@ class Arena {
   std::byte* end_ = nullptr;
   std::span<std::byte> initial_;
   std::vector<std::unique_ptr<std::byte[]>> blocks_;
+  size_t first_block_ = kFirstBlock;
   size_t next_block_size_ = kFirstBlock;
   size_t reserved_ = 0;
 };

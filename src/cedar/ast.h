@@ -182,7 +182,7 @@ struct PolicyAst {
   std::vector<Condition> conditions;
   SourceSpan span;
   std::shared_ptr<const std::string> source;  // the text the spans point into (may be null)
-  Arena arena;
+  Arena arena{{}, 1024};
 
   bool IsTemplate() const { return principal.slot || resource.slot; }
   const Annotation* FindAnnotation(std::string_view key) const;
