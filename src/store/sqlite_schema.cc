@@ -1,0 +1,166 @@
+#include "store/sqlite_schema.h"
+
+#include <string>
+
+#include "base/clock.h"
+
+namespace writ::store {
+
+const std::vector<SqliteMigration>& SqliteMigrations() {
+  static const std::vector<SqliteMigration> kMigrations = {
+      {1, "ledger records, Merkle nodes, checkpoints; content-addressed blobs",
+       R"sql(
+CREATE TABLE ledger_records (
+  id          INTEGER PRIMARY KEY,
+  origin      TEXT    NOT NULL,
+  seq         INTEGER NOT NULL,
+  kind        TEXT    NOT NULL,
+  time_us     INTEGER NOT NULL,
+  decision_id TEXT,
+  task_id     TEXT,
+  principal   TEXT,
+  verdict     TEXT,
+  leaf_hash   BLOB    NOT NULL,
+  body        BLOB    NOT NULL,
+  UNIQUE (origin, seq)
+);
+CREATE INDEX ledger_records_decision ON ledger_records (decision_id) WHERE decision_id IS NOT NULL;
+CREATE INDEX ledger_records_task ON ledger_records (task_id) WHERE task_id IS NOT NULL;
+CREATE INDEX ledger_records_principal ON ledger_records (principal) WHERE principal IS NOT NULL;
+CREATE INDEX ledger_records_time ON ledger_records (time_us);
+CREATE TABLE ledger_nodes (
+  origin TEXT    NOT NULL,
+  level  INTEGER NOT NULL,
+  idx    INTEGER NOT NULL,
+  hash   BLOB    NOT NULL,
+  PRIMARY KEY (origin, level, idx)
+) WITHOUT ROWID;
+CREATE TABLE ledger_checkpoints (
+  origin    TEXT    NOT NULL,
+  tree_size INTEGER NOT NULL,
+  time_us   INTEGER NOT NULL,
+  note      TEXT    NOT NULL,
+  PRIMARY KEY (origin, tree_size)
+) WITHOUT ROWID;
+CREATE TABLE blobs (
+  sha256     BLOB    PRIMARY KEY,
+  media_type TEXT    NOT NULL,
+  size       INTEGER NOT NULL,
+  data       BLOB    NOT NULL,
+  created_us INTEGER NOT NULL
+);
+)sql"},
+  };
+  return kMigrations;
+}
+
+int SqliteSchemaVersion() {
+  return SqliteMigrations().back().version;
+}
+
+Status SqliteError(sqlite3* db, int rc, const char* what) {
+  std::string detail = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  std::string msg = std::string("store: ") + what + ": ";
+  int primary = rc & 0xff;
+  int sys_errno = db != nullptr ? sqlite3_system_errno(db) : 0;
+  switch (primary) {
+    case SQLITE_FULL:
+      return Status(StatusCode::kResourceExhausted,
+                    msg + "disk full or file-size limit (" + detail + ")");
+    case SQLITE_IOERR:
+      if (sys_errno == 27 /* EFBIG */ || sys_errno == 28 /* ENOSPC */ ||
+          sys_errno == 122 /* EDQUOT */) {
+        return Status(StatusCode::kResourceExhausted, msg + "disk full or file-size limit (" +
+                                                          detail + ", errno " +
+                                                          std::to_string(sys_errno) + ")");
+      }
+      return IoError(msg + "I/O error (" + detail + ", errno " + std::to_string(sys_errno) + ")");
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return Unavailable(msg + "database is locked by another writer (" + detail + ")");
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PERM:
+    case SQLITE_AUTH:
+      return Unavailable(msg + "database cannot be written or opened (" + detail + ")");
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return DataLoss(msg + "database file is damaged (" + detail + ")");
+    case SQLITE_CONSTRAINT:
+      return FailedPrecondition(msg + "constraint violated (" + detail + ")");
+    case SQLITE_NOMEM:
+      return Status(StatusCode::kResourceExhausted, msg + "out of memory");
+    default:
+      return Internal(msg + detail);
+  }
+}
+
+Result<int> ReadSchemaVersion(sqlite3* db) {
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v2(
+      db, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='schema_version'", -1,
+      &stmt, nullptr);
+  if (rc != SQLITE_OK) return SqliteError(db, rc, "reading the schema version");
+  rc = sqlite3_step(stmt);
+  bool exists = rc == SQLITE_ROW && sqlite3_column_int(stmt, 0) > 0;
+  sqlite3_finalize(stmt);
+  if (rc != SQLITE_ROW) return SqliteError(db, rc, "reading the schema version");
+  if (!exists) return 0;
+  rc = sqlite3_prepare_v2(db, "SELECT COALESCE(MAX(version), 0) FROM schema_version", -1, &stmt,
+                          nullptr);
+  if (rc != SQLITE_OK) return SqliteError(db, rc, "reading the schema version");
+  rc = sqlite3_step(stmt);
+  int version = rc == SQLITE_ROW ? sqlite3_column_int(stmt, 0) : 0;
+  sqlite3_finalize(stmt);
+  if (rc != SQLITE_ROW) return SqliteError(db, rc, "reading the schema version");
+  return version;
+}
+
+Status MigrateSqlite(sqlite3* db) {
+  WRIT_ASSIGN_OR_RETURN(int version, ReadSchemaVersion(db));
+  if (version > SqliteSchemaVersion()) {
+    return FailedPrecondition("store: the database has schema version " + std::to_string(version) +
+                              " but this binary knows only up to " +
+                              std::to_string(SqliteSchemaVersion()) + "; use a newer writ binary");
+  }
+  for (const auto& m : SqliteMigrations()) {
+    if (m.version <= version) continue;
+    int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) return SqliteError(db, rc, "starting a migration");
+    // Another process may have migrated between our read and our lock.
+    auto now = ReadSchemaVersion(db);
+    if (!now.ok() || *now >= m.version) {
+      sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+      if (!now.ok()) return now.status();
+      continue;
+    }
+    std::string sql = m.sql;
+    sql +=
+        "\nCREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
+        "applied_us INTEGER NOT NULL, description TEXT NOT NULL);";
+    rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
+    if (rc == SQLITE_OK) {
+      sqlite3_stmt* stmt = nullptr;
+      rc = sqlite3_prepare_v2(
+          db, "INSERT INTO schema_version(version, applied_us, description) VALUES(?,?,?)", -1,
+          &stmt, nullptr);
+      if (rc == SQLITE_OK) {
+        sqlite3_bind_int(stmt, 1, m.version);
+        sqlite3_bind_int64(stmt, 2, SystemClock().NowMicros());
+        sqlite3_bind_text(stmt, 3, m.description, -1, SQLITE_STATIC);
+        rc = sqlite3_step(stmt);
+        if (rc == SQLITE_DONE) rc = SQLITE_OK;
+        sqlite3_finalize(stmt);
+      }
+    }
+    if (rc == SQLITE_OK) rc = sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) {
+      Status s = SqliteError(db, rc, "applying a schema migration");
+      sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+      return s;
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace writ::store

@@ -1,0 +1,563 @@
+#include "store/sqlite_store.h"
+
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+
+#include "base/clock.h"
+#include "store/sqlite_schema.h"
+
+namespace writ::store {
+namespace {
+
+struct DbClose {
+  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+using DbPtr = std::unique_ptr<sqlite3, DbClose>;
+
+struct StmtFinalize {
+  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+};
+using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtFinalize>;
+
+// Resets a cached statement when it goes out of scope.
+class StmtReset {
+ public:
+  explicit StmtReset(sqlite3_stmt* s) : s_(s) {}
+  ~StmtReset() {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+  }
+  StmtReset(const StmtReset&) = delete;
+  StmtReset& operator=(const StmtReset&) = delete;
+
+ private:
+  sqlite3_stmt* s_;
+};
+
+Result<StmtPtr> Prepare(sqlite3* db, const std::string& sql) {
+  sqlite3_stmt* s = nullptr;
+  int rc = sqlite3_prepare_v3(db, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr);
+  if (rc != SQLITE_OK) return SqliteError(db, rc, "preparing a statement");
+  return StmtPtr(s);
+}
+
+void BindText(sqlite3_stmt* s, int i, const std::string& v, bool null_if_empty) {
+  if (null_if_empty && v.empty()) {
+    sqlite3_bind_null(s, i);
+  } else {
+    sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+  }
+}
+
+void BindBlob(sqlite3_stmt* s, int i, std::string_view v) {
+  sqlite3_bind_blob(s, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+}
+
+std::string ColumnText(sqlite3_stmt* s, int i) {
+  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
+  return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(s, i))) : std::string();
+}
+
+std::string_view ColumnBlob(sqlite3_stmt* s, int i) {
+  const auto* p = static_cast<const char*>(sqlite3_column_blob(s, i));
+  return p ? std::string_view(p, static_cast<size_t>(sqlite3_column_bytes(s, i)))
+           : std::string_view();
+}
+
+bool ToDigest(std::string_view bytes, Digest* out) {
+  if (bytes.size() != kSha256Size) return false;
+  std::memcpy(out->data(), bytes.data(), kSha256Size);
+  return true;
+}
+
+Result<DbPtr> OpenConnection(const std::string& path, const SqliteOptions& o, bool create) {
+  sqlite3* raw = nullptr;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  DbPtr db(raw);
+  if (rc != SQLITE_OK) {
+    if (!create && (rc & 0xff) == SQLITE_CANTOPEN) {
+      return NotFound("store: no database at " + path);
+    }
+    return SqliteError(db.get(), rc, "opening the database");
+  }
+  sqlite3_extended_result_codes(db.get(), 1);
+  sqlite3_busy_timeout(db.get(), o.busy_timeout_ms);
+  std::string pragmas =
+      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
+      "PRAGMA wal_autocheckpoint=" +
+      std::to_string(o.wal_autocheckpoint_pages) + ";";
+  rc = sqlite3_exec(db.get(), pragmas.c_str(), nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return SqliteError(db.get(), rc, "configuring the database");
+  return db;
+}
+
+class SqliteLedgerStore final : public LedgerStore {
+ public:
+  SqliteLedgerStore(std::string path, SqliteOptions options)
+      : path_(std::move(path)), options_(std::move(options)) {}
+
+  Status Init(DbPtr writer, DbPtr reader) {
+    writer_ = std::move(writer);
+    reader_ = std::move(reader);
+    if (!options_.read_only) {
+      WRIT_ASSIGN_OR_RETURN(insert_record_,
+                            Prepare(writer_.get(),
+                                    "INSERT INTO ledger_records(origin, seq, kind, time_us, "
+                                    "decision_id, task_id, principal, verdict, leaf_hash, body) "
+                                    "VALUES(?,?,?,?,?,?,?,?,?,?)"));
+      WRIT_ASSIGN_OR_RETURN(
+          insert_node_,
+          Prepare(writer_.get(),
+                  "INSERT INTO ledger_nodes(origin, level, idx, hash) VALUES(?,?,?,?)"));
+      WRIT_ASSIGN_OR_RETURN(insert_checkpoint_,
+                            Prepare(writer_.get(),
+                                    "INSERT INTO ledger_checkpoints(origin, tree_size, time_us, "
+                                    "note) VALUES(?,?,?,?)"));
+      WRIT_ASSIGN_OR_RETURN(
+          writer_count_,
+          Prepare(writer_.get(),
+                  "SELECT COALESCE(MAX(seq) + 1, 0) FROM ledger_records WHERE origin = ?"));
+    }
+    WRIT_ASSIGN_OR_RETURN(
+        count_, Prepare(reader_.get(),
+                        "SELECT COALESCE(MAX(seq) + 1, 0) FROM ledger_records WHERE origin = ?"));
+    WRIT_ASSIGN_OR_RETURN(leaf_hashes_,
+                          Prepare(reader_.get(),
+                                  "SELECT seq, leaf_hash FROM ledger_records WHERE origin = ? "
+                                  "AND seq >= ? AND seq < ? ORDER BY seq"));
+    WRIT_ASSIGN_OR_RETURN(node_hashes_,
+                          Prepare(reader_.get(),
+                                  "SELECT idx, hash FROM ledger_nodes WHERE origin = ? AND "
+                                  "level = ? AND idx >= ? AND idx < ? ORDER BY idx"));
+    return Status::Ok();
+  }
+
+  Status AppendBatch(const LedgerBatch& b) override {
+    if (options_.read_only) return FailedPrecondition("store: opened read-only");
+    std::lock_guard<std::mutex> lock(write_mu_);
+    sqlite3* db = writer_.get();
+    int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) return SqliteError(db, rc, "starting a ledger write");
+    Status s = WriteBatch(b);
+    if (s.ok()) {
+      rc = sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+      if (rc != SQLITE_OK) s = SqliteError(db, rc, "committing a ledger write");
+    }
+    if (!s.ok() && !sqlite3_get_autocommit(db)) {
+      sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+    return s;
+  }
+
+  Result<uint64_t> RecordCount(const std::string& origin) override {
+    std::lock_guard<std::mutex> lock(read_mu_);
+    sqlite3_stmt* s = count_.get();
+    StmtReset reset(s);
+    BindText(s, 1, origin, false);
+    int rc = sqlite3_step(s);
+    if (rc != SQLITE_ROW) return SqliteError(reader_.get(), rc, "counting records");
+    return static_cast<uint64_t>(sqlite3_column_int64(s, 0));
+  }
+
+  Result<std::vector<std::string>> Origins() override {
+    std::lock_guard<std::mutex> lock(read_mu_);
+    WRIT_ASSIGN_OR_RETURN(StmtPtr s, Prepare(reader_.get(),
+                                             "SELECT DISTINCT origin FROM ledger_records "
+                                             "ORDER BY origin"));
+    std::vector<std::string> out;
+    int rc;
+    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) out.push_back(ColumnText(s.get(), 0));
+    if (rc != SQLITE_DONE) return SqliteError(reader_.get(), rc, "listing origins");
+    return out;
+  }
+
+  Result<std::optional<StoredRecord>> GetRecord(const std::string& origin, uint64_t seq) override {
+    RecordQuery q;
+    q.origin = origin;
+    q.seq_from = seq;
+    q.seq_to = seq;
+    q.limit = 1;
+    WRIT_ASSIGN_OR_RETURN(auto rows, QueryRecords(q));
+    if (rows.empty()) return std::optional<StoredRecord>();
+    return std::optional<StoredRecord>(std::move(rows.front()));
+  }
+
+  Result<std::vector<StoredRecord>> QueryRecords(const RecordQuery& q) override {
+    std::string sql =
+        "SELECT origin, seq, kind, time_us, decision_id, task_id, principal, verdict, leaf_hash, "
+        "body FROM ledger_records WHERE 1";
+    if (!q.origin.empty()) sql += " AND origin = :origin";
+    if (q.seq_from) sql += " AND seq >= :seq_from";
+    if (q.seq_to) sql += " AND seq <= :seq_to";
+    if (!q.decision_id.empty()) sql += " AND decision_id = :decision_id";
+    if (!q.task_id.empty()) sql += " AND task_id = :task_id";
+    if (!q.principal.empty()) sql += " AND principal = :principal";
+    if (!q.verdict.empty()) sql += " AND verdict = :verdict";
+    if (!q.kind.empty()) sql += " AND kind = :kind";
+    if (q.time_from_us) sql += " AND time_us >= :time_from";
+    if (q.time_to_us) sql += " AND time_us < :time_to";
+    sql += q.descending ? " ORDER BY origin DESC, seq DESC" : " ORDER BY origin, seq";
+    sql += " LIMIT :limit";
+    std::lock_guard<std::mutex> lock(read_mu_);
+    WRIT_ASSIGN_OR_RETURN(StmtPtr st, Prepare(reader_.get(), sql));
+    sqlite3_stmt* s = st.get();
+    auto bind_text = [&](const char* name, const std::string& v) {
+      int i = sqlite3_bind_parameter_index(s, name);
+      if (i > 0) BindText(s, i, v, false);
+    };
+    auto bind_int = [&](const char* name, int64_t v) {
+      int i = sqlite3_bind_parameter_index(s, name);
+      if (i > 0) sqlite3_bind_int64(s, i, v);
+    };
+    bind_text(":origin", q.origin);
+    if (q.seq_from) bind_int(":seq_from", static_cast<int64_t>(*q.seq_from));
+    if (q.seq_to) bind_int(":seq_to", static_cast<int64_t>(*q.seq_to));
+    bind_text(":decision_id", q.decision_id);
+    bind_text(":task_id", q.task_id);
+    bind_text(":principal", q.principal);
+    bind_text(":verdict", q.verdict);
+    bind_text(":kind", q.kind);
+    if (q.time_from_us) bind_int(":time_from", *q.time_from_us);
+    if (q.time_to_us) bind_int(":time_to", *q.time_to_us);
+    bind_int(":limit", static_cast<int64_t>(q.limit));
+    std::vector<StoredRecord> out;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+      StoredRecord r;
+      r.origin = ColumnText(s, 0);
+      r.seq = static_cast<uint64_t>(sqlite3_column_int64(s, 1));
+      r.kind = ColumnText(s, 2);
+      r.time_us = sqlite3_column_int64(s, 3);
+      r.decision_id = ColumnText(s, 4);
+      r.task_id = ColumnText(s, 5);
+      r.principal = ColumnText(s, 6);
+      r.verdict = ColumnText(s, 7);
+      ToDigest(ColumnBlob(s, 8), &r.leaf_hash);
+      r.body = std::string(ColumnBlob(s, 9));
+      out.push_back(std::move(r));
+    }
+    if (rc != SQLITE_DONE) return SqliteError(reader_.get(), rc, "querying records");
+    return out;
+  }
+
+  Result<std::vector<Digest>> LeafHashes(const std::string& origin, uint64_t begin,
+                                         uint64_t end) override {
+    std::lock_guard<std::mutex> lock(read_mu_);
+    return ReadHashes(leaf_hashes_.get(), origin, -1, begin, end, "leaf hash");
+  }
+
+  Result<std::vector<Digest>> NodeHashes(const std::string& origin, uint32_t level, uint64_t begin,
+                                         uint64_t end) override {
+    std::lock_guard<std::mutex> lock(read_mu_);
+    return ReadHashes(node_hashes_.get(), origin, static_cast<int>(level), begin, end,
+                      "Merkle node");
+  }
+
+  Status ScanRecords(const std::string& origin, uint64_t from_seq,
+                     const std::function<bool(const RecordView&)>& fn) override {
+    WRIT_ASSIGN_OR_RETURN(DbPtr db, OpenConnection(path_, options_, false));
+    WRIT_ASSIGN_OR_RETURN(StmtPtr st, Prepare(db.get(),
+                                              "SELECT seq, leaf_hash, body FROM ledger_records "
+                                              "WHERE origin = ? AND seq >= ? ORDER BY seq"));
+    sqlite3_stmt* s = st.get();
+    BindText(s, 1, origin, false);
+    sqlite3_bind_int64(s, 2, static_cast<int64_t>(from_seq));
+    int rc;
+    RecordView v;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+      v.seq = static_cast<uint64_t>(sqlite3_column_int64(s, 0));
+      v.leaf_hash = ColumnBlob(s, 1);
+      v.body = ColumnBlob(s, 2);
+      if (!fn(v)) return Status::Ok();
+    }
+    if (rc != SQLITE_DONE) return SqliteError(db.get(), rc, "scanning records");
+    return Status::Ok();
+  }
+
+  Status ScanNodes(const std::string& origin, uint32_t level,
+                   const std::function<bool(const MerkleNode&)>& fn) override {
+    WRIT_ASSIGN_OR_RETURN(DbPtr db, OpenConnection(path_, options_, false));
+    WRIT_ASSIGN_OR_RETURN(StmtPtr st, Prepare(db.get(),
+                                              "SELECT idx, hash FROM ledger_nodes WHERE origin "
+                                              "= ? AND level = ? ORDER BY idx"));
+    sqlite3_stmt* s = st.get();
+    BindText(s, 1, origin, false);
+    sqlite3_bind_int(s, 2, static_cast<int>(level));
+    int rc;
+    MerkleNode n;
+    n.level = level;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+      n.index = static_cast<uint64_t>(sqlite3_column_int64(s, 0));
+      if (!ToDigest(ColumnBlob(s, 1), &n.hash)) n.hash.fill(0);
+      if (!fn(n)) return Status::Ok();
+    }
+    if (rc != SQLITE_DONE) return SqliteError(db.get(), rc, "scanning Merkle nodes");
+    return Status::Ok();
+  }
+
+  Result<std::vector<uint32_t>> NodeLevels(const std::string& origin) override {
+    std::lock_guard<std::mutex> lock(read_mu_);
+    WRIT_ASSIGN_OR_RETURN(StmtPtr st,
+                          Prepare(reader_.get(),
+                                  "SELECT DISTINCT level FROM ledger_nodes WHERE origin = ? "
+                                  "ORDER BY level"));
+    BindText(st.get(), 1, origin, false);
+    std::vector<uint32_t> out;
+    int rc;
+    while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+      out.push_back(static_cast<uint32_t>(sqlite3_column_int(st.get(), 0)));
+    }
+    if (rc != SQLITE_DONE) return SqliteError(reader_.get(), rc, "listing node levels");
+    return out;
+  }
+
+  Result<std::vector<StoredCheckpoint>> Checkpoints(const std::string& origin) override {
+    return ReadCheckpoints(origin, false);
+  }
+
+  Result<std::optional<StoredCheckpoint>> LatestCheckpoint(const std::string& origin) override {
+    WRIT_ASSIGN_OR_RETURN(auto all, ReadCheckpoints(origin, true));
+    if (all.empty()) return std::optional<StoredCheckpoint>();
+    return std::optional<StoredCheckpoint>(std::move(all.front()));
+  }
+
+ private:
+  Status WriteBatch(const LedgerBatch& b) {
+    sqlite3* db = writer_.get();
+    {
+      sqlite3_stmt* s = writer_count_.get();
+      StmtReset reset(s);
+      BindText(s, 1, b.origin, false);
+      int rc = sqlite3_step(s);
+      if (rc != SQLITE_ROW) return SqliteError(db, rc, "counting records");
+      auto count = static_cast<uint64_t>(sqlite3_column_int64(s, 0));
+      if (count != b.first_seq) {
+        return FailedPrecondition("store: batch starts at seq " + std::to_string(b.first_seq) +
+                                  " but the log of " + b.origin + " holds " +
+                                  std::to_string(count) + " records");
+      }
+    }
+    sqlite3_stmt* s = insert_record_.get();
+    for (size_t i = 0; i < b.records.size(); ++i) {
+      const StoredRecord& r = b.records[i];
+      if (r.origin != b.origin || r.seq != b.first_seq + i) {
+        return InvalidArgument("store: batch records are not consecutive in one origin");
+      }
+      StmtReset reset(s);
+      BindText(s, 1, r.origin, false);
+      sqlite3_bind_int64(s, 2, static_cast<int64_t>(r.seq));
+      BindText(s, 3, r.kind, false);
+      sqlite3_bind_int64(s, 4, r.time_us);
+      BindText(s, 5, r.decision_id, true);
+      BindText(s, 6, r.task_id, true);
+      BindText(s, 7, r.principal, true);
+      BindText(s, 8, r.verdict, true);
+      BindBlob(s, 9, DigestBytes(r.leaf_hash));
+      BindBlob(s, 10, r.body);
+      int rc = sqlite3_step(s);
+      if (rc != SQLITE_DONE) return SqliteError(db, rc, "inserting a record");
+    }
+    s = insert_node_.get();
+    for (const MerkleNode& n : b.nodes) {
+      StmtReset reset(s);
+      BindText(s, 1, b.origin, false);
+      sqlite3_bind_int(s, 2, static_cast<int>(n.level));
+      sqlite3_bind_int64(s, 3, static_cast<int64_t>(n.index));
+      BindBlob(s, 4, DigestBytes(n.hash));
+      int rc = sqlite3_step(s);
+      if (rc != SQLITE_DONE) return SqliteError(db, rc, "inserting a Merkle node");
+    }
+    s = insert_checkpoint_.get();
+    for (const StoredCheckpoint& c : b.checkpoints) {
+      StmtReset reset(s);
+      BindText(s, 1, b.origin, false);
+      sqlite3_bind_int64(s, 2, static_cast<int64_t>(c.tree_size));
+      sqlite3_bind_int64(s, 3, c.time_us);
+      BindText(s, 4, c.note, false);
+      int rc = sqlite3_step(s);
+      if (rc != SQLITE_DONE) return SqliteError(db, rc, "inserting a checkpoint");
+    }
+    return Status::Ok();
+  }
+
+  Result<std::vector<Digest>> ReadHashes(sqlite3_stmt* s, const std::string& origin, int level,
+                                         uint64_t begin, uint64_t end, const char* what) {
+    StmtReset reset(s);
+    int i = 1;
+    BindText(s, i++, origin, false);
+    if (level >= 0) sqlite3_bind_int(s, i++, level);
+    sqlite3_bind_int64(s, i++, static_cast<int64_t>(begin));
+    sqlite3_bind_int64(s, i++, static_cast<int64_t>(end));
+    std::vector<Digest> out;
+    out.reserve(end > begin ? end - begin : 0);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+      auto idx = static_cast<uint64_t>(sqlite3_column_int64(s, 0));
+      Digest d;
+      if (idx != begin + out.size() || !ToDigest(ColumnBlob(s, 1), &d)) {
+        return DataLoss(std::string("store: ") + what + " " + std::to_string(begin + out.size()) +
+                        " of " + origin + " is missing or damaged");
+      }
+      out.push_back(d);
+    }
+    if (rc != SQLITE_DONE) return SqliteError(reader_.get(), rc, "reading hashes");
+    if (out.size() != end - begin) {
+      return DataLoss(std::string("store: ") + what + " " + std::to_string(begin + out.size()) +
+                      " of " + origin + " is missing");
+    }
+    return out;
+  }
+
+  Result<std::vector<StoredCheckpoint>> ReadCheckpoints(const std::string& origin, bool latest) {
+    std::lock_guard<std::mutex> lock(read_mu_);
+    std::string sql =
+        "SELECT origin, tree_size, time_us, note FROM ledger_checkpoints WHERE origin = ? ORDER "
+        "BY tree_size";
+    if (latest) sql += " DESC LIMIT 1";
+    WRIT_ASSIGN_OR_RETURN(StmtPtr st, Prepare(reader_.get(), sql));
+    BindText(st.get(), 1, origin, false);
+    std::vector<StoredCheckpoint> out;
+    int rc;
+    while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+      StoredCheckpoint c;
+      c.origin = ColumnText(st.get(), 0);
+      c.tree_size = static_cast<uint64_t>(sqlite3_column_int64(st.get(), 1));
+      c.time_us = sqlite3_column_int64(st.get(), 2);
+      c.note = ColumnText(st.get(), 3);
+      out.push_back(std::move(c));
+    }
+    if (rc != SQLITE_DONE) return SqliteError(reader_.get(), rc, "reading checkpoints");
+    return out;
+  }
+
+  std::string path_;
+  SqliteOptions options_;
+  std::mutex write_mu_;
+  std::mutex read_mu_;
+  // Statements are declared after the connections so that they are finalised first.
+  DbPtr writer_;
+  DbPtr reader_;
+  StmtPtr insert_record_, insert_node_, insert_checkpoint_, writer_count_;
+  StmtPtr count_, leaf_hashes_, node_hashes_;
+};
+
+class SqliteBlobStore final : public BlobStore {
+ public:
+  explicit SqliteBlobStore(sqlite3* db, std::mutex* mu, bool read_only)
+      : db_(db), mu_(mu), read_only_(read_only) {}
+
+  Result<Digest> PutBlob(std::string_view media_type, std::string_view data) override {
+    if (read_only_) return FailedPrecondition("store: opened read-only");
+    Digest d = Sha256(data);
+    std::lock_guard<std::mutex> lock(*mu_);
+    WRIT_ASSIGN_OR_RETURN(StmtPtr st, Prepare(db_,
+                                              "INSERT INTO blobs(sha256, media_type, size, data, "
+                                              "created_us) VALUES(?,?,?,?,?) ON CONFLICT(sha256) "
+                                              "DO NOTHING"));
+    sqlite3_stmt* s = st.get();
+    BindBlob(s, 1, DigestBytes(d));
+    sqlite3_bind_text(s, 2, media_type.data(), static_cast<int>(media_type.size()), SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, static_cast<int64_t>(data.size()));
+    BindBlob(s, 4, data);
+    sqlite3_bind_int64(s, 5, SystemClock().NowMicros());
+    int rc = sqlite3_step(s);
+    if (rc != SQLITE_DONE) return SqliteError(db_, rc, "storing a blob");
+    return d;
+  }
+
+  Result<std::optional<Blob>> GetBlob(const Digest& sha256) override {
+    std::lock_guard<std::mutex> lock(*mu_);
+    WRIT_ASSIGN_OR_RETURN(
+        StmtPtr st,
+        Prepare(db_, "SELECT media_type, data, created_us FROM blobs WHERE sha256 = ?"));
+    BindBlob(st.get(), 1, DigestBytes(sha256));
+    int rc = sqlite3_step(st.get());
+    if (rc == SQLITE_DONE) return std::optional<Blob>();
+    if (rc != SQLITE_ROW) return SqliteError(db_, rc, "reading a blob");
+    Blob b;
+    b.sha256 = sha256;
+    b.media_type = ColumnText(st.get(), 0);
+    b.data = std::string(ColumnBlob(st.get(), 1));
+    b.created_us = sqlite3_column_int64(st.get(), 2);
+    if (Sha256(b.data) != sha256) {
+      return DataLoss("store: blob " + DigestHex(sha256) + " does not match its hash");
+    }
+    return std::optional<Blob>(std::move(b));
+  }
+
+ private:
+  sqlite3* db_;
+  std::mutex* mu_;
+  bool read_only_;
+};
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(std::string path, SqliteOptions options)
+      : ledger_(path, options), path_(std::move(path)), options_(std::move(options)) {}
+
+  Status Open() {
+    bool create = !options_.read_only;
+    WRIT_ASSIGN_OR_RETURN(DbPtr writer, OpenConnection(path_, options_, create));
+    if (options_.read_only) {
+      WRIT_ASSIGN_OR_RETURN(int v, ReadSchemaVersion(writer.get()));
+      if (v > SqliteSchemaVersion()) {
+        return FailedPrecondition("store: the database has schema version " + std::to_string(v) +
+                                  ", newer than this binary (" +
+                                  std::to_string(SqliteSchemaVersion()) + ")");
+      }
+      if (v < SqliteSchemaVersion()) {
+        return FailedPrecondition("store: the database has schema version " + std::to_string(v) +
+                                  "; open it once read-write to migrate it");
+      }
+    } else {
+      WRIT_RETURN_IF_ERROR(MigrateSqlite(writer.get()));
+    }
+    WRIT_ASSIGN_OR_RETURN(DbPtr reader, OpenConnection(path_, options_, false));
+    WRIT_ASSIGN_OR_RETURN(blob_db_, OpenConnection(path_, options_, false));
+    blobs_ = std::make_unique<SqliteBlobStore>(blob_db_.get(), &blob_mu_, options_.read_only);
+    return ledger_.Init(std::move(writer), std::move(reader));
+  }
+
+  LedgerStore& ledger() override { return ledger_; }
+  BlobStore& blobs() override { return *blobs_; }
+  Result<int> SchemaVersion() override {
+    std::lock_guard<std::mutex> lock(blob_mu_);
+    return ReadSchemaVersion(blob_db_.get());
+  }
+
+ private:
+  SqliteLedgerStore ledger_;
+  std::string path_;
+  SqliteOptions options_;
+  std::mutex blob_mu_;
+  DbPtr blob_db_;
+  std::unique_ptr<SqliteBlobStore> blobs_;
+};
+
+}  // namespace
+
+std::string SqliteDatabasePath(const SqliteOptions& options) {
+  std::string dir = options.data_dir.empty() ? "." : options.data_dir;
+  if (dir.back() != '/') dir += '/';
+  return dir + options.file_name;
+}
+
+Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options) {
+  if (!options.data_dir.empty() && !options.read_only) {
+    if (::mkdir(options.data_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+      return IoError("store: cannot create data directory " + options.data_dir + ": " +
+                     std::strerror(errno));
+    }
+  }
+  auto store = std::make_unique<SqliteStore>(SqliteDatabasePath(options), options);
+  WRIT_RETURN_IF_ERROR(store->Open());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace writ::store

@@ -1,0 +1,255 @@
+#include "store/sqlite_store.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include "store/sqlite_schema.h"
+
+namespace writ::store {
+namespace {
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("writ-store-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    options_.data_dir = dir_.string();
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::unique_ptr<Store> Open() {
+    auto s = OpenSqliteStore(options_);
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    return s.ok() ? std::move(s).value() : nullptr;
+  }
+
+  static StoredRecord Record(const std::string& origin, uint64_t seq, const std::string& kind) {
+    StoredRecord r;
+    r.origin = origin;
+    r.seq = seq;
+    r.kind = kind;
+    r.time_us = 1000 + static_cast<int64_t>(seq);
+    r.decision_id = kind == "decision" ? "d-" + std::to_string(seq) : "";
+    r.task_id = "task-" + std::to_string(seq % 3);
+    r.principal = seq % 2 ? "agent-a" : "agent-b";
+    r.verdict = kind == "decision" ? (seq % 2 ? "allow" : "deny") : "";
+    r.body = "{\"seq\":" + std::to_string(seq) + "}";
+    r.leaf_hash = Sha256(r.body);
+    return r;
+  }
+
+  static LedgerBatch Batch(const std::string& origin, uint64_t first, uint64_t n) {
+    LedgerBatch b;
+    b.origin = origin;
+    b.first_seq = first;
+    for (uint64_t i = 0; i < n; ++i) b.records.push_back(Record(origin, first + i, "decision"));
+    return b;
+  }
+
+  std::filesystem::path dir_;
+  SqliteOptions options_;
+};
+
+TEST_F(SqliteStoreTest, CreatesDatabaseWithCurrentSchemaAndPrivateDirectory) {
+  auto store = Open();
+  ASSERT_TRUE(store);
+  EXPECT_EQ(*store->SchemaVersion(), SqliteSchemaVersion());
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "writ.db"));
+  struct stat st;
+  ASSERT_EQ(::stat(dir_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  store.reset();
+  // Reopening does not re-apply migrations.
+  store = Open();
+  ASSERT_TRUE(store);
+  EXPECT_EQ(*store->SchemaVersion(), SqliteSchemaVersion());
+}
+
+TEST_F(SqliteStoreTest, RefusesADatabaseNewerThanTheBinary) {
+  ASSERT_TRUE(Open());
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "writ.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "INSERT INTO schema_version(version, applied_us, description) "
+                         "VALUES(999, 0, 'future')",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto s = OpenSqliteStore(options_);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.status().message().find("999"), std::string::npos);
+  options_.read_only = true;
+  EXPECT_EQ(OpenSqliteStore(options_).status().code(), StatusCode::kFailedPrecondition);
+}
+
+TEST_F(SqliteStoreTest, ReadOnlyOpenOfMissingDatabaseIsNotFound) {
+  options_.read_only = true;
+  auto s = OpenSqliteStore(options_);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), StatusCode::kNotFound);
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "writ.db"));
+}
+
+TEST_F(SqliteStoreTest, AppendsAndReadsBack) {
+  auto store = Open();
+  LedgerStore& l = store->ledger();
+  EXPECT_EQ(*l.RecordCount("node-a"), 0u);
+  LedgerBatch b = Batch("node-a", 0, 5);
+  b.nodes.push_back({1, 0, Sha256("n10")});
+  b.nodes.push_back({1, 1, Sha256("n11")});
+  b.checkpoints.push_back({"node-a", 4, 77, "note-4"});
+  ASSERT_TRUE(l.AppendBatch(b).ok());
+  ASSERT_TRUE(l.AppendBatch(Batch("node-b", 0, 2)).ok());
+  EXPECT_EQ(*l.RecordCount("node-a"), 5u);
+  EXPECT_EQ(*l.RecordCount("node-b"), 2u);
+  EXPECT_EQ(*l.Origins(), (std::vector<std::string>{"node-a", "node-b"}));
+
+  auto r = l.GetRecord("node-a", 3);
+  ASSERT_TRUE(r.ok() && r->has_value());
+  EXPECT_EQ((*r)->body, "{\"seq\":3}");
+  EXPECT_EQ((*r)->leaf_hash, Sha256("{\"seq\":3}"));
+  EXPECT_EQ((*r)->decision_id, "d-3");
+  EXPECT_FALSE(l.GetRecord("node-a", 5)->has_value());
+
+  auto leaves = l.LeafHashes("node-a", 1, 4);
+  ASSERT_TRUE(leaves.ok());
+  ASSERT_EQ(leaves->size(), 3u);
+  EXPECT_EQ((*leaves)[0], Sha256("{\"seq\":1}"));
+  EXPECT_EQ(l.LeafHashes("node-a", 3, 7).status().code(), StatusCode::kDataLoss);
+
+  auto nodes = l.NodeHashes("node-a", 1, 0, 2);
+  ASSERT_TRUE(nodes.ok());
+  EXPECT_EQ((*nodes)[1], Sha256("n11"));
+  EXPECT_EQ(l.NodeHashes("node-a", 2, 0, 1).status().code(), StatusCode::kDataLoss);
+  EXPECT_EQ(*l.NodeLevels("node-a"), std::vector<uint32_t>{1});
+
+  auto cps = l.Checkpoints("node-a");
+  ASSERT_TRUE(cps.ok());
+  ASSERT_EQ(cps->size(), 1u);
+  EXPECT_EQ((*cps)[0].note, "note-4");
+  EXPECT_EQ((*l.LatestCheckpoint("node-a"))->tree_size, 4u);
+  EXPECT_FALSE(l.LatestCheckpoint("node-b")->has_value());
+}
+
+TEST_F(SqliteStoreTest, StaleBatchIsRefusedWhole) {
+  auto store = Open();
+  LedgerStore& l = store->ledger();
+  ASSERT_TRUE(l.AppendBatch(Batch("o", 0, 3)).ok());
+  LedgerBatch stale = Batch("o", 2, 3);  // overlaps seq 2
+  stale.nodes.push_back({4, 0, Sha256("x")});
+  Status s = l.AppendBatch(stale);
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(*l.RecordCount("o"), 3u);
+  EXPECT_TRUE(l.NodeLevels("o")->empty());
+  LedgerBatch gap = Batch("o", 3, 2);
+  gap.records[1].seq = 9;  // not consecutive
+  EXPECT_EQ(l.AppendBatch(gap).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(*l.RecordCount("o"), 3u);
+  EXPECT_TRUE(l.AppendBatch(Batch("o", 3, 2)).ok());
+}
+
+TEST_F(SqliteStoreTest, QueriesFilterAndOrder) {
+  auto store = Open();
+  LedgerStore& l = store->ledger();
+  ASSERT_TRUE(l.AppendBatch(Batch("o", 0, 10)).ok());
+  RecordQuery q;
+  q.verdict = "deny";
+  auto rows = l.QueryRecords(q);
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 5u);
+  for (const auto& r : *rows) EXPECT_EQ(r.seq % 2, 0u);
+  q = RecordQuery();
+  q.task_id = "task-1";
+  q.principal = "agent-a";
+  rows = l.QueryRecords(q);
+  ASSERT_EQ(rows->size(), 2u);  // seq 1 and 7
+  EXPECT_EQ((*rows)[0].seq, 1u);
+  EXPECT_EQ((*rows)[1].seq, 7u);
+  q = RecordQuery();
+  q.time_from_us = 1003;
+  q.time_to_us = 1006;
+  q.descending = true;
+  rows = l.QueryRecords(q);
+  ASSERT_EQ(rows->size(), 3u);
+  EXPECT_EQ((*rows)[0].seq, 5u);
+  q = RecordQuery();
+  q.decision_id = "d-8";
+  rows = l.QueryRecords(q);
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].seq, 8u);
+  q = RecordQuery();
+  q.limit = 4;
+  EXPECT_EQ(l.QueryRecords(q)->size(), 4u);
+  q.kind = "outcome";
+  EXPECT_TRUE(l.QueryRecords(q)->empty());
+}
+
+TEST_F(SqliteStoreTest, ScansInSeqOrderAndStopsEarly) {
+  auto store = Open();
+  LedgerStore& l = store->ledger();
+  ASSERT_TRUE(l.AppendBatch(Batch("o", 0, 50)).ok());
+  uint64_t next = 10;
+  ASSERT_TRUE(l.ScanRecords("o", 10, [&](const RecordView& v) {
+                 EXPECT_EQ(v.seq, next);
+                 EXPECT_EQ(v.body, "{\"seq\":" + std::to_string(next) + "}");
+                 ++next;
+                 return next < 20;
+               }).ok());
+  EXPECT_EQ(next, 20u);
+}
+
+TEST_F(SqliteStoreTest, BlobsAreContentAddressedAndChecked) {
+  auto store = Open();
+  BlobStore& b = store->blobs();
+  auto d1 = b.PutBlob("application/cedar", "permit(principal, action, resource);");
+  ASSERT_TRUE(d1.ok());
+  EXPECT_EQ(*d1, Sha256("permit(principal, action, resource);"));
+  auto d2 = b.PutBlob("application/cedar", "permit(principal, action, resource);");
+  ASSERT_TRUE(d2.ok());
+  EXPECT_EQ(*d1, *d2);
+  auto got = b.GetBlob(*d1);
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->data, "permit(principal, action, resource);");
+  EXPECT_EQ((*got)->media_type, "application/cedar");
+  EXPECT_FALSE(b.GetBlob(Sha256("nothing"))->has_value());
+
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "writ.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE blobs SET data = 'forbid'", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  EXPECT_EQ(b.GetBlob(*d1).status().code(), StatusCode::kDataLoss);
+}
+
+TEST_F(SqliteStoreTest, LockedDatabaseFailsWithUnavailableAndRecovers) {
+  options_.busy_timeout_ms = 50;
+  auto store = Open();
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "writ.db").c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  Status s = store->ledger().AppendBatch(Batch("o", 0, 1));
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable) << s.ToString();
+  EXPECT_NE(s.message().find("locked"), std::string::npos);
+  ASSERT_EQ(sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(other);
+  EXPECT_TRUE(store->ledger().AppendBatch(Batch("o", 0, 1)).ok());
+  EXPECT_EQ(*store->ledger().RecordCount("o"), 1u);
+}
+
+TEST_F(SqliteStoreTest, ReadOnlyStoreRefusesWrites) {
+  { ASSERT_TRUE(Open()); }
+  options_.read_only = true;
+  auto store = Open();
+  ASSERT_TRUE(store);
+  EXPECT_EQ(store->ledger().AppendBatch(Batch("o", 0, 1)).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(store->blobs().PutBlob("x", "y").status().code(), StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace writ::store
