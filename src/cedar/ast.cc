@@ -6,31 +6,50 @@ namespace cedar {
 
 const char* VarName(Var v) {
   switch (v) {
-    case Var::kPrincipal: return "principal";
-    case Var::kAction: return "action";
-    case Var::kResource: return "resource";
-    case Var::kContext: return "context";
+    case Var::kPrincipal:
+      return "principal";
+    case Var::kAction:
+      return "action";
+    case Var::kResource:
+      return "resource";
+    case Var::kContext:
+      return "context";
   }
   return "?";
 }
 
 const char* BinaryOpText(BinaryOp op) {
   switch (op) {
-    case BinaryOp::kEq: return "==";
-    case BinaryOp::kNe: return "!=";
-    case BinaryOp::kLt: return "<";
-    case BinaryOp::kLe: return "<=";
-    case BinaryOp::kGt: return ">";
-    case BinaryOp::kGe: return ">=";
-    case BinaryOp::kAdd: return "+";
-    case BinaryOp::kSub: return "-";
-    case BinaryOp::kMul: return "*";
-    case BinaryOp::kIn: return "in";
-    case BinaryOp::kContains: return "contains";
-    case BinaryOp::kContainsAll: return "containsAll";
-    case BinaryOp::kContainsAny: return "containsAny";
-    case BinaryOp::kGetTag: return "getTag";
-    case BinaryOp::kHasTag: return "hasTag";
+    case BinaryOp::kEq:
+      return "==";
+    case BinaryOp::kNe:
+      return "!=";
+    case BinaryOp::kLt:
+      return "<";
+    case BinaryOp::kLe:
+      return "<=";
+    case BinaryOp::kGt:
+      return ">";
+    case BinaryOp::kGe:
+      return ">=";
+    case BinaryOp::kAdd:
+      return "+";
+    case BinaryOp::kSub:
+      return "-";
+    case BinaryOp::kMul:
+      return "*";
+    case BinaryOp::kIn:
+      return "in";
+    case BinaryOp::kContains:
+      return "contains";
+    case BinaryOp::kContainsAll:
+      return "containsAll";
+    case BinaryOp::kContainsAny:
+      return "containsAny";
+    case BinaryOp::kGetTag:
+      return "getTag";
+    case BinaryOp::kHasTag:
+      return "hasTag";
   }
   return "?";
 }
@@ -64,7 +83,9 @@ constexpr std::array<ExtFnInfo, 22> kExtFns = {{
 
 }  // namespace
 
-const ExtFnInfo& ExtFnInfoOf(ExtFn fn) { return kExtFns[static_cast<size_t>(fn)]; }
+const ExtFnInfo& ExtFnInfoOf(ExtFn fn) {
+  return kExtFns[static_cast<size_t>(fn)];
+}
 
 const ExtFnInfo* FindExtFn(std::string_view name) {
   for (const auto& info : kExtFns) {

@@ -90,8 +90,8 @@ enum class ExtFn : uint8_t {
 struct ExtFnInfo {
   ExtFn fn;
   const char* name;
-  bool is_method;   // called as receiver.name(args); receiver is items[0]
-  uint8_t arity;    // including the receiver
+  bool is_method;  // called as receiver.name(args); receiver is items[0]
+  uint8_t arity;   // including the receiver
 };
 const ExtFnInfo& ExtFnInfoOf(ExtFn fn);
 const ExtFnInfo* FindExtFn(std::string_view name);
@@ -127,16 +127,16 @@ struct Expr {
   // strings: remembered so the formatter can reproduce the source.
   bool bracket_or_quoted = false;
   SourceSpan span;
-  Value lit;                      // kLiteral; kCall: the folded value when constant (see folded)
-  bool folded = false;            // kCall on a literal argument, evaluated once at parse time
-  const Expr* a = nullptr;        // operand / condition / receiver
-  const Expr* b = nullptr;        // right operand / then / `in` target of kIs
-  const Expr* c = nullptr;        // else
-  std::string_view name;          // attribute (kGetAttr), entity type (kIs)
-  std::span<const std::string_view> path;   // kHasAttr: attribute path, at least one element
-  std::span<const Expr* const> items;       // kSet elements, kCall arguments
-  std::span<const ExprField> fields;        // kRecord, in source order
-  std::span<const PatternElem> pattern;     // kLike
+  Value lit;                // kLiteral; kCall: the folded value when constant (see folded)
+  bool folded = false;      // kCall on a literal argument, evaluated once at parse time
+  const Expr* a = nullptr;  // operand / condition / receiver
+  const Expr* b = nullptr;  // right operand / then / `in` target of kIs
+  const Expr* c = nullptr;  // else
+  std::string_view name;    // attribute (kGetAttr), entity type (kIs)
+  std::span<const std::string_view> path;  // kHasAttr: attribute path, at least one element
+  std::span<const Expr* const> items;      // kSet elements, kCall arguments
+  std::span<const ExprField> fields;       // kRecord, in source order
+  std::span<const PatternElem> pattern;    // kLike
 
   Expr() : var(Var::kPrincipal) {}
 };
@@ -147,9 +147,9 @@ enum class Effect : uint8_t { kPermit, kForbid };
 struct EntityScope {
   enum Op : uint8_t { kAny, kEq, kIn, kIs, kIsIn };
   Op op = kAny;
-  std::string_view entity_type;     // kIs, kIsIn
-  const EntityUID* uid = nullptr;   // kEq, kIn, kIsIn: the entity, or nullptr when a slot
-  bool slot = false;                // the entity is ?principal / ?resource
+  std::string_view entity_type;    // kIs, kIsIn
+  const EntityUID* uid = nullptr;  // kEq, kIn, kIsIn: the entity, or nullptr when a slot
+  bool slot = false;               // the entity is ?principal / ?resource
   SourceSpan span;
 };
 

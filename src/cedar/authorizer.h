@@ -37,8 +37,8 @@ struct PolicyError {
 
 struct Response {
   Decision decision = Decision::kDeny;
-  std::vector<const Policy*> reasons;   // satisfied policies of the deciding effect
-  std::vector<PolicyError> errors;      // policies whose evaluation failed
+  std::vector<const Policy*> reasons;  // satisfied policies of the deciding effect
+  std::vector<PolicyError> errors;     // policies whose evaluation failed
 
   void Clear() {
     decision = Decision::kDeny;

@@ -13,16 +13,16 @@
 namespace cedar {
 
 enum class ErrorCode : uint8_t {
-  kParse,            // policy, schema or template text does not parse
-  kJson,             // a JSON document is malformed or of the wrong shape
-  kEntity,           // entity data is inconsistent (duplicates, cycles, schema mismatch)
-  kSchema,           // a schema is malformed or inconsistent
-  kRequest,          // a request does not conform to the schema
-  kEvaluation,       // evaluating an expression failed (type error, overflow, missing data)
-  kLink,             // a template link is invalid
-  kValidation,       // a policy does not validate against a schema
-  kPolicySet,        // duplicate or unknown policy ids
-  kIo,               // a file could not be read
+  kParse,       // policy, schema or template text does not parse
+  kJson,        // a JSON document is malformed or of the wrong shape
+  kEntity,      // entity data is inconsistent (duplicates, cycles, schema mismatch)
+  kSchema,      // a schema is malformed or inconsistent
+  kRequest,     // a request does not conform to the schema
+  kEvaluation,  // evaluating an expression failed (type error, overflow, missing data)
+  kLink,        // a template link is invalid
+  kValidation,  // a policy does not validate against a schema
+  kPolicySet,   // duplicate or unknown policy ids
+  kIo,          // a file could not be read
 };
 
 const char* ErrorCodeName(ErrorCode code);
@@ -52,7 +52,7 @@ inline Error MakeError(ErrorCode code, std::string message, SourcePos pos = {}) 
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
   Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return v_.index() == 0; }

@@ -37,9 +37,7 @@ class Policy {
   const EntityUID* principal_slot_value() const { return principal_link_; }
   const EntityUID* resource_slot_value() const { return resource_link_; }
 
-  const Annotation* FindAnnotation(std::string_view key) const {
-    return ast_->FindAnnotation(key);
-  }
+  const Annotation* FindAnnotation(std::string_view key) const { return ast_->FindAnnotation(key); }
 
  private:
   friend class PolicySet;

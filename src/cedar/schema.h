@@ -32,20 +32,20 @@ struct AttributeType {
 struct SchemaType {
   enum class Kind : uint8_t { kBool, kLong, kString, kEntity, kSet, kRecord, kExtension };
   Kind kind = Kind::kBool;
-  std::string name;                               // kEntity: entity type; kExtension: type name
-  SchemaTypePtr element;                          // kSet
+  std::string name;                                 // kEntity: entity type; kExtension: type name
+  SchemaTypePtr element;                            // kSet
   std::map<std::string, AttributeType> attributes;  // kRecord
-  bool additional_attributes = false;             // kRecord (JSON schema only)
+  bool additional_attributes = false;               // kRecord (JSON schema only)
 
   // Type as written in the Cedar schema format, e.g. "Set<Ns::User>", "{ a?: Long }".
   std::string ToString() const;
 };
 
 struct EntityTypeDef {
-  std::string name;                     // fully qualified
-  std::vector<std::string> member_of;   // fully qualified parent entity types
-  SchemaTypePtr shape;                  // a kRecord type; empty record when none declared
-  SchemaTypePtr tags;                   // null when the type has no tags
+  std::string name;                    // fully qualified
+  std::vector<std::string> member_of;  // fully qualified parent entity types
+  SchemaTypePtr shape;                 // a kRecord type; empty record when none declared
+  SchemaTypePtr tags;                  // null when the type has no tags
   std::optional<std::vector<std::string>> enum_ids;  // enumerated entity type
   Annotations annotations;
 };
@@ -59,11 +59,11 @@ struct ActionRef {
 
 struct ActionDef {
   ActionRef uid;
-  std::vector<ActionRef> member_of;        // direct parents
-  bool has_applies_to = false;             // without appliesTo the action applies to nothing
+  std::vector<ActionRef> member_of;  // direct parents
+  bool has_applies_to = false;       // without appliesTo the action applies to nothing
   std::vector<std::string> principal_types;
   std::vector<std::string> resource_types;
-  SchemaTypePtr context;                   // a kRecord type; empty record when none declared
+  SchemaTypePtr context;  // a kRecord type; empty record when none declared
   Annotations annotations;
 };
 
@@ -77,7 +77,9 @@ class Schema {
   // True when `name` is the type of at least one declared action.
   bool IsActionType(std::string_view name) const;
 
-  const std::map<std::string, EntityTypeDef, std::less<>>& entity_types() const { return entity_types_; }
+  const std::map<std::string, EntityTypeDef, std::less<>>& entity_types() const {
+    return entity_types_;
+  }
   const std::map<ActionRef, ActionDef>& actions() const { return actions_; }
 
   // Transitive ancestors of an action (not including itself).

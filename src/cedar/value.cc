@@ -43,12 +43,24 @@ std::string EscapeString(std::string_view s) {
   for (size_t i = 0; i < s.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(s[i]);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\0': out += "\\0"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\0':
+        out += "\\0";
+        break;
       default:
         if (c < 0x20 || c == 0x7f) {
           out += "\\u{";
@@ -73,16 +85,26 @@ std::string EntityUID::ToString() const {
 
 const char* KindName(ValueKind kind) {
   switch (kind) {
-    case ValueKind::kBool: return "bool";
-    case ValueKind::kLong: return "long";
-    case ValueKind::kString: return "string";
-    case ValueKind::kEntity: return "entity";
-    case ValueKind::kSet: return "set";
-    case ValueKind::kRecord: return "record";
-    case ValueKind::kDecimal: return "decimal";
-    case ValueKind::kIpAddr: return "ipaddr";
-    case ValueKind::kDatetime: return "datetime";
-    case ValueKind::kDuration: return "duration";
+    case ValueKind::kBool:
+      return "bool";
+    case ValueKind::kLong:
+      return "long";
+    case ValueKind::kString:
+      return "string";
+    case ValueKind::kEntity:
+      return "entity";
+    case ValueKind::kSet:
+      return "set";
+    case ValueKind::kRecord:
+      return "record";
+    case ValueKind::kDecimal:
+      return "decimal";
+    case ValueKind::kIpAddr:
+      return "ipaddr";
+    case ValueKind::kDatetime:
+      return "datetime";
+    case ValueKind::kDuration:
+      return "duration";
   }
   return "?";
 }
@@ -252,10 +274,14 @@ Value CopyValue(Arena& arena, const Value& v) {
 
 std::string Value::ToCedar() const {
   switch (kind_) {
-    case ValueKind::kBool: return AsBool() ? "true" : "false";
-    case ValueKind::kLong: return std::to_string(AsLong());
-    case ValueKind::kString: return "\"" + EscapeString(AsString()) + "\"";
-    case ValueKind::kEntity: return AsEntity().ToString();
+    case ValueKind::kBool:
+      return AsBool() ? "true" : "false";
+    case ValueKind::kLong:
+      return std::to_string(AsLong());
+    case ValueKind::kString:
+      return "\"" + EscapeString(AsString()) + "\"";
+    case ValueKind::kEntity:
+      return AsEntity().ToString();
     case ValueKind::kSet: {
       std::string out = "[";
       bool first = true;
@@ -276,10 +302,14 @@ std::string Value::ToCedar() const {
       }
       return out + "}";
     }
-    case ValueKind::kDecimal: return "decimal(\"" + AsDecimal().ToString() + "\")";
-    case ValueKind::kIpAddr: return "ip(\"" + AsIp().ToString() + "\")";
-    case ValueKind::kDatetime: return "datetime(\"" + AsDatetime().ToString() + "\")";
-    case ValueKind::kDuration: return "duration(\"" + AsDuration().ToString() + "\")";
+    case ValueKind::kDecimal:
+      return "decimal(\"" + AsDecimal().ToString() + "\")";
+    case ValueKind::kIpAddr:
+      return "ip(\"" + AsIp().ToString() + "\")";
+    case ValueKind::kDatetime:
+      return "datetime(\"" + AsDatetime().ToString() + "\")";
+    case ValueKind::kDuration:
+      return "duration(\"" + AsDuration().ToString() + "\")";
   }
   return "?";
 }

@@ -59,7 +59,9 @@ enum class ValueKind : uint8_t {
 // The type name Cedar uses in messages: "bool", "long", "string", "entity", "set", "record",
 // "decimal", "ipaddr", "datetime", "duration".
 const char* KindName(ValueKind kind);
-inline bool IsExtensionKind(ValueKind k) { return k >= ValueKind::kDecimal; }
+inline bool IsExtensionKind(ValueKind k) {
+  return k >= ValueKind::kDecimal;
+}
 
 struct SetData;
 struct RecordData;
@@ -139,7 +141,9 @@ struct RecordData {
 // Total order on values: first by kind, then by content. Used to keep sets canonical.
 int Compare(const Value& a, const Value& b);
 // Cedar's `==`: structural equality, never an error.
-inline bool Equal(const Value& a, const Value& b) { return Compare(a, b) == 0; }
+inline bool Equal(const Value& a, const Value& b) {
+  return Compare(a, b) == 0;
+}
 bool SetContains(const SetData& set, const Value& v);
 
 // Builds a canonical set from arbitrary elements (sorted, duplicates dropped). The elements'

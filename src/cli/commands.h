@@ -12,7 +12,9 @@ inline constexpr int kExitDeny = 2;
 inline constexpr int kExitInvalid = 3;
 
 // Ends a command with `code` (caught in main).
-[[noreturn]] inline void Exit(int code) { throw CLI::RuntimeError(code); }
+[[noreturn]] inline void Exit(int code) {
+  throw CLI::RuntimeError(code);
+}
 
 // Registers `authorize` and `test-cedar`.
 void AddCedarCommands(CLI::App& app);

@@ -1,0 +1,53 @@
+// The expression evaluator.
+//
+// Implements Cedar's evaluation semantics, including its type errors, overflow errors and
+// errors for missing entities, attributes and tags. Values produced while evaluating live in
+// the scratch arena given at construction, so an Evaluator belongs to one authorization call.
+#pragma once
+
+#include <string>
+
+#include "cedar/authorizer.h"
+#include "cedar/entities.h"
+#include "cedar/policy.h"
+
+namespace cedar {
+
+class Evaluator {
+ public:
+  Evaluator(const Entities& entities, const Request& request, Arena& scratch)
+      : entities_(entities), request_(request), arena_(scratch) {}
+
+  enum class Outcome : uint8_t { kNotSatisfied, kSatisfied, kError };
+
+  // Whether the request satisfies the policy's scope (never an error).
+  bool ScopeMatches(const Policy& policy) const;
+  // Evaluates the conditions in order (assumes the scope matched).
+  Outcome EvaluateConditions(const Policy& policy);
+  Outcome EvaluatePolicy(const Policy& policy) {
+    return ScopeMatches(policy) ? EvaluateConditions(policy) : Outcome::kNotSatisfied;
+  }
+
+  // Evaluates one expression; false on error, with the message in error().
+  bool Eval(const Expr& e, Value& out);
+  const std::string& error() const { return error_; }
+
+ private:
+  bool EvalBinary(const Expr& e, Value& out);
+  bool EvalCall(const Expr& e, Value& out);
+  bool EvalIn(const Value& lhs, const Value& rhs, Value& out);
+  bool EvalHas(const Expr& e, Value& out);
+  bool EvalGetAttr(const Expr& e, Value& out);
+  bool ExpectKind(const Value& v, ValueKind kind);
+  bool TypeError(const char* expected, const Value& got);
+  bool Fail(std::string message);
+  bool EntityScopeMatches(const EntityScope& scope, const EntityUID* target,
+                          const EntityUID& uid) const;
+
+  const Entities& entities_;
+  const Request& request_;
+  Arena& arena_;
+  std::string error_;
+};
+
+}  // namespace cedar

@@ -1,0 +1,137 @@
+// The scope index of a PolicySet.
+//
+// Every policy is filed under each of its three scope constraints (principal, action,
+// resource): by the entity it names (`==` and `in`), by entity type (`is`), or as
+// unconstrained. For a request, each dimension yields the policies that can match it (those
+// filed under the request's entity, its ancestors, its type, or unconstrained); the
+// authorizer evaluates only the smallest of the three candidate lists. The cost of a decision
+// therefore follows the number of policies that can apply, not the size of the set.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "cedar/entities.h"
+#include "cedar/policy.h"
+
+namespace cedar {
+
+class PolicyIndex {
+ public:
+  void Add(uint32_t index, const Policy& policy);
+  void Clear();
+
+  // Calls fn(index) once for each policy whose scope can match the request (a superset of the
+  // policies whose scope does match).
+  template <typename Fn>
+  void ForEachCandidate(const EntityUID& principal, const EntityUID& action,
+                        const EntityUID& resource, const Entities& entities, Fn&& fn) const;
+
+ private:
+  struct UidHash {
+    size_t operator()(const EntityUID* u) const { return u->hash; }
+  };
+  struct UidEq {
+    bool operator()(const EntityUID* a, const EntityUID* b) const { return *a == *b; }
+  };
+  using UidMap = std::unordered_map<const EntityUID*, std::vector<uint32_t>, UidHash, UidEq>;
+
+  struct Dimension {
+    UidMap eq;
+    UidMap in;
+    std::unordered_map<std::string_view, std::vector<uint32_t>> type;
+    std::vector<uint32_t> any;
+
+    // The candidate lists for `uid`, and their total length.
+    size_t Collect(const EntityUID& uid, const Entities& entities,
+                   const std::vector<uint32_t>** lists, size_t& nlists) const;
+  };
+
+  static constexpr size_t kMaxLists = 64;
+
+  Dimension principal_;
+  Dimension action_;
+  Dimension resource_;
+  std::vector<bool> in_several_lists_;  // action `in [..]` with more than one entry
+  uint32_t policy_count_ = 0;
+};
+
+inline size_t PolicyIndex::Dimension::Collect(const EntityUID& uid, const Entities& entities,
+                                              const std::vector<uint32_t>** lists,
+                                              size_t& nlists) const {
+  size_t total = 0;
+  nlists = 0;
+  auto add = [&](const std::vector<uint32_t>& v) {
+    if (v.empty()) return;
+    if (nlists == kMaxLists) {
+      total = SIZE_MAX;  // too many lists to track: this dimension will not be chosen
+      return;
+    }
+    lists[nlists++] = &v;
+    if (total != SIZE_MAX) total += v.size();
+  };
+  add(any);
+  if (!eq.empty()) {
+    auto it = eq.find(&uid);
+    if (it != eq.end()) add(it->second);
+  }
+  if (!type.empty()) {
+    auto it = type.find(uid.type);
+    if (it != type.end()) add(it->second);
+  }
+  if (!in.empty()) {
+    auto it = in.find(&uid);
+    if (it != in.end()) add(it->second);
+    if (const Entity* e = entities.Find(uid)) {
+      for (const EntityUID* anc : e->ancestors) {
+        auto a = in.find(anc);
+        if (a != in.end()) add(a->second);
+      }
+    }
+  }
+  return total;
+}
+
+template <typename Fn>
+void PolicyIndex::ForEachCandidate(const EntityUID& principal, const EntityUID& action,
+                                   const EntityUID& resource, const Entities& entities,
+                                   Fn&& fn) const {
+  const std::vector<uint32_t>* lists[3][kMaxLists];
+  size_t counts[3];
+  size_t totals[3];
+  totals[0] = principal_.Collect(principal, entities, lists[0], counts[0]);
+  totals[1] = action_.Collect(action, entities, lists[1], counts[1]);
+  totals[2] = resource_.Collect(resource, entities, lists[2], counts[2]);
+  size_t best = 0;
+  for (size_t d = 1; d < 3; ++d) {
+    if (totals[d] < totals[best]) best = d;
+  }
+  if (totals[best] == SIZE_MAX) {
+    // An entity with more indexed ancestors than the lists tracked: every policy is a
+    // candidate (correct, only slower).
+    for (uint32_t i = 0; i < policy_count_; ++i) fn(i);
+    return;
+  }
+  if (best != 1 || in_several_lists_.empty()) {
+    for (size_t l = 0; l < counts[best]; ++l) {
+      for (uint32_t idx : *lists[best][l]) fn(idx);
+    }
+    return;
+  }
+  // Action dimension: a policy with `action in [a, b]` can sit in several matching lists.
+  std::vector<uint32_t> seen;
+  for (size_t l = 0; l < counts[1]; ++l) {
+    for (uint32_t idx : *lists[1][l]) {
+      if (idx < in_several_lists_.size() && in_several_lists_[idx]) {
+        if (std::find(seen.begin(), seen.end(), idx) != seen.end()) continue;
+        seen.push_back(idx);
+      }
+      fn(idx);
+    }
+  }
+}
+
+}  // namespace cedar
