@@ -42,12 +42,13 @@ std::set<std::string> Ids(const std::vector<const Policy*>& ps) {
 }
 
 TEST(AuthorizerTest, DefaultDenyPermitAndForbidOverrides) {
-  Fixture f(R"(
+  Fixture f(
+      R"(
     permit(principal == User::"alice", action, resource);
     permit(principal in Group::"eng", action == Action::"read", resource);
     forbid(principal, action == Action::"delete", resource) unless { principal == User::"root" };
   )",
-            R"([{"uid": {"type": "User", "id": "alice"}, "attrs": {}, "parents": [{"type": "Group", "id": "eng"}]}])");
+      R"([{"uid": {"type": "User", "id": "alice"}, "attrs": {}, "parents": [{"type": "Group", "id": "eng"}]}])");
   Response r = f.Decide("User::\"bob\"", "Action::\"read\"", "Doc::\"d\"");
   EXPECT_EQ(r.decision, Decision::kDeny);
   EXPECT_TRUE(r.reasons.empty());
@@ -85,8 +86,10 @@ TEST(AuthorizerTest, TemplateLinksAreEvaluated) {
                   .Link("policy0", "alice-docs", EntityUID::Make(a, "User", "alice"),
                         EntityUID::Make(a, "Folder", "docs"))
                   .ok());
-  EXPECT_EQ(f.Decide("User::\"alice\"", "Action::\"x\"", "Folder::\"docs\"").decision, Decision::kAllow);
-  EXPECT_EQ(f.Decide("User::\"bob\"", "Action::\"x\"", "Folder::\"docs\"").decision, Decision::kDeny);
+  EXPECT_EQ(f.Decide("User::\"alice\"", "Action::\"x\"", "Folder::\"docs\"").decision,
+            Decision::kAllow);
+  EXPECT_EQ(f.Decide("User::\"bob\"", "Action::\"x\"", "Folder::\"docs\"").decision,
+            Decision::kDeny);
 }
 
 // The index may only skip policies that cannot apply: for random policy sets and requests,
@@ -105,20 +108,23 @@ TEST(AuthorizerTest, IndexAgreesWithEvaluatingEveryPolicy) {
     for (int t = 0; t < 4; ++t) {
       for (int i = 0; i < 5; ++i) {
         if (ents.size() > 1) ents += ",";
-        ents += "{\"uid\":{\"type\":\"" + std::string(types[t]) + "\",\"id\":\"" + std::to_string(i) +
-                "\"},\"attrs\":{},\"parents\":[";
+        ents += "{\"uid\":{\"type\":\"" + std::string(types[t]) + "\",\"id\":\"" +
+                std::to_string(i) + "\"},\"attrs\":{},\"parents\":[";
         for (int k = 0; k < pick(3); ++k) {
           int pt = pick(4), pi = pick(5);
           if (pt * 5 + pi >= t * 5 + i) continue;
           if (ents.back() != '[') ents += ",";
-          ents += "{\"type\":\"" + std::string(types[pt]) + "\",\"id\":\"" + std::to_string(pi) + "\"}";
+          ents +=
+              "{\"type\":\"" + std::string(types[pt]) + "\",\"id\":\"" + std::to_string(pi) + "\"}";
         }
         ents += "]}";
       }
     }
     for (int i = 0; i < 5; ++i) {
-      ents += ",{\"uid\":{\"type\":\"Action\",\"id\":\"" + std::to_string(i) + "\"},\"attrs\":{},\"parents\":[";
-      if (i > 0 && pick(2)) ents += "{\"type\":\"Action\",\"id\":\"" + std::to_string(pick(i)) + "\"}";
+      ents += ",{\"uid\":{\"type\":\"Action\",\"id\":\"" + std::to_string(i) +
+              "\"},\"attrs\":{},\"parents\":[";
+      if (i > 0 && pick(2))
+        ents += "{\"type\":\"Action\",\"id\":\"" + std::to_string(pick(i)) + "\"}";
       ents += "]}";
     }
     ents += "]";
@@ -128,20 +134,36 @@ TEST(AuthorizerTest, IndexAgreesWithEvaluatingEveryPolicy) {
       auto entity_scope = [&](const char* var) {
         std::string s = var;
         switch (pick(5)) {
-          case 0: break;
-          case 1: s += " == " + entity(); break;
-          case 2: s += " in " + entity(); break;
-          case 3: s += std::string(" is ") + types[pick(4)]; break;
-          case 4: s += std::string(" is ") + types[pick(4)] + " in " + entity(); break;
+          case 0:
+            break;
+          case 1:
+            s += " == " + entity();
+            break;
+          case 2:
+            s += " in " + entity();
+            break;
+          case 3:
+            s += std::string(" is ") + types[pick(4)];
+            break;
+          case 4:
+            s += std::string(" is ") + types[pick(4)] + " in " + entity();
+            break;
         }
         return s;
       };
       text += entity_scope("principal") + ", action";
       switch (pick(4)) {
-        case 0: break;
-        case 1: text += " == " + action(); break;
-        case 2: text += " in " + action(); break;
-        case 3: text += " in [" + action() + ", " + action() + "]"; break;
+        case 0:
+          break;
+        case 1:
+          text += " == " + action();
+          break;
+        case 2:
+          text += " in " + action();
+          break;
+        case 3:
+          text += " in [" + action() + ", " + action() + "]";
+          break;
       }
       text += ", " + entity_scope("resource") + ")";
       if (pick(3) == 0) text += " when { principal in resource }";
