@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "cedar/entities.h"
@@ -25,10 +26,12 @@ class PolicyIndex {
   void Clear();
 
   // Calls fn(index) once for each policy whose scope can match the request (a superset of the
-  // policies whose scope does match).
+  // policies whose scope does match). The entities are the request's entities as found in
+  // the entity store (null when absent).
   template <typename Fn>
-  void ForEachCandidate(const EntityUID& principal, const EntityUID& action,
-                        const EntityUID& resource, const Entities& entities, Fn&& fn) const;
+  void ForEachCandidate(const EntityUID& principal, const Entity* principal_entity,
+                        const EntityUID& action, const Entity* action_entity,
+                        const EntityUID& resource, const Entity* resource_entity, Fn&& fn) const;
 
  private:
   struct UidHash {
@@ -37,7 +40,33 @@ class PolicyIndex {
   struct UidEq {
     bool operator()(const EntityUID* a, const EntityUID* b) const { return *a == *b; }
   };
-  using UidMap = std::unordered_map<const EntityUID*, std::vector<uint32_t>, UidHash, UidEq>;
+
+  // Entity uid -> list of policy indices, with open addressing on the uid's precomputed
+  // hash (measured about twice as fast as std::unordered_map for this lookup).
+  class UidMap {
+   public:
+    std::vector<uint32_t>& operator[](const EntityUID* uid);
+    const std::vector<uint32_t>* find(const EntityUID& uid) const {
+      if (slots_.empty()) return nullptr;
+      for (size_t i = uid.hash & mask_;; i = (i + 1) & mask_) {
+        const Slot& s = slots_[i];
+        if (s.key == nullptr) return nullptr;
+        if (s.hash == uid.hash && *s.key == uid) return &lists_[s.list];
+      }
+    }
+    bool empty() const { return lists_.empty(); }
+
+   private:
+    struct Slot {
+      uint64_t hash = 0;
+      const EntityUID* key = nullptr;
+      uint32_t list = 0;
+    };
+    void Grow();
+    std::vector<Slot> slots_;
+    std::vector<std::vector<uint32_t>> lists_;
+    size_t mask_ = 0;
+  };
 
   struct Dimension {
     UidMap eq;
@@ -46,8 +75,8 @@ class PolicyIndex {
     std::vector<uint32_t> any;
 
     // The candidate lists for `uid`, and their total length.
-    size_t Collect(const EntityUID& uid, const Entities& entities,
-                   const std::vector<uint32_t>** lists, size_t& nlists) const;
+    size_t Collect(const EntityUID& uid, const Entity* entity, const std::vector<uint32_t>** lists,
+                   size_t& nlists) const;
   };
 
   static constexpr size_t kMaxLists = 64;
@@ -59,7 +88,7 @@ class PolicyIndex {
   uint32_t policy_count_ = 0;
 };
 
-inline size_t PolicyIndex::Dimension::Collect(const EntityUID& uid, const Entities& entities,
+inline size_t PolicyIndex::Dimension::Collect(const EntityUID& uid, const Entity* entity,
                                               const std::vector<uint32_t>** lists,
                                               size_t& nlists) const {
   size_t total = 0;
@@ -75,20 +104,17 @@ inline size_t PolicyIndex::Dimension::Collect(const EntityUID& uid, const Entiti
   };
   add(any);
   if (!eq.empty()) {
-    auto it = eq.find(&uid);
-    if (it != eq.end()) add(it->second);
+    if (const auto* list = eq.find(uid)) add(*list);
   }
   if (!type.empty()) {
     auto it = type.find(uid.type);
     if (it != type.end()) add(it->second);
   }
   if (!in.empty()) {
-    auto it = in.find(&uid);
-    if (it != in.end()) add(it->second);
-    if (const Entity* e = entities.Find(uid)) {
-      for (const EntityUID* anc : e->ancestors) {
-        auto a = in.find(anc);
-        if (a != in.end()) add(a->second);
+    if (const auto* list = in.find(uid)) add(*list);
+    if (entity != nullptr) {
+      for (const EntityUID* anc : entity->ancestors) {
+        if (const auto* list = in.find(*anc)) add(*list);
       }
     }
   }
@@ -96,15 +122,16 @@ inline size_t PolicyIndex::Dimension::Collect(const EntityUID& uid, const Entiti
 }
 
 template <typename Fn>
-void PolicyIndex::ForEachCandidate(const EntityUID& principal, const EntityUID& action,
-                                   const EntityUID& resource, const Entities& entities,
+void PolicyIndex::ForEachCandidate(const EntityUID& principal, const Entity* principal_entity,
+                                   const EntityUID& action, const Entity* action_entity,
+                                   const EntityUID& resource, const Entity* resource_entity,
                                    Fn&& fn) const {
   const std::vector<uint32_t>* lists[3][kMaxLists];
   size_t counts[3];
   size_t totals[3];
-  totals[0] = principal_.Collect(principal, entities, lists[0], counts[0]);
-  totals[1] = action_.Collect(action, entities, lists[1], counts[1]);
-  totals[2] = resource_.Collect(resource, entities, lists[2], counts[2]);
+  totals[0] = principal_.Collect(principal, principal_entity, lists[0], counts[0]);
+  totals[1] = action_.Collect(action, action_entity, lists[1], counts[1]);
+  totals[2] = resource_.Collect(resource, resource_entity, lists[2], counts[2]);
   size_t best = 0;
   for (size_t d = 1; d < 3; ++d) {
     if (totals[d] < totals[best]) best = d;

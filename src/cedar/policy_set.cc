@@ -52,6 +52,32 @@ void PolicyIndex::Clear() {
   *this = PolicyIndex();
 }
 
+std::vector<uint32_t>& PolicyIndex::UidMap::operator[](const EntityUID* uid) {
+  if ((lists_.size() + 1) * 2 > slots_.size()) Grow();
+  for (size_t i = uid->hash & mask_;; i = (i + 1) & mask_) {
+    Slot& s = slots_[i];
+    if (s.key == nullptr) {
+      s = {uid->hash, uid, static_cast<uint32_t>(lists_.size())};
+      lists_.emplace_back();
+      return lists_.back();
+    }
+    if (s.hash == uid->hash && *s.key == *uid) return lists_[s.list];
+  }
+}
+
+void PolicyIndex::UidMap::Grow() {
+  size_t cap = slots_.empty() ? 16 : slots_.size() * 2;
+  std::vector<Slot> old = std::move(slots_);
+  slots_.assign(cap, Slot{});
+  mask_ = cap - 1;
+  for (const Slot& s : old) {
+    if (s.key == nullptr) continue;
+    size_t i = s.hash & mask_;
+    while (slots_[i].key != nullptr) i = (i + 1) & mask_;
+    slots_[i] = s;
+  }
+}
+
 PolicySet::PolicySet() : index_(std::make_unique<PolicyIndex>()) {}
 PolicySet::PolicySet(PolicySet&&) noexcept = default;
 PolicySet& PolicySet::operator=(PolicySet&&) noexcept = default;

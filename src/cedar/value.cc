@@ -113,7 +113,7 @@ const Value* RecordData::Find(std::string_view key) const {
   // Records are small in practice; a linear scan beats binary search below ~16 fields.
   if (fields.size() <= 16) {
     for (const auto& f : fields) {
-      if (f.key == key) return &f.value;
+      if (BytesEqual(f.key, key)) return &f.value;
     }
     return nullptr;
   }

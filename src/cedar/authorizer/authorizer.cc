@@ -21,31 +21,33 @@ void Authorize(const PolicySet& policies, const Entities& entities, const Reques
   size_t npermits = 0;
   std::vector<const Policy*> permits_overflow;
 
-  policies.index().ForEachCandidate(*request.principal, *request.action, *request.resource,
-                                    entities, [&](uint32_t idx) {
-                                      const Policy& p = policies.policy(idx);
-                                      if (!evaluator.ScopeMatches(p)) return;
-                                      switch (evaluator.EvaluateConditions(p)) {
-                                        case Evaluator::Outcome::kNotSatisfied:
-                                          return;
-                                        case Evaluator::Outcome::kError:
-                                          response.errors.push_back({&p, evaluator.error()});
-                                          return;
-                                        case Evaluator::Outcome::kSatisfied:
-                                          if (p.effect() == Effect::kForbid) {
-                                            any_forbid = true;
-                                            response.reasons.push_back(&p);
-                                          } else {
-                                            any_permit = true;
-                                            if (npermits < permits_inline.size()) {
-                                              permits_inline[npermits++] = &p;
-                                            } else {
-                                              permits_overflow.push_back(&p);
-                                            }
-                                          }
-                                          return;
-                                      }
-                                    });
+  auto visit = [&](uint32_t idx) {
+    const Policy& p = policies.policy(idx);
+    if (!evaluator.ScopeMatches(p)) return;
+    switch (evaluator.EvaluateConditions(p)) {
+      case Evaluator::Outcome::kNotSatisfied:
+        return;
+      case Evaluator::Outcome::kError:
+        response.errors.push_back({&p, evaluator.error()});
+        return;
+      case Evaluator::Outcome::kSatisfied:
+        if (p.effect() == Effect::kForbid) {
+          any_forbid = true;
+          response.reasons.push_back(&p);
+        } else {
+          any_permit = true;
+          if (npermits < permits_inline.size()) {
+            permits_inline[npermits++] = &p;
+          } else {
+            permits_overflow.push_back(&p);
+          }
+        }
+        return;
+    }
+  };
+  policies.index().ForEachCandidate(*request.principal, evaluator.principal_entity(),
+                                    *request.action, evaluator.action_entity(), *request.resource,
+                                    evaluator.resource_entity(), visit);
   if (any_forbid) {
     response.decision = Decision::kDeny;
     return;

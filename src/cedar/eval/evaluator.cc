@@ -31,25 +31,28 @@ bool Evaluator::ExpectKind(const Value& v, ValueKind kind) {
 }
 
 bool Evaluator::EntityScopeMatches(const EntityScope& scope, const EntityUID* target,
-                                   const EntityUID& uid) const {
+                                   const EntityUID& uid, const Entity* entity) const {
   switch (scope.op) {
     case EntityScope::kAny:
       return true;
     case EntityScope::kEq:
       return target != nullptr && uid == *target;
     case EntityScope::kIn:
-      return target != nullptr && entities_.IsIn(uid, *target);
+      return target != nullptr && IsIn(uid, entity, *target);
     case EntityScope::kIs:
-      return uid.type == scope.entity_type;
+      return BytesEqual(uid.type, scope.entity_type);
     case EntityScope::kIsIn:
-      return uid.type == scope.entity_type && target != nullptr && entities_.IsIn(uid, *target);
+      return BytesEqual(uid.type, scope.entity_type) && target != nullptr &&
+             IsIn(uid, entity, *target);
   }
   return false;
 }
 
 bool Evaluator::ScopeMatches(const Policy& policy) const {
   const PolicyAst& ast = policy.ast();
-  if (!EntityScopeMatches(ast.principal, policy.principal_uid(), *request_.principal)) return false;
+  if (!EntityScopeMatches(ast.principal, policy.principal_uid(), *request_.principal, principal_)) {
+    return false;
+  }
   const EntityUID& action = *request_.action;
   switch (ast.action.op) {
     case ActionScope::kAny:
@@ -58,12 +61,12 @@ bool Evaluator::ScopeMatches(const Policy& policy) const {
       if (!(action == *ast.action.uids[0])) return false;
       break;
     case ActionScope::kIn:
-      if (!entities_.IsIn(action, *ast.action.uids[0])) return false;
+      if (!IsIn(action, action_, *ast.action.uids[0])) return false;
       break;
     case ActionScope::kInSet: {
       bool any = false;
       for (const EntityUID* uid : ast.action.uids) {
-        if (entities_.IsIn(action, *uid)) {
+        if (IsIn(action, action_, *uid)) {
           any = true;
           break;
         }
@@ -72,7 +75,7 @@ bool Evaluator::ScopeMatches(const Policy& policy) const {
       break;
     }
   }
-  return EntityScopeMatches(ast.resource, policy.resource_uid(), *request_.resource);
+  return EntityScopeMatches(ast.resource, policy.resource_uid(), *request_.resource, resource_);
 }
 
 Evaluator::Outcome Evaluator::EvaluateConditions(const Policy& policy) {
@@ -175,7 +178,7 @@ bool Evaluator::Eval(const Expr& e, Value& out) {
       Value v;
       if (!Eval(*e.a, v)) return false;
       if (!ExpectKind(v, ValueKind::kEntity)) return false;
-      if (v.AsEntity().type != e.name) {
+      if (!BytesEqual(v.AsEntity().type, e.name)) {
         out = Value::Bool(false);
         return true;
       }
@@ -240,7 +243,7 @@ bool Evaluator::EvalGetAttr(const Expr& e, Value& out) {
     return true;
   }
   if (v.is(ValueKind::kEntity)) {
-    const Entity* ent = entities_.Find(v.AsEntity());
+    const Entity* ent = FindEntity(v.AsEntity());
     if (ent == nullptr) return Fail("entity `" + v.AsEntity().ToString() + "` does not exist");
     const Value* f = ent->attrs->Find(e.name);
     if (f == nullptr) {
@@ -262,7 +265,7 @@ bool Evaluator::EvalHas(const Expr& e, Value& out) {
     if (cur.is(ValueKind::kRecord)) {
       f = cur.AsRecord().Find(e.path[i]);
     } else if (cur.is(ValueKind::kEntity)) {
-      const Entity* ent = entities_.Find(cur.AsEntity());
+      const Entity* ent = FindEntity(cur.AsEntity());
       if (ent != nullptr) f = ent->attrs->Find(e.path[i]);
     } else {
       return TypeError("one of [record, (entity of type `any_entity_type`)]", cur);
@@ -281,7 +284,7 @@ bool Evaluator::EvalIn(const Value& lhs, const Value& rhs, Value& out) {
   if (!ExpectKind(lhs, ValueKind::kEntity)) return false;
   const EntityUID& uid = lhs.AsEntity();
   if (rhs.is(ValueKind::kEntity)) {
-    out = Value::Bool(entities_.IsIn(uid, rhs.AsEntity()));
+    out = Value::Bool(IsIn(uid, FindEntity(uid), rhs.AsEntity()));
     return true;
   }
   if (!rhs.is(ValueKind::kSet)) {
@@ -292,7 +295,7 @@ bool Evaluator::EvalIn(const Value& lhs, const Value& rhs, Value& out) {
   for (const Value& v : items) {
     if (!ExpectKind(v, ValueKind::kEntity)) return false;
   }
-  const Entity* ent = entities_.Find(uid);
+  const Entity* ent = FindEntity(uid);
   for (const Value& v : items) {
     if (uid == v.AsEntity() || (ent != nullptr && ent->HasAncestor(v.AsEntity()))) {
       out = Value::Bool(true);
@@ -380,7 +383,7 @@ bool Evaluator::EvalBinary(const Expr& e, Value& out) {
     case BinaryOp::kHasTag:
     case BinaryOp::kGetTag: {
       if (!ExpectKind(l, ValueKind::kEntity) || !ExpectKind(r, ValueKind::kString)) return false;
-      const Entity* ent = entities_.Find(l.AsEntity());
+      const Entity* ent = FindEntity(l.AsEntity());
       bool get = e.binary_op == BinaryOp::kGetTag;
       if (ent == nullptr) {
         if (!get) {

@@ -16,7 +16,12 @@ namespace cedar {
 class Evaluator {
  public:
   Evaluator(const Entities& entities, const Request& request, Arena& scratch)
-      : entities_(entities), request_(request), arena_(scratch) {}
+      : entities_(entities),
+        request_(request),
+        arena_(scratch),
+        principal_(request.principal ? entities.Find(*request.principal) : nullptr),
+        action_(request.action ? entities.Find(*request.action) : nullptr),
+        resource_(request.resource ? entities.Find(*request.resource) : nullptr) {}
 
   enum class Outcome : uint8_t { kNotSatisfied, kSatisfied, kError };
 
@@ -32,6 +37,11 @@ class Evaluator {
   bool Eval(const Expr& e, Value& out);
   const std::string& error() const { return error_; }
 
+  // The request's entities in the store (null when absent), looked up once.
+  const Entity* principal_entity() const { return principal_; }
+  const Entity* action_entity() const { return action_; }
+  const Entity* resource_entity() const { return resource_; }
+
  private:
   bool EvalBinary(const Expr& e, Value& out);
   bool EvalCall(const Expr& e, Value& out);
@@ -41,13 +51,27 @@ class Evaluator {
   bool ExpectKind(const Value& v, ValueKind kind);
   bool TypeError(const char* expected, const Value& got);
   bool Fail(std::string message);
-  bool EntityScopeMatches(const EntityScope& scope, const EntityUID* target,
-                          const EntityUID& uid) const;
+  bool EntityScopeMatches(const EntityScope& scope, const EntityUID* target, const EntityUID& uid,
+                          const Entity* entity) const;
+  // Entities::Find, answered from the request's three entities when it names one of them.
+  const Entity* FindEntity(const EntityUID& uid) const {
+    if (&uid == request_.principal) return principal_;
+    if (&uid == request_.resource) return resource_;
+    if (&uid == request_.action) return action_;
+    return entities_.Find(uid);
+  }
+  bool IsIn(const EntityUID& uid, const Entity* entity, const EntityUID& target) const {
+    return uid == target || (entity != nullptr && entity->HasAncestor(target));
+  }
 
   const Entities& entities_;
   const Request& request_;
   Arena& arena_;
   std::string error_;
+  // The request's entities, looked up once (null when not in the store).
+  const Entity* principal_;
+  const Entity* action_;
+  const Entity* resource_;
 };
 
 }  // namespace cedar
