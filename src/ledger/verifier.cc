@@ -94,6 +94,13 @@ class Verification {
       Problem(i, "record " + std::to_string(i) + " names origin " + std::string(header->origin));
       return false;
     }
+    if (header->seq < i) {
+      // The record that belongs at an earlier seq was pushed here: records were inserted there.
+      Problem(header->seq, "record at position " + std::to_string(i) + " claims seq " +
+                               std::to_string(header->seq) + ": records were inserted from seq " +
+                               std::to_string(header->seq));
+      return false;
+    }
     if (header->seq != i) {
       Problem(i, "record at position " + std::to_string(i) + " claims seq " +
                      std::to_string(header->seq) + " (reordered or inserted)");

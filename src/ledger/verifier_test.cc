@@ -1,0 +1,192 @@
+// Tamper tests: a ledger of thousands of records is edited directly in its SQLite file, and
+// verify must notice and name the right sequence number.
+#include "ledger/verifier.h"
+
+#include <gtest/gtest.h>
+
+#include "base/encoding.h"
+#include "ledger/ledger_test_util.h"
+#include "ledger/log_reader.h"
+
+namespace writ::ledger {
+namespace {
+
+constexpr uint64_t kRecords = 3000;
+
+class TamperTest : public testing::LedgerFixture {
+ protected:
+  void SetUp() override {
+    LedgerFixture::SetUp();
+    options_.checkpoint_every_records = 500;
+    options_.checkpoint_every_ms = 1000000;
+    options_.outside_checkpoint_file = (dir_ / "outside.jsonl").string();
+    OpenLedger();
+    Fill(kRecords);
+    ledger_.reset();
+    size_ = *store_->ledger().RecordCount(kOrigin);
+    auto clean = Verify();
+    ASSERT_TRUE(clean.ok() && clean->ok()) << clean->problem->what;
+    ASSERT_EQ(clean->records, size_);
+  }
+
+  Result<VerifyReport> Verify(bool outside = false) {
+    VerifyOptions o;
+    o.origin = kOrigin;
+    o.key = Key();
+    if (outside) o.outside_checkpoint_file = options_.outside_checkpoint_file;
+    return VerifyLedger(store_->ledger(), o);
+  }
+
+  void ExpectBadAt(uint64_t seq, bool outside = false) {
+    auto r = Verify(outside);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_FALSE(r->ok()) << "tampering was not detected";
+    EXPECT_EQ(r->problem->seq, seq) << r->problem->what;
+  }
+
+  std::string Body(uint64_t seq) { return (*store_->ledger().GetRecord(kOrigin, seq))->body; }
+
+  static std::string SqlBlob(std::string_view bytes) { return "x'" + HexEncode(bytes) + "'"; }
+
+  uint64_t size_ = 0;
+};
+
+TEST_F(TamperTest, ChangedRecordIsNamed) {
+  std::string body = Body(1234);
+  size_t at = body.find("\"read\"");
+  ASSERT_NE(at, std::string::npos);
+  body.replace(at, 6, "\"drop\"");
+  Sql("UPDATE ledger_records SET body = " + SqlBlob(body) + " WHERE seq = 1234");
+  ExpectBadAt(1234);
+}
+
+TEST_F(TamperTest, ChangedRecordWithRecomputedLeafHashIsNamed) {
+  std::string body = Body(1234);
+  body.replace(body.find("\"allow\""), 7, "\"deny!\"");
+  Sql("UPDATE ledger_records SET body = " + SqlBlob(body) +
+      ", leaf_hash = " + SqlBlob(DigestBytes(LeafHash(body))) + " WHERE seq = 1234");
+  ExpectBadAt(1234);
+}
+
+TEST_F(TamperTest, RemovedRecordIsNamed) {
+  Sql("DELETE FROM ledger_records WHERE seq = 1234");
+  ExpectBadAt(1234);
+}
+
+TEST_F(TamperTest, RemovedRecordWithRenumberedSuccessorsIsNamed) {
+  Sql("DELETE FROM ledger_records WHERE seq = 1234;"
+      "UPDATE ledger_records SET seq = -seq WHERE seq > 1234;"
+      "UPDATE ledger_records SET seq = -seq - 1 WHERE seq < 0;");
+  ExpectBadAt(1234);
+}
+
+TEST_F(TamperTest, ReorderedRecordsAreNamed) {
+  std::string a = Body(1234);
+  std::string b = Body(1240);
+  Sql("UPDATE ledger_records SET body = " + SqlBlob(b) +
+      ", leaf_hash = " + SqlBlob(DigestBytes(LeafHash(b))) + " WHERE seq = 1234;" +
+      "UPDATE ledger_records SET body = " + SqlBlob(a) +
+      ", leaf_hash = " + SqlBlob(DigestBytes(LeafHash(a))) + " WHERE seq = 1240;");
+  ExpectBadAt(1234);
+}
+
+TEST_F(TamperTest, InsertedRecordIsNamed) {
+  // A well-formed record that chains to its predecessor is slipped in at 1234; the records from
+  // 1234 on move up by one.
+  LedgerEntry e = testing::TestEntry(999999);
+  Digest prev = (*store_->ledger().LeafHashes(kOrigin, 1233, 1234))[0];
+  std::string forged = EncodeRecord(e, kOrigin, 1234, prev, 1);
+  Sql("UPDATE ledger_records SET seq = -seq WHERE seq >= 1234;"
+      "UPDATE ledger_records SET seq = -seq + 1 WHERE seq < 0;"
+      "INSERT INTO ledger_records(origin, seq, kind, time_us, leaf_hash, body) VALUES('" +
+      std::string(kOrigin) + "', 1234, 'decision', 1, " + SqlBlob(DigestBytes(LeafHash(forged))) +
+      ", " + SqlBlob(forged) + ")");
+  ExpectBadAt(1234);
+}
+
+TEST_F(TamperTest, TruncatedLogIsNamed) {
+  Sql("DELETE FROM ledger_records WHERE seq >= 2500");
+  ExpectBadAt(2500);
+}
+
+TEST_F(TamperTest, TruncationOfRecordsAndCheckpointsIsCaughtByTheOutsideFile) {
+  Sql("DELETE FROM ledger_records WHERE seq >= 2500;"
+      "DELETE FROM ledger_checkpoints WHERE tree_size >= 2500;"
+      "DELETE FROM ledger_nodes WHERE (idx + 1) << level > 2500;");
+  auto inside = Verify(false);
+  ASSERT_TRUE(inside.ok());
+  EXPECT_TRUE(inside->ok()) << "a consistent truncation should look clean from inside";
+  ExpectBadAt(2500, true);
+}
+
+TEST_F(TamperTest, ForgedCheckpointIsNamed) {
+  auto cps = *store_->ledger().Checkpoints(kOrigin);
+  ASSERT_GE(cps.size(), 3u);
+  const auto& target = cps[1];
+  // Re-sign a different root with another key under the same name.
+  Checkpoint fake;
+  fake.origin = kOrigin;
+  fake.tree_size = target.tree_size;
+  fake.root = Sha256("another history");
+  Ed25519NoteSigner impostor(kOrigin, Ed25519PrivateKey::Generate().value());
+  std::string note = SignCheckpoint(fake, impostor).value();
+  Sql("UPDATE ledger_checkpoints SET note = '" + note +
+      "' WHERE tree_size = " + std::to_string(target.tree_size));
+  ExpectBadAt(target.tree_size);
+}
+
+TEST_F(TamperTest, CheckpointWithEditedRootIsNamed) {
+  auto cps = *store_->ledger().Checkpoints(kOrigin);
+  const auto& target = cps[2];
+  std::string note = target.note;
+  size_t root_at = note.find('\n', note.find('\n') + 1) + 1;
+  note[root_at] = note[root_at] == 'A' ? 'B' : 'A';
+  Sql("UPDATE ledger_checkpoints SET note = '" + note +
+      "' WHERE tree_size = " + std::to_string(target.tree_size));
+  ExpectBadAt(target.tree_size);
+}
+
+TEST_F(TamperTest, ChangedSubtreeHashIsNamed) {
+  Sql("UPDATE ledger_nodes SET hash = zeroblob(32) WHERE level = 4 AND idx = 77");
+  ExpectBadAt(77 * 16);
+}
+
+TEST_F(TamperTest, WholeStoreRewriteIsCaughtByTheOutsideFile) {
+  // Rewrite record 11 with a recomputed leaf hash and drop every later record, checkpoint and
+  // stored node: the store is self-consistent, only the outside file knows the old history.
+  Sql("DELETE FROM ledger_checkpoints; DELETE FROM ledger_nodes;"
+      "DELETE FROM ledger_records WHERE seq > 11");
+  std::string body = Body(11);
+  body.replace(body.find("\"allow\""), 7, "\"xllow\"");
+  Sql("UPDATE ledger_records SET body = " + SqlBlob(body) +
+      ", leaf_hash = " + SqlBlob(DigestBytes(LeafHash(body))) + " WHERE seq = 11");
+  // Recomputed stored nodes would be needed for a clean inside verify; with none stored for
+  // fewer than 16 records, the inside view is consistent.
+  auto inside = Verify(false);
+  ASSERT_TRUE(inside.ok());
+  EXPECT_TRUE(inside->ok()) << inside->problem->what;
+  auto outside = Verify(true);
+  ASSERT_TRUE(outside.ok());
+  ASSERT_FALSE(outside->ok());
+}
+
+TEST_F(TamperTest, VerifyReportsProgress) {
+  uint64_t last = 0, calls = 0;
+  VerifyOptions o;
+  o.origin = kOrigin;
+  o.progress = [&](uint64_t done, uint64_t total) {
+    EXPECT_EQ(total, size_);
+    EXPECT_GE(done, last);
+    last = done;
+    ++calls;
+  };
+  auto r = VerifyLedger(store_->ledger(), o);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->ok());
+  EXPECT_FALSE(r->signatures_checked);
+  EXPECT_EQ(last, size_);
+  EXPECT_GE(calls, 1u);
+}
+
+}  // namespace
+}  // namespace writ::ledger
