@@ -78,9 +78,22 @@ class Arena {
     return {p, s.size()};
   }
 
-  // Frees every heap block and returns to the initial buffer.
+  // Frees the arena's contents. With an initial buffer, every heap block is freed; without
+  // one, the largest block is kept for reuse, so an arena reset per request stops calling
+  // malloc once it has grown to fit.
   void Reset() {
+    if (initial_.empty() && !blocks_.empty()) {
+      std::unique_ptr<std::byte[]> keep = std::move(blocks_.back());
+      size_t keep_size = last_block_size_;
+      blocks_.clear();
+      blocks_.push_back(std::move(keep));
+      reserved_ = keep_size;
+      cur_ = blocks_.back().get();
+      end_ = cur_ + keep_size;
+      return;
+    }
     blocks_.clear();
+    reserved_ = 0;
     next_block_size_ = first_block_;
     cur_ = initial_.data();
     end_ = cur_ + initial_.size();
@@ -98,6 +111,7 @@ class Arena {
   std::vector<std::unique_ptr<std::byte[]>> blocks_;
   size_t first_block_ = kFirstBlock;
   size_t next_block_size_ = kFirstBlock;
+  size_t last_block_size_ = 0;
   size_t reserved_ = 0;
 };
 
@@ -107,6 +121,7 @@ inline void* Arena::AllocateSlow(size_t size, size_t align) {
   if (block < need) block = need;
   if (next_block_size_ < (size_t{1} << 20)) next_block_size_ *= 2;
   blocks_.push_back(std::make_unique_for_overwrite<std::byte[]>(block));
+  last_block_size_ = block;
   reserved_ += block;
   cur_ = blocks_.back().get();
   end_ = cur_ + block;

@@ -126,7 +126,8 @@ struct Expr {
   // For kGetAttr written as a["x"], kHasAttr written as a has "x", kRecord keys written as
   // strings: remembered so the formatter can reproduce the source.
   bool bracket_or_quoted = false;
-  SourceSpan span;
+  uint8_t parens = 0;       // enclosing pairs of parentheses as written (saturates at 255)
+  SourceSpan span;          // includes the parentheses
   Value lit;                // kLiteral; kCall: the folded value when constant (see folded)
   bool folded = false;      // kCall on a literal argument, evaluated once at parse time
   const Expr* a = nullptr;  // operand / condition / receiver

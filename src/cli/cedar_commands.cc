@@ -145,12 +145,9 @@ int RunAuthorize(const std::string& policies_path, const std::string& entities_p
     PrintError("cannot read `" + requests_path + "`");
     return kExitInputError;
   }
-  std::ios::sync_with_stdio(false);
-  json::parse_options opts;
-  opts.max_depth = 128;
-  alignas(16) static thread_local unsigned char parse_buffer[64 * 1024];
-  json::monotonic_resource mr(parse_buffer, sizeof(parse_buffer));
-  json::parser parser(json::storage_ptr(), opts);
+  // Without a schema, lines are read straight into values (RequestLineParser); with one, the
+  // context is parsed against the action's declared type.
+  cedar::RequestLineParser line_parser;
   cedar::Arena arena;
   cedar::Response response;
   std::string out;
@@ -163,25 +160,21 @@ int RunAuthorize(const std::string& policies_path, const std::string& entities_p
     std::string_view text(line, static_cast<size_t>(len));
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
     if (text.empty()) continue;
-    mr.release();
-    parser.reset(json::storage_ptr(&mr));
-    json::error_code ec;
-    parser.write(text.data(), text.size(), ec);
-    if (ec) {
-      AppendInputError(
-          out, cedar::MakeError(cedar::ErrorCode::kJson, "malformed JSON: " + ec.message()));
+    arena.Reset();
+    cedar::Result<cedar::Request> req = cedar::MakeError(cedar::ErrorCode::kJson, "");
+    if (schema == nullptr) {
+      req = line_parser.Parse(text, arena);
+    } else {
+      auto jv = cedar::ParseJsonText(text);
+      req = jv.ok() ? cedar::RequestFromJson(*jv, arena, schema, true)
+                    : cedar::Result<cedar::Request>(jv.take_error());
+    }
+    if (!req.ok()) {
+      AppendInputError(out, req.error());
       any_error = true;
     } else {
-      json::value jv = parser.release();
-      arena.Reset();
-      auto req = cedar::RequestFromJson(jv, arena, schema, schema != nullptr);
-      if (!req.ok()) {
-        AppendInputError(out, req.error());
-        any_error = true;
-      } else {
-        cedar::Authorize(in.policies, in.entities, *req, response);
-        AppendDecision(out, response);
-      }
+      cedar::Authorize(in.policies, in.entities, *req, response);
+      AppendDecision(out, response);
     }
     out += '\n';
     if (out.size() > (1 << 16) - 4096) {

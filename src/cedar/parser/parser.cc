@@ -764,6 +764,7 @@ class Parser {
         // Parentheses are kept in the span so that error positions cover them.
         Expr* e = arena_->New<Expr>(*inner);
         e->span = {t.begin, close.end};
+        if (e->parens < 255) ++e->parens;
         return e;
       }
       case Tok::kLBracket: {
