@@ -42,6 +42,23 @@ bool EatQuoted(std::string_view* s, std::string_view* value) {
   return true;
 }
 
+// 64 hex digits to a digest, without allocating (the verify hot path reads one per record).
+bool DecodeHexDigest(std::string_view hex, Digest* out) {
+  if (hex.size() != 2 * kSha256Size) return false;
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;  // canonical records use lowercase only
+  };
+  for (size_t i = 0; i < kSha256Size; ++i) {
+    int hi = nibble(hex[2 * i]);
+    int lo = nibble(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    (*out)[i] = static_cast<uint8_t>(hi << 4 | lo);
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string_view RecordKindName(RecordKind kind) {
@@ -115,9 +132,7 @@ Result<RecordHeader> DecodeRecordHeader(std::string_view bytes) {
   s.remove_suffix(digits);
   if (!EatSuffix(&s, ",\"seq\":")) return bad("seq");
   if (!EatQuoted(&s, &v) || !EatSuffix(&s, ",\"prev\":")) return bad("prev");
-  auto prev = DigestFromHex(v);
-  if (!prev.ok()) return bad("prev");
-  h.prev = *prev;
+  if (!DecodeHexDigest(v, &h.prev)) return bad("prev");
   if (!EatQuoted(&s, &h.origin) || !EatSuffix(&s, ",\"origin\":")) return bad("origin");
   if (!EatQuoted(&s, &h.kind) || !EatSuffix(&s, ",\"kind\":")) return bad("kind");
   if (s.substr(0, 8) != "{\"body\":" || s.size() < 10 || s[8] != '{' || s.back() != '}') {
