@@ -5,6 +5,9 @@
 // Names are fully resolved: common types are inlined, entity and action types are fully
 // qualified ("Ns::User", "Ns::Action"), extension types are named "ipaddr", "decimal",
 // "datetime", "duration".
+//
+// The schema as written (both formats, and conversion between them) is SchemaFragment in
+// cedar/schema_fragment.h; resolving a fragment gives a Schema.
 #pragma once
 
 #include <map>
@@ -19,6 +22,7 @@
 namespace cedar {
 
 struct SchemaType;
+struct SchemaFragment;
 using SchemaTypePtr = std::shared_ptr<const SchemaType>;
 
 using Annotations = std::map<std::string, std::string>;
@@ -27,6 +31,8 @@ struct AttributeType {
   SchemaTypePtr type;
   bool required = true;
   Annotations annotations;
+
+  bool operator==(const AttributeType& other) const;  // compares the types deeply
 };
 
 struct SchemaType {
@@ -39,7 +45,13 @@ struct SchemaType {
 
   // Type as written in the Cedar schema format, e.g. "Set<Ns::User>", "{ a?: Long }".
   std::string ToString() const;
+
+  // Structural equality (element and attribute types compared deeply, annotations included).
+  bool operator==(const SchemaType& other) const;
 };
+
+// Deep equality of two possibly null types.
+bool SameType(const SchemaTypePtr& a, const SchemaTypePtr& b);
 
 struct EntityTypeDef {
   std::string name;                    // fully qualified
@@ -48,6 +60,8 @@ struct EntityTypeDef {
   SchemaTypePtr tags;                  // null when the type has no tags
   std::optional<std::vector<std::string>> enum_ids;  // enumerated entity type
   Annotations annotations;
+
+  bool operator==(const EntityTypeDef& other) const;
 };
 
 struct ActionRef {
@@ -65,12 +79,36 @@ struct ActionDef {
   std::vector<std::string> resource_types;
   SchemaTypePtr context;  // a kRecord type; empty record when none declared
   Annotations annotations;
+
+  bool operator==(const ActionDef& other) const;
 };
 
 class Schema {
  public:
+  // Parse (SchemaFragment::FromCedar / FromJson) and resolve (FromFragment).
   static Result<Schema> FromCedar(std::string_view text);
   static Result<Schema> FromJson(std::string_view text);
+
+  // Resolves a fragment with Cedar's rules. Errors (kSchema, with the position of the
+  // offending name when the fragment came from Cedar text):
+  //  - the declaration checks of SchemaFragment::FromCedar, for fragments built in code;
+  //  - a declaration in a namespace that shadows one of the empty namespace (`NS::T` when
+  //    `T` is a declared entity or common type, `NS::Action::"a"` when `Action::"a"` is);
+  //  - a name that resolves to nothing, a cycle among common types;
+  //  - an entity shape or action context that is not a record;
+  //  - a parent action that is not declared, a cycle in the action hierarchy.
+  // Names resolve as follows. A qualified name `A::B` names exactly that declaration, except
+  // that `__cedar::X` always names the built-in type X (Long, String, Bool, ipaddr, decimal,
+  // datetime, duration). An unqualified type name N in namespace NS is, in order: the common
+  // type NS::N, the entity type NS::N, the common type N of the empty namespace, the entity
+  // type N of the empty namespace, the built-in type N. Entity types here include the action
+  // types (`NS::Action` when NS declares actions). Names that can only be entity types
+  // (`memberOfTypes`, `principal`, `resource`, JSON "Entity") skip the common types, and
+  // `memberOfTypes`, `principal` and `resource` exclude action types; names that cannot be
+  // entity types (JSON {"type": N}, a Cedar-format context name) skip the entity types. A
+  // parent action without a type, or with the type `Action`, is the action of that id in the
+  // same namespace if declared, else that of the empty namespace.
+  static Result<Schema> FromFragment(const SchemaFragment& fragment);
 
   const EntityTypeDef* FindEntityType(std::string_view name) const;
   const ActionDef* FindAction(std::string_view type, std::string_view id) const;
@@ -84,6 +122,8 @@ class Schema {
 
   // Transitive ancestors of an action (not including itself).
   std::vector<ActionRef> ActionAncestors(const ActionRef& action) const;
+
+  bool operator==(const Schema& other) const;
 
  private:
   friend class SchemaBuilder;
