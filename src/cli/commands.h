@@ -19,4 +19,7 @@ inline constexpr int kExitInvalid = 3;
 // Registers `authorize` and `test-cedar`.
 void AddCedarCommands(CLI::App& app);
 
+// Registers `ledger verify|proof|show|query`.
+void AddLedgerCommands(CLI::App& app);
+
 }  // namespace writ::cli
