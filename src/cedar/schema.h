@@ -108,6 +108,9 @@ class Schema {
   // entity types (JSON {"type": N}, a Cedar-format context name) skip the entity types. A
   // parent action without a type, or with the type `Action`, is the action of that id in the
   // same namespace if declared, else that of the empty namespace.
+  // An action whose principal or resource list is empty (possible in JSON) applies to nothing
+  // and resolves like an action without appliesTo: has_applies_to false, no principal or
+  // resource types, an empty context.
   static Result<Schema> FromFragment(const SchemaFragment& fragment);
 
   const EntityTypeDef* FindEntityType(std::string_view name) const;

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Compares Writ's Cedar schema parsing and resolution with the reference engine on every schema
-# of the Cedar conformance suite: schema_oracle.js asks cedar-wasm, schema_conformance checks
-# Writ against its answers (and the round trips between the two formats).
+# of the Cedar conformance suite and on the cases in schema_cases.cedarschema and
+# schema_cases.json: schema_oracle.js asks cedar-wasm, schema_conformance checks Writ against
+# its answers (and the round trips between the two formats).
 #
 # Usage: schema_conformance.sh PATH/TO/schema_conformance WORK_DIR
 # The suite is taken from $WRIT_CEDAR_CONFORMANCE (default /work/shared/cedar-conformance).
@@ -24,6 +25,7 @@ mkdir -p "$work"
 if [ ! -d "$work/corpus-tests" ]; then
   tar xzf "$suite/corpus-tests.tar.gz" -C "$work"
 fi
-node "$here/schema_oracle.js" "$work/corpus-tests" "$suite/sample-data/sandbox_a" \
+node "$here/schema_oracle.js" --cases "$here/schema_cases.cedarschema" \
+  --json-cases "$here/schema_cases.json" "$work/corpus-tests" "$suite/sample-data/sandbox_a" \
   "$suite/sample-data/sandbox_b" >"$work/oracle.jsonl"
 exec "$prog" "$work/oracle.jsonl"

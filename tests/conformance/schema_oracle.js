@@ -22,8 +22,14 @@
 // tests/conformance/schema_conformance.cc reads these lines and compares Writ's resolution of
 // the same files with them.
 //
-// Usage: node tests/conformance/schema_oracle.js FILE_OR_DIR... > oracle.jsonl
-//        (directories are searched for *.cedarschema files, not recursively)
+// Usage: node tests/conformance/schema_oracle.js [--cases FILE] [--json-cases FILE]
+//            FILE_OR_DIR... > oracle.jsonl
+// Directories are searched for *.cedarschema files, not recursively. A --cases file holds
+// many Cedar-format schemas separated by lines holding only `// ----`; a --json-cases file is
+// a JSON array of JSON-format schemas. Their lines name the case ("FILE#3") and carry its
+// text ("text") and format ("format": "cedar" | "json"). The engine resolves types of Cedar
+// text only, so a JSON case is resolved through the engine's own conversion to text; when the
+// engine cannot convert it, "schema" is null and only the verdict is compared.
 'use strict';
 
 const fs = require('fs');
@@ -133,6 +139,29 @@ function oracle(file) {
   return {file, ok: true, schema: resolve(resolved.json)};
 }
 
+function cedarCase(file, text) {
+  const check = cedar.checkParseSchema(text);
+  if (check.type !== 'success') return {file, format: 'cedar', text, ok: false, error: message(check)};
+  const resolved = cedar.schemaToJsonWithResolvedTypes(text);
+  if (resolved.type !== 'success') {
+    return {file, format: 'cedar', text, ok: null, error: message(resolved)};
+  }
+  return {file, format: 'cedar', text, ok: true, schema: resolve(resolved.json)};
+}
+
+function jsonCase(file, schema) {
+  const text = JSON.stringify(schema);
+  const check = cedar.checkParseSchema(schema);
+  if (check.type !== 'success') return {file, format: 'json', text, ok: false, error: message(check)};
+  const converted = cedar.schemaToText(schema);
+  if (converted.type !== 'success') return {file, format: 'json', text, ok: true, schema: null};
+  const resolved = cedar.schemaToJsonWithResolvedTypes(converted.text);
+  if (resolved.type !== 'success') {
+    return {file, format: 'json', text, ok: null, error: message(resolved)};
+  }
+  return {file, format: 'json', text, ok: true, schema: resolve(resolved.json)};
+}
+
 function main() {
   const args = process.argv.slice(2);
   if (args.length === 0) {
@@ -140,7 +169,34 @@ function main() {
     process.exit(2);
   }
   const files = [];
-  for (const arg of args) {
+  const lines = [];
+  const guard = (file, f) => {
+    try {
+      return f();
+    } catch (e) {
+      // The engine's answer could not be read: reported apart from the engine's verdicts.
+      return {file, ok: null, error: 'cannot interpret the engine\'s answer: ' + e.message};
+    }
+  };
+  for (let i = 0; i < args.length; ++i) {
+    const arg = args[i];
+    if (arg === '--cases') {
+      const file = args[++i];
+      const cases = fs.readFileSync(file, 'utf8').split(/^\/\/ ----$/m);
+      cases.forEach((text, n) => {
+        const name = file + '#' + (n + 1);
+        lines.push(guard(name, () => cedarCase(name, text)));
+      });
+      continue;
+    }
+    if (arg === '--json-cases') {
+      const file = args[++i];
+      JSON.parse(fs.readFileSync(file, 'utf8')).forEach((schema, n) => {
+        const name = file + '#' + (n + 1);
+        lines.push(guard(name, () => jsonCase(name, schema)));
+      });
+      continue;
+    }
     if (fs.statSync(arg).isDirectory()) {
       for (const name of fs.readdirSync(arg).sort()) {
         if (name.endsWith('.cedarschema')) files.push(path.join(arg, name));
@@ -149,16 +205,8 @@ function main() {
       files.push(arg);
     }
   }
-  for (const file of files) {
-    let line;
-    try {
-      line = oracle(file);
-    } catch (e) {
-      // The engine's answer could not be read: reported apart from the engine's verdicts.
-      line = {file, ok: null, error: 'cannot interpret the engine\'s answer: ' + e.message};
-    }
-    process.stdout.write(JSON.stringify(line) + '\n');
-  }
+  for (const file of files) lines.push(guard(file, () => oracle(file)));
+  for (const line of lines) process.stdout.write(JSON.stringify(line) + '\n');
 }
 
 main();

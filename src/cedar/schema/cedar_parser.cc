@@ -6,7 +6,7 @@
 //   Decl      := Entity | Action | TypeDecl
 //   Entity    := Annotations 'entity' Idents ['in' EntOrTyps] [['='] RecType] ['tags' Type] ';'
 //              | Annotations 'entity' Idents 'enum' '[' STR {',' STR} ']' ';'
-//   Action    := Annotations 'action' Names ['in' RefOrRefs] [AppliesTo] ';'
+//   Action    := Annotations 'action' Names ['in' RefOrRefs] [AppliesTo] ['attributes' '{' '}'] ';'
 //   TypeDecl  := Annotations 'type' IDENT '=' Type ';'
 //   Type      := 'Set' '<' Type '>' | RecType | Path
 //   RecType   := '{' [AttrDecl {',' AttrDecl} [',']] '}'
@@ -311,7 +311,13 @@ class CedarSchemaParser {
       decl.applies_to = ParseAppliesTo(names.front().first, names.front().second);
     }
     if (IsWord(Peek(), "attributes")) {
-      Fail(Peek().begin, "actions with attributes are not supported");
+      // The reference engine still accepts an empty attribute list, and nothing else.
+      Next();
+      Expect(Tok::kLBrace, "`{`");
+      if (Peek().kind != Tok::kRBrace) {
+        Fail(Peek().begin, "actions cannot have attributes; remove the `attributes` block");
+      }
+      Next();
     }
     if (Peek().kind != Tok::kSemi) {
       Unexpected(decl.applies_to          ? "`;`"

@@ -301,7 +301,7 @@ class JsonSchemaReader {
     decl.name = std::string(name);
     const json::object& o = Object(v, "an action");
     CheckFields(o, {"attributes", "appliesTo", "memberOf", "annotations"});
-    if (o.contains("attributes")) {
+    if (const json::value* attrs = o.if_contains("attributes"); attrs && !attrs->is_null()) {
       PathScope scope(this, ".attributes");
       Fail("actions with attributes are not supported");
     }

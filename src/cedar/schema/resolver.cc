@@ -326,6 +326,14 @@ class Resolver {
         }
       }
     }
+    if (def.principal_types.empty() || def.resource_types.empty()) {
+      // No request can use the action: the same as having no appliesTo (checked above all
+      // the same, as the reference engine does).
+      def.has_applies_to = false;
+      def.principal_types.clear();
+      def.resource_types.clear();
+      def.context = EmptyRecord();
+    }
     def.annotations = a.annotations;
     return def;
   }
