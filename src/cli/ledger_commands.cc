@@ -4,11 +4,14 @@
 #include <boost/json.hpp>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 
+#include "base/canonical_json.h"
 #include "base/clock.h"
 #include "cli/commands.h"
 #include "ledger/checkpoint.h"
+#include "ledger/evidence.h"
 #include "ledger/proof_bundle.h"
 #include "ledger/record.h"
 #include "ledger/verifier.h"
@@ -229,6 +232,35 @@ void AddLedgerCommands(CLI::App& app) {
         PrintRecordHuman(rows->front());
         std::cout << boost::json::serialize(o["body"]) << "\n";
       }
+    });
+  }
+
+  // digest
+  {
+    auto key_file = std::make_shared<std::string>();
+    auto value = std::make_shared<std::string>();
+    auto text = std::make_shared<std::string>();
+    auto* cmd = ledger_cmd->add_subcommand(
+        "digest", "the HMAC digest a sensitive value is stored as, to match it in the ledger");
+    cmd->add_option("--key-file", *key_file, "file holding the deployment HMAC key")->required();
+    cmd->add_option("--value", *value, "the value as JSON (e.g. '{\"a\":1}' or '42')");
+    cmd->add_option("--string", *text, "the value as a plain string");
+    cmd->callback([key_file, value, text] {
+      std::ifstream in(*key_file, std::ios::binary);
+      if (!in) Fail(kExitInputError, "cannot read key file " + *key_file);
+      std::string key((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.pop_back();
+      boost::json::value v;
+      if (!text->empty() || value->empty()) {
+        v = boost::json::string(*text);
+      } else {
+        auto parsed = ParseJson(*value);
+        if (!parsed.ok()) Fail(kExitInputError, parsed.status().ToString());
+        v = std::move(parsed).value();
+      }
+      auto d = ledger::SensitiveDigest(key, v);
+      if (!d.ok()) Fail(kExitInputError, d.status().ToString());
+      std::cout << "{\"hmac_sha256\":\"" << *d << "\"}\n";
     });
   }
 
