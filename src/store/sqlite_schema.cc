@@ -50,6 +50,69 @@ CREATE TABLE blobs (
   created_us INTEGER NOT NULL
 );
 )sql"},
+      {2, "identity: signing keys, agents, issued tokens, revocations, assertion ids, secrets",
+       R"sql(
+CREATE TABLE identity_signing_keys (
+  kid             TEXT    PRIMARY KEY,
+  algorithm       TEXT    NOT NULL,
+  public_jwk      TEXT    NOT NULL,
+  sealed_private  BLOB    NOT NULL,
+  created_us      INTEGER NOT NULL,
+  retired_us      INTEGER NOT NULL DEFAULT 0,
+  verify_until_us INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE identity_agents (
+  name        TEXT    PRIMARY KEY,
+  spiffe_id   TEXT    NOT NULL UNIQUE,
+  owner       TEXT    NOT NULL,
+  team        TEXT    NOT NULL,
+  public_jwk  TEXT,
+  secret_hash TEXT,
+  created_us  INTEGER NOT NULL
+);
+CREATE TABLE identity_tokens (
+  jti         TEXT    PRIMARY KEY,
+  kind        TEXT    NOT NULL,
+  parent_jti  TEXT,
+  task_id     TEXT    NOT NULL,
+  agent       TEXT    NOT NULL,
+  user_id     TEXT    NOT NULL,
+  audience    TEXT    NOT NULL,
+  decision_id TEXT,
+  scopes      TEXT    NOT NULL,
+  depth       INTEGER NOT NULL,
+  issued_us   INTEGER NOT NULL,
+  expires_us  INTEGER NOT NULL,
+  single_use  INTEGER NOT NULL,
+  consumed_us INTEGER
+);
+CREATE INDEX identity_tokens_parent ON identity_tokens (parent_jti) WHERE parent_jti IS NOT NULL;
+CREATE INDEX identity_tokens_task ON identity_tokens (task_id);
+CREATE INDEX identity_tokens_agent ON identity_tokens (agent);
+CREATE INDEX identity_tokens_user ON identity_tokens (user_id);
+CREATE TABLE identity_revocations (
+  id          INTEGER PRIMARY KEY,
+  target_kind TEXT    NOT NULL,
+  target      TEXT    NOT NULL,
+  reason      TEXT    NOT NULL,
+  time_us     INTEGER NOT NULL,
+  UNIQUE (target_kind, target)
+);
+CREATE TABLE identity_assertion_jtis (
+  client     TEXT    NOT NULL,
+  jti        TEXT    NOT NULL,
+  expires_us INTEGER NOT NULL,
+  PRIMARY KEY (client, jti)
+) WITHOUT ROWID;
+CREATE TABLE identity_secrets (
+  name         TEXT    PRIMARY KEY,
+  sealed_value BLOB    NOT NULL,
+  audience     TEXT    NOT NULL,
+  description  TEXT    NOT NULL,
+  created_us   INTEGER NOT NULL,
+  updated_us   INTEGER NOT NULL
+);
+)sql"},
   };
   return kMigrations;
 }

@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "base/clock.h"
+#include "store/sqlite_identity_store.h"
 #include "store/sqlite_schema.h"
 
 namespace writ::store {
@@ -523,11 +524,13 @@ class SqliteStore final : public Store {
     WRIT_ASSIGN_OR_RETURN(DbPtr reader, OpenConnection(path_, options_, false));
     WRIT_ASSIGN_OR_RETURN(blob_db_, OpenConnection(path_, options_, false));
     blobs_ = std::make_unique<SqliteBlobStore>(blob_db_.get(), &blob_mu_, options_.read_only);
+    WRIT_ASSIGN_OR_RETURN(identity_, OpenSqliteIdentityStore(path_, options_));
     return ledger_.Init(std::move(writer), std::move(reader));
   }
 
   LedgerStore& ledger() override { return ledger_; }
   BlobStore& blobs() override { return *blobs_; }
+  IdentityStore& identity() override { return *identity_; }
   Result<int> SchemaVersion() override {
     std::lock_guard<std::mutex> lock(blob_mu_);
     return ReadSchemaVersion(blob_db_.get());
@@ -540,6 +543,7 @@ class SqliteStore final : public Store {
   std::mutex blob_mu_;
   DbPtr blob_db_;
   std::unique_ptr<SqliteBlobStore> blobs_;
+  std::unique_ptr<IdentityStore> identity_;
 };
 
 }  // namespace

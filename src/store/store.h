@@ -153,11 +153,14 @@ class BlobStore {
   virtual Result<std::optional<Blob>> GetBlob(const Digest& sha256) = 0;
 };
 
+class IdentityStore;  // identity_store.h
+
 class Store {
  public:
   virtual ~Store() = default;
   virtual LedgerStore& ledger() = 0;
   virtual BlobStore& blobs() = 0;
+  virtual IdentityStore& identity() = 0;  // agents, signing keys, tokens, revocations, secrets
   // The schema version of the open database.
   virtual Result<int> SchemaVersion() = 0;
 };
