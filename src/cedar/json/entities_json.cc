@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "cedar/json.h"
 #include "cedar/json/json_util.h"
@@ -142,15 +143,20 @@ Result<ParsedEntity> ParseEntity(const json::value& v, Arena& arena, const Schem
   return out;
 }
 
-bool SameParents(std::vector<const EntityUID*> a, std::vector<ActionRef> b) {
-  std::vector<std::pair<std::string, std::string>> x, y;
-  for (auto* u : a) x.emplace_back(u->type, u->id);
-  for (auto& r : b) y.emplace_back(r.type, r.id);
-  std::sort(x.begin(), x.end());
-  x.erase(std::unique(x.begin(), x.end()), x.end());
-  std::sort(y.begin(), y.end());
-  y.erase(std::unique(y.begin(), y.end()), y.end());
-  return x == y;
+// Entity data may list an action's parents directly or as their transitive closure; either is
+// consistent with the schema when it generates the same ancestors.
+bool ConsistentWithSchema(const std::vector<const EntityUID*>& parents, const Schema& schema,
+                          const ActionDef& def) {
+  std::vector<ActionRef> declared = schema.ActionAncestors(def.uid);
+  std::set<ActionRef> want(declared.begin(), declared.end());
+  std::set<ActionRef> got;
+  for (const EntityUID* p : parents) {
+    ActionRef ref{std::string(p->type), std::string(p->id)};
+    if (!want.count(ref)) return false;
+    got.insert(ref);
+    for (auto& a : schema.ActionAncestors(ref)) got.insert(std::move(a));
+  }
+  return got == want;
 }
 
 }  // namespace
@@ -169,7 +175,7 @@ Result<Entities> EntitiesFromJson(const json::value& v, const Schema* schema) {
         return EntityError("action `" + parsed->uid->ToString() +
                            "` is not declared in the schema");
       }
-      if (!SameParents(parsed->parents, def->member_of)) {
+      if (!ConsistentWithSchema(parsed->parents, *schema, *def)) {
         return EntityError("the definition of action `" + parsed->uid->ToString() +
                            "` in the entity data does not match its declaration in the schema");
       }
