@@ -161,7 +161,7 @@ struct SchemaFragment {
   // supports only with an experimental feature). Errors (kJson, or kParse for reserved
   // names) name the place in the document, e.g. `["NS"].entityTypes["User"].shape`.
   static Result<SchemaFragment> FromJson(std::string_view text);
-  static Result<SchemaFragment> FromJson(const boost::json::value& json);
+  static Result<SchemaFragment> FromJsonValue(const boost::json::value& json);
 
   // Writes the Cedar schema format in Cedar's usual layout: two-space indentation, one
   // declaration per paragraph, common types then entity types then actions in each namespace.

@@ -465,7 +465,7 @@ Result<SchemaFragment> FragmentFromJsonValue(const json::value& v) {
 
 }  // namespace
 
-Result<SchemaFragment> SchemaFragment::FromJson(const json::value& json) {
+Result<SchemaFragment> SchemaFragment::FromJsonValue(const json::value& json) {
   return FragmentFromJsonValue(json);
 }
 
