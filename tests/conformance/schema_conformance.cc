@@ -14,9 +14,13 @@
 // Lines with a "text" member carry the schema itself (a case of a cases file), in the format
 // given by "format"; the others name a Cedar-format file.
 //
-// Usage: schema_conformance ORACLE.jsonl
+// With --emit DIR, the schemas are also written back by Writ's writers into DIR, for a second
+// pass in which the engine reads Writ's output (see schema_conformance.sh).
+//
+// Usage: schema_conformance [--emit DIR] ORACLE.jsonl
 #include <algorithm>
 #include <boost/json.hpp>
+#include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -228,8 +232,14 @@ std::string RoundTrips(const std::string& text, bool json_format, const cedar::S
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::string emit_dir;
+  if (argc == 4 && std::string(argv[1]) == "--emit") {
+    emit_dir = argv[2];
+    argv += 2;
+    argc -= 2;
+  }
   if (argc != 2) {
-    std::cerr << "usage: schema_conformance ORACLE.jsonl\n";
+    std::cerr << "usage: schema_conformance [--emit DIR] ORACLE.jsonl\n";
     return 2;
   }
   std::ifstream oracle(argv[1]);
@@ -237,6 +247,25 @@ int main(int argc, char** argv) {
     std::cerr << "cannot read " << argv[1] << "\n";
     return 2;
   }
+  // With --emit, every schema Writ accepts is written back by Writ's writers, so that the
+  // engine can be asked about Writ's output too: DIR/<n>.cedarschema holds the Cedar text
+  // written from the JSON form, DIR/written.json an array of the JSON forms.
+  json::array written_json;
+  size_t emitted = 0;
+  auto emit = [&](const std::string& text, bool json_format) {
+    if (emit_dir.empty()) return;
+    auto fragment = json_format ? cedar::SchemaFragment::FromJson(text)
+                                : cedar::SchemaFragment::FromCedar(text);
+    if (!fragment.ok()) return;
+    written_json.push_back(fragment->ToJson());
+    auto via_json = cedar::SchemaFragment::FromJson(fragment->ToJsonText());
+    if (!via_json.ok()) return;
+    auto cedar_text = via_json->ToCedar();
+    if (!cedar_text.ok()) return;
+    char name[32];
+    std::snprintf(name, sizeof(name), "/%06zu.cedarschema", emitted++);
+    std::ofstream(emit_dir + name, std::ios::binary) << *cedar_text;
+  };
   size_t files = 0, engine_accepts = 0, engine_rejects = 0, unreadable = 0;
   size_t agree = 0, verdict_mismatch = 0, schema_mismatch = 0, verdict_only = 0;
   size_t round_trips = 0, round_trip_failures = 0;
@@ -302,6 +331,7 @@ int main(int argc, char** argv) {
     }
     ++agree;
     ++round_trips;
+    emit(text, json_format);
     std::string failure = RoundTrips(text, json_format, *mine);
     if (!failure.empty()) {
       ++round_trip_failures;
@@ -318,6 +348,11 @@ int main(int argc, char** argv) {
             << "  resolved schema differs: " << schema_mismatch << "\n"
             << "round trips checked:       " << round_trips << "\n"
             << "  round trip failures:     " << round_trip_failures << "\n";
+  if (!emit_dir.empty()) {
+    std::ofstream(emit_dir + "/written.json", std::ios::binary) << json::serialize(written_json);
+    std::cout << "written back for the engine: " << emitted << " Cedar texts, "
+              << written_json.size() << " JSON schemas in " << emit_dir << "\n";
+  }
   bool all_good = files > 0 && agree == files && round_trip_failures == 0;
   return all_good ? 0 : 1;
 }
