@@ -145,21 +145,26 @@ struct SchemaNamespace {
 struct SchemaFragment {
   std::vector<SchemaNamespace> namespaces;
 
-  // Parses the Cedar schema format. Errors (kParse) carry the line and column they point at.
-  // Besides the grammar, parsing checks what Cedar checks while parsing: reserved words
-  // (`true`, `false`, `if`, `then`, `else`, `in`, `is`, `like`, `has`) used as names, the
-  // reserved `__cedar` namespace, reserved common type names (`Bool`, `Boolean`, `Entity`,
-  // `Extension`, `Long`, `Record`, `Set`, `String`), an entity type named `Action`, duplicate
-  // namespaces, declarations and annotations, and `appliesTo` without both `principal` and
-  // `resource` (each a non-empty list).
+  // Parses the Cedar schema format. Errors carry the line and column they point at: kParse for
+  // the grammar (including reserved words `true`, `false`, `if`, `then`, `else`, `in`, `is`,
+  // `like`, `has` used as names, duplicate annotations, and `appliesTo` without both
+  // `principal` and `resource`, each a non-empty list), kSchema for the declaration rules
+  // Cedar also checks while parsing: the reserved `__cedar` namespace, reserved common type
+  // names (`Bool`, `Boolean`, `Entity`, `Extension`, `Long`, `Record`, `Set`, `String`), an
+  // entity type named `Action`, and duplicate namespaces or declarations. As in the reference
+  // engine, an action may carry an empty `attributes {}` block (ignored), a repeated record
+  // attribute replaces the earlier one, and repeated enumeration ids are kept.
   static Result<SchemaFragment> FromCedar(std::string_view text);
 
-  // Parses the JSON schema format. Rejects what Cedar rejects: malformed JSON, duplicate keys,
-  // unknown or misplaced fields, values of the wrong JSON type, invalid names, the same
-  // reserved names as FromCedar, an empty `enum`, `enum` together with `memberOfTypes`,
-  // `shape` or `tags`, action `attributes`, and `additionalAttributes: true` (which Cedar
-  // supports only with an experimental feature). Errors (kJson, or kParse for reserved
-  // names) name the place in the document, e.g. `["NS"].entityTypes["User"].shape`.
+  // Parses the JSON schema format. Rejects what Cedar rejects: malformed JSON, unknown or
+  // misplaced fields, values of the wrong JSON type (`null` is accepted only for an action's
+  // `memberOf`, `appliesTo` and `attributes`, a parent's `type`, and an annotation's value,
+  // which becomes ""), invalid names, an empty `enum`, `enum` together with `memberOfTypes`,
+  // `shape` or `tags`, action `attributes`, `additionalAttributes: true` (which Cedar supports
+  // only with an experimental feature), and the declaration rules of FromCedar. Also rejects
+  // duplicate keys in an object. Errors
+  // are kJson (kSchema for the declaration rules) and name the place in the document, e.g.
+  // `["NS"].entityTypes["User"].shape`.
   static Result<SchemaFragment> FromJson(std::string_view text);
   static Result<SchemaFragment> FromJsonValue(const boost::json::value& json);
 
