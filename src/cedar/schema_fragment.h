@@ -162,9 +162,8 @@ struct SchemaFragment {
   // which becomes ""), invalid names, an empty `enum`, `enum` together with `memberOfTypes`,
   // `shape` or `tags`, action `attributes`, `additionalAttributes: true` (which Cedar supports
   // only with an experimental feature), and the declaration rules of FromCedar. Also rejects
-  // duplicate keys in an object. Errors
-  // are kJson (kSchema for the declaration rules) and name the place in the document, e.g.
-  // `["NS"].entityTypes["User"].shape`.
+  // duplicate keys in an object. Errors are kJson (kSchema for the declaration rules) and name
+  // the place in the document, e.g. `["NS"].entityTypes["User"].shape`.
   static Result<SchemaFragment> FromJson(std::string_view text);
   static Result<SchemaFragment> FromJsonValue(const boost::json::value& json);
 
