@@ -224,7 +224,7 @@ class JsonSchemaReader {
     Require(o, "actions");
     if (const json::value* a = o.if_contains("annotations")) {
       ns.annotations = ReadAnnotations(*a);
-      if (name.empty()) {
+      if (name.empty() && !ns.annotations.empty()) {
         Fail("the empty namespace cannot be annotated; annotate a named namespace instead");
       }
     }
