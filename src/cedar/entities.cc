@@ -20,7 +20,7 @@ Entities::Entities(Entities&&) noexcept = default;
 Entities& Entities::operator=(Entities&&) noexcept = default;
 Entities::~Entities() = default;
 
-const Entity* Entities::Find(const EntityUID& uid) const {
+const Entity* Entities::FindOwn(const EntityUID& uid) const {
   if (table_.empty()) return nullptr;
   uint64_t slot = uid.hash & mask_;
   while (true) {
@@ -58,6 +58,7 @@ Status EntitiesBuilder::Add(const EntityUID* uid, const RecordData* attrs, const
 Result<Entities> EntitiesBuilder::Build() && {
   Entities out;
   out.arena_ = std::move(arena_);
+  out.base_ = base_;
   Arena& arena = *out.arena_;
   size_t n = pending_.size();
   out.entities_.resize(n);
@@ -74,7 +75,7 @@ Result<Entities> EntitiesBuilder::Build() && {
     out.table_[slot] = static_cast<uint32_t>(i + 1);
   }
   auto index_of = [&](const EntityUID& uid) -> int64_t {
-    const Entity* e = out.Find(uid);
+    const Entity* e = out.FindOwn(uid);
     return e == nullptr ? -1 : e - out.entities_.data();
   };
 
@@ -112,6 +113,10 @@ Result<Entities> EntitiesBuilder::Build() && {
         if (pi >= 0) {
           acc.push_back(out.entities_[pi].uid);
           acc.insert(acc.end(), closure[pi].begin(), closure[pi].end());
+        } else if (base_ != nullptr) {
+          if (const Entity* be = base_->Find(*p)) {
+            acc.insert(acc.end(), be->ancestors.begin(), be->ancestors.end());
+          }
         }
       }
       std::sort(acc.begin(), acc.end(), [](const EntityUID* a, const EntityUID* b) {
