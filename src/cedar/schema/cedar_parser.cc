@@ -20,6 +20,7 @@
 // Keywords are contextual: `entity`, `action`, `type`, `namespace`, `Set`, ... also name
 // things; only Cedar's reserved words (`in`, `if`, `true`, ...) cannot.
 #include <algorithm>
+#include <string>
 
 #include "cedar/schema/names.h"
 #include "cedar/schema_fragment.h"
@@ -105,15 +106,24 @@ class CedarSchemaParser {
   }
 
   SourcePos Pos(const Token& t) const { return PosAt(t.begin); }
+  // Positions are asked for mostly in increasing order, so each one continues from the last
+  // (a schema written on one long line would otherwise cost a scan per position).
   SourcePos PosAt(uint32_t offset) const {
-    auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), offset);
-    uint32_t line_start = *(it - 1);
-    SourcePos pos{offset, static_cast<uint32_t>(it - line_starts_.begin()), 1};
-    // Columns count characters, not bytes: skip UTF-8 continuation bytes.
-    for (uint32_t i = line_start; i < offset; ++i) {
-      if ((static_cast<unsigned char>(src_[i]) & 0xC0) != 0x80) ++pos.column;
+    if (offset < last_pos_.offset) {
+      auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), offset);
+      last_pos_ = SourcePos{*(it - 1), static_cast<uint32_t>(it - line_starts_.begin()), 1};
     }
-    return pos;
+    for (uint32_t i = last_pos_.offset; i < offset && i < src_.size(); ++i) {
+      if (src_[i] == '\n') {
+        ++last_pos_.line;
+        last_pos_.column = 1;
+      } else if ((static_cast<unsigned char>(src_[i]) & 0xC0) != 0x80) {
+        // Columns count characters, not bytes: UTF-8 continuation bytes are skipped.
+        ++last_pos_.column;
+      }
+    }
+    last_pos_.offset = offset;
+    return last_pos_;
   }
 
   [[noreturn]] void Fail(uint32_t offset, std::string message) const {
@@ -426,7 +436,27 @@ class CedarSchemaParser {
   }
 
   // ---- types ----
+  // Types nest by recursion; deeper nesting than this is refused rather than allowed to
+  // exhaust the stack.
+  static constexpr int kMaxTypeDepth = 512;
+  class DepthGuard {
+   public:
+    explicit DepthGuard(CedarSchemaParser* p) : p_(p) {
+      if (++p_->type_depth_ > kMaxTypeDepth) {
+        p_->Fail(p_->Peek().begin, "types are nested too deeply (more than " +
+                                       std::to_string(kMaxTypeDepth) + " levels)");
+      }
+    }
+    ~DepthGuard() { --p_->type_depth_; }
+    DepthGuard(const DepthGuard&) = delete;
+    DepthGuard& operator=(const DepthGuard&) = delete;
+
+   private:
+    CedarSchemaParser* p_;
+  };
+
   SchemaTypeExpr ParseType() {
+    DepthGuard guard(this);
     const Token& t = Peek();
     SourcePos pos = Pos(t);
     if (t.kind == Tok::kLBrace) return ParseRecord();
@@ -488,7 +518,9 @@ class CedarSchemaParser {
   std::string_view src_;
   std::vector<Token> toks_;
   size_t pos_ = 0;
+  int type_depth_ = 0;
   std::vector<uint32_t> line_starts_;
+  mutable SourcePos last_pos_{0, 1, 1};
 };
 
 }  // namespace

@@ -449,6 +449,22 @@ TEST(CedarSchemaParser, StringEscapes) {
   EXPECT_EQ(f.namespaces[0].actions[0].name, std::string("A\t\0\xC3\xA9\\\"", 7));
 }
 
+TEST(CedarSchemaParser, DeepNestingIsAnErrorNotACrash) {
+  auto nested = [](int levels, bool records) {
+    std::string text = "entity E { a: ";
+    for (int i = 0; i < levels; ++i) text += records ? "{ a: " : "Set<";
+    text += "Long";
+    for (int i = 0; i < levels; ++i) text += records ? " }" : ">";
+    return text + " };";
+  };
+  EXPECT_TRUE(SchemaFragment::FromCedar(nested(500, false)).ok());
+  EXPECT_TRUE(SchemaFragment::FromCedar(nested(500, true)).ok());
+  Error e = ParseError(nested(600, false));
+  EXPECT_EQ(e.message, "types are nested too deeply (more than 512 levels)");
+  EXPECT_EQ(e.pos.column, 15u + 4 * 512);  // the 513th level
+  EXPECT_FALSE(SchemaFragment::FromCedar(nested(100000, true)).ok());
+}
+
 TEST(CedarSchemaParser, PositionsOfDeclarations) {
   SchemaFragment f = Parse("namespace N {\n  entity A in [B];\n  action \"x\";\n}");
   const SchemaNamespace& ns = f.namespaces[0];

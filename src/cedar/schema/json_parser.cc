@@ -20,7 +20,10 @@ using schema_internal::IsExtensionTypeName;
 using schema_internal::IsPlainIdentifier;
 using schema_internal::IsValidPath;
 
-constexpr int kMaxDepth = 256;
+// Types nest by recursion; deeper nesting than this is refused rather than allowed to exhaust
+// the stack (the same limit as the Cedar format's). A record level takes two JSON levels.
+constexpr int kMaxTypeDepth = 512;
+constexpr int kMaxJsonDepth = 2 * kMaxTypeDepth + 8;
 
 // A pass over the text that only looks at object keys: Boost.JSON keeps the last of duplicate
 // keys silently, and a schema with two declarations of one name is ambiguous.
@@ -349,7 +352,9 @@ class JsonSchemaReader {
   // annotations; at a kAttribute site `required` receives the attribute's optionality.
   SchemaTypeExpr ReadType(const json::value& v, TypeSite site, Annotations* annotations,
                           bool* required) {
-    if (++depth_ > kMaxDepth) Fail("types are nested too deeply");
+    if (++depth_ > kMaxTypeDepth) {
+      Fail("types are nested too deeply (more than " + std::to_string(kMaxTypeDepth) + " levels)");
+    }
     const json::object& o = Object(v, "a type");
     Require(o, "type");
     std::string type = String(o.at("type"), "`type`");
@@ -471,7 +476,7 @@ Result<SchemaFragment> SchemaFragment::FromJsonValue(const json::value& json) {
 
 Result<SchemaFragment> SchemaFragment::FromJson(std::string_view text) {
   json::parse_options opts;
-  opts.max_depth = kMaxDepth;
+  opts.max_depth = kMaxJsonDepth;
   {
     json::basic_parser<DuplicateKeyCheck> check(opts);
     json::error_code ec;

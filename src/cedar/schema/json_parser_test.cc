@@ -385,10 +385,17 @@ TEST(JsonSchemaParser, DeclarationRules) {
 }
 
 TEST(JsonSchemaParser, DeepNestingIsAnErrorNotACrash) {
-  std::string type = R"({"type": "Long"})";
-  for (int i = 0; i < 300; ++i) type = R"({"type": "Set", "element": )" + type + "}";
-  auto f = SchemaFragment::FromJson(WithAttribute(type));
-  EXPECT_FALSE(f.ok());
+  auto nested = [](int levels) {
+    std::string type;
+    for (int i = 0; i < levels; ++i) type += R"({"type": "Set", "element": )";
+    type += R"({"type": "Long"})";
+    type.append(static_cast<size_t>(levels), '}');
+    return WithAttribute(type);
+  };
+  EXPECT_TRUE(SchemaFragment::FromJson(nested(500)).ok());
+  EXPECT_NE(ParseError(nested(600)).find("types are nested too deeply (more than 512 levels)"),
+            std::string::npos);
+  EXPECT_FALSE(SchemaFragment::FromJson(nested(100000)).ok());
 }
 
 }  // namespace

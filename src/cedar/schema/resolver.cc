@@ -1,6 +1,7 @@
 // Resolution of a SchemaFragment into a Schema: name lookup with Cedar's rules, common types
 // inlined, and the checks that need the whole schema (shadowing, undeclared names, cycles).
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include "cedar/schema.h"
@@ -49,9 +50,9 @@ class Resolver {
            std::map<ActionRef, ActionDef>& actions) {
     Collect();
     CheckShadowing();
-    for (const SchemaNamespace& ns : fragment_.namespaces) {
-      for (const SchemaCommonTypeDecl& t : ns.common_types) ResolveCommon(Qualify(ns.name, t.name));
-    }
+    // Dependencies first, so that resolving one common type never recurses through others:
+    // chains of common types can be long.
+    for (const std::string& fqn : CommonTypeOrder()) ResolveCommon(fqn);
     for (const SchemaNamespace& ns : fragment_.namespaces) {
       for (const SchemaEntityDecl& e : ns.entity_types) {
         EntityTypeDef def = ResolveEntity(ns.name, e);
@@ -172,6 +173,84 @@ class Resolver {
       }
     }
     Fail(message, pos);
+  }
+
+  // The common type that `name` resolves to (ResolveName's rules), if it resolves to one.
+  std::optional<std::string> CommonTarget(const std::string& ns, const std::string& name,
+                                          Lookup lookup) const {
+    if (lookup != Lookup::kAny && lookup != Lookup::kCommonOrBuiltin) return std::nullopt;
+    if (name.find("::") != std::string::npos) {
+      if (name.rfind("__cedar::", 0) == 0 || commons_.count(name) == 0) return std::nullopt;
+      return name;
+    }
+    std::vector<std::string> scopes;
+    if (!ns.empty()) scopes.push_back(Qualify(ns, name));
+    scopes.push_back(name);
+    for (const std::string& candidate : scopes) {
+      if (commons_.count(candidate) != 0) return candidate;
+      if (lookup == Lookup::kAny && IsEntity(candidate, lookup)) return std::nullopt;
+    }
+    return std::nullopt;
+  }
+
+  // The common types a type expression refers to directly.
+  void CommonRefs(const std::string& ns, const SchemaTypeExpr& expr,
+                  std::vector<std::string>& out) const {
+    using Kind = SchemaTypeExpr::Kind;
+    std::optional<std::string> target;
+    if (expr.kind == Kind::kName) target = CommonTarget(ns, expr.name, Lookup::kAny);
+    if (expr.kind == Kind::kCommon) target = CommonTarget(ns, expr.name, Lookup::kCommonOrBuiltin);
+    if (target) out.push_back(std::move(*target));
+    if (expr.kind == Kind::kSet && expr.element != nullptr) CommonRefs(ns, *expr.element, out);
+    for (const SchemaAttributeDecl& attr : expr.attributes) CommonRefs(ns, attr.type, out);
+  }
+
+  // All common types, each after the ones it refers to; a cycle is an error.
+  std::vector<std::string> CommonTypeOrder() const {
+    std::map<std::string, std::vector<std::string>> refs;
+    std::vector<std::string> declared;
+    for (const SchemaNamespace& ns : fragment_.namespaces) {
+      for (const SchemaCommonTypeDecl& t : ns.common_types) {
+        std::string fqn = Qualify(ns.name, t.name);
+        CommonRefs(ns.name, t.type, refs[fqn]);
+        declared.push_back(std::move(fqn));
+      }
+    }
+    enum class Mark : uint8_t { kNone, kActive, kDone };
+    std::map<std::string, Mark> marks;
+    std::vector<std::string> order;
+    for (const std::string& start : declared) {
+      if (marks[start] != Mark::kNone) continue;
+      // Iterative depth-first search, emitting each type after its references.
+      std::vector<std::pair<std::string, size_t>> stack{{start, 0}};
+      marks[start] = Mark::kActive;
+      while (!stack.empty()) {
+        std::string cur = stack.back().first;
+        size_t next = stack.back().second++;
+        const std::vector<std::string>& out = refs[cur];
+        if (next == out.size()) {
+          marks[cur] = Mark::kDone;
+          order.push_back(cur);
+          stack.pop_back();
+          continue;
+        }
+        const std::string& ref = out[next];
+        Mark& m = marks[ref];
+        if (m == Mark::kActive) {
+          std::string chain;
+          auto from = std::find_if(stack.begin(), stack.end(),
+                                   [&](const auto& frame) { return frame.first == ref; });
+          for (auto it = from; it != stack.end(); ++it) chain += Quoted(it->first) + " -> ";
+          chain += Quoted(ref);
+          Fail("common types refer to each other in a cycle: " + chain, commons_.at(ref).decl->pos);
+        }
+        if (m == Mark::kNone) {
+          m = Mark::kActive;
+          stack.emplace_back(ref, 0);
+        }
+      }
+    }
+    return order;
   }
 
   SchemaTypePtr ResolveCommon(const std::string& fqn) {

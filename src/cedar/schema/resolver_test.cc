@@ -310,6 +310,21 @@ TEST(SchemaResolver, CommonTypeCycles) {
             std::string::npos);
 }
 
+TEST(SchemaResolver, LongCommonTypeChains) {
+  // Resolution does not recurse through common types, so long chains are fine.
+  std::string text;
+  const int n = 100000;
+  for (int i = 0; i < n; ++i) {
+    text += "type A" + std::to_string(i) + " = A" + std::to_string(i + 1) + ";\n";
+  }
+  text += "type A" + std::to_string(n) + " = { x: Long }; entity E { a: A0 };";
+  Schema s = Resolve(text);
+  EXPECT_EQ(Attr(s, "E", "a").ToString(), "{ x: Long }");
+  text += "type A" + std::to_string(n + 1) + " = A0;";
+  text.replace(text.find("type A100000 = { x: Long }"), 26, "type A100000 = A100001");
+  EXPECT_NE(ResolveError(text).message.find("cycle"), std::string::npos);
+}
+
 TEST(SchemaResolver, UndeclaredNames) {
   Error e = ResolveError("entity E in [F];");
   EXPECT_EQ(e.message,
