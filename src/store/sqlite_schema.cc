@@ -113,6 +113,18 @@ CREATE TABLE identity_secrets (
   updated_us   INTEGER NOT NULL
 );
 )sql"},
+      {3, "API keys of people and tools (hashed), with role and revocation",
+       R"sql(
+CREATE TABLE api_keys (
+  id         TEXT    PRIMARY KEY,
+  name       TEXT    NOT NULL,
+  role       TEXT    NOT NULL,
+  key_hash   BLOB    NOT NULL,
+  created_us INTEGER NOT NULL,
+  revoked_us INTEGER NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX api_keys_active_name ON api_keys (name) WHERE revoked_us = 0;
+)sql"},
   };
   return kMigrations;
 }

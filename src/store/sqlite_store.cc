@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "base/clock.h"
+#include "store/sqlite_api_key_store.h"
 #include "store/sqlite_identity_store.h"
 #include "store/sqlite_schema.h"
 
@@ -525,12 +526,14 @@ class SqliteStore final : public Store {
     WRIT_ASSIGN_OR_RETURN(blob_db_, OpenConnection(path_, options_, false));
     blobs_ = std::make_unique<SqliteBlobStore>(blob_db_.get(), &blob_mu_, options_.read_only);
     WRIT_ASSIGN_OR_RETURN(identity_, OpenSqliteIdentityStore(path_, options_));
+    WRIT_ASSIGN_OR_RETURN(api_keys_, OpenSqliteApiKeyStore(path_, options_));
     return ledger_.Init(std::move(writer), std::move(reader));
   }
 
   LedgerStore& ledger() override { return ledger_; }
   BlobStore& blobs() override { return *blobs_; }
   IdentityStore& identity() override { return *identity_; }
+  ApiKeyStore& api_keys() override { return *api_keys_; }
   Result<int> SchemaVersion() override {
     std::lock_guard<std::mutex> lock(blob_mu_);
     return ReadSchemaVersion(blob_db_.get());
@@ -544,6 +547,7 @@ class SqliteStore final : public Store {
   DbPtr blob_db_;
   std::unique_ptr<SqliteBlobStore> blobs_;
   std::unique_ptr<IdentityStore> identity_;
+  std::unique_ptr<ApiKeyStore> api_keys_;
 };
 
 }  // namespace

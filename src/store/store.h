@@ -154,6 +154,7 @@ class BlobStore {
 };
 
 class IdentityStore;  // identity_store.h
+class ApiKeyStore;    // api_key_store.h
 
 class Store {
  public:
@@ -161,6 +162,7 @@ class Store {
   virtual LedgerStore& ledger() = 0;
   virtual BlobStore& blobs() = 0;
   virtual IdentityStore& identity() = 0;  // agents, signing keys, tokens, revocations, secrets
+  virtual ApiKeyStore& api_keys() = 0;    // API keys of people and tools (hashed)
   // The schema version of the open database.
   virtual Result<int> SchemaVersion() = 0;
 };
