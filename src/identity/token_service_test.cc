@@ -285,6 +285,7 @@ TEST_F(TokenServiceTest, RotationKeepsOldTokensUntilTheOverlapEnds) {
   IssuedToken before = Task();
   std::string old_kid =
       boost::json::parse(SplitCompactJws(before.token)->header_json).at("kid").as_string().c_str();
+  w_.clock.Advance(1000);  // keys are listed by creation time
   auto rotated = w_.keys->Rotate(JwsAlgorithm::kES256);
   ASSERT_TRUE(rotated.ok()) << rotated.status().ToString();
   IssuedToken after = Task();
@@ -304,7 +305,7 @@ TEST_F(TokenServiceTest, RotationKeepsOldTokensUntilTheOverlapEnds) {
   auto listed = w_.keys->List();
   ASSERT_EQ(listed.size(), 2u);
   EXPECT_FALSE(listed[0].signing);
-  EXPECT_EQ(listed[0].verify_until_us, kStartMicros + 24LL * 3600 * 1000 * 1000);
+  EXPECT_EQ(listed[0].verify_until_us, kStartMicros + 1000 + 24LL * 3600 * 1000 * 1000);
   EXPECT_TRUE(listed[1].signing);
 }
 
