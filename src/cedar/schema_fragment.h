@@ -171,9 +171,11 @@ struct SchemaFragment {
   // declaration per paragraph, common types then entity types then actions in each namespace.
   // JSON-only forms are written so that they mean the same: JSON `Long` as `__cedar::Long`,
   // an Extension type as `__cedar::<name>`, an `appliesTo` with an empty principal or
-  // resource list (the action applies to nothing) as no `appliesTo`. Fails (kSchema) for what
-  // the Cedar format cannot express: an entity shape that is not a record written out (JSON
-  // allows a common type there) and a `Set` context.
+  // resource list (the action applies to nothing) as no `appliesTo`. JSON "Entity" and
+  // {"type": name} references are written as the bare name, which means the same unless a
+  // common type and an entity type share that name (as in the reference engine's conversion).
+  // Fails (kSchema) for what the Cedar format cannot express: an entity shape that is not a
+  // record written out (JSON allows a common type there) and a `Set` context.
   Result<std::string> ToCedar() const;
 
   // The JSON schema format. Cedar-format type names become {"type": "EntityOrCommon", ...},

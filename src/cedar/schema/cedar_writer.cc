@@ -189,6 +189,10 @@ class CedarSchemaWriter {
         out_ += "__cedar::Bool";
         return;
       case Kind::kSet:
+        if (t.element == nullptr) {
+          throw WriteFailure{
+              MakeError(ErrorCode::kSchema, "a set type has no element type to write")};
+        }
         out_ += "Set<";
         Type(*t.element, level);
         out_ += '>';

@@ -368,6 +368,9 @@ TEST(JsonSchemaParser, DeclarationRules) {
   EXPECT_NE(ParseError(R"({"": {"entityTypes": {}, "actions": {}, "annotations": {"a": "b"}}})")
                 .find("the empty namespace cannot be annotated"),
             std::string::npos);
+  EXPECT_TRUE(
+      SchemaFragment::FromJson(R"({"": {"entityTypes": {}, "actions": {}, "annotations": {}}})")
+          .ok());
   auto reserved = SchemaFragment::FromJson(
       R"({"": {"entityTypes": {}, "actions": {}, "commonTypes": {"Set": {"type": "Long"}}}})");
   ASSERT_FALSE(reserved.ok());

@@ -46,7 +46,8 @@ json::object TypeJson(const SchemaTypeExpr& t) {
       break;
     case Kind::kSet:
       o["type"] = "Set";
-      o["element"] = TypeJson(*t.element);
+      // A set built in code without an element has none to write (and will not resolve).
+      if (t.element != nullptr) o["element"] = TypeJson(*t.element);
       break;
     case Kind::kRecord: {
       o["type"] = "Record";

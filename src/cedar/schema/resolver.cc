@@ -301,6 +301,8 @@ class Resolver {
       case Kind::kBool:
         return make(SchemaType::Kind::kBool);
       case Kind::kSet: {
+        if (expr.element == nullptr)
+          Fail("a set type without an element type in " + where, expr.pos);
         auto t = make(SchemaType::Kind::kSet);
         t->element = ResolveType(ns, *expr.element, where);
         return t;

@@ -425,6 +425,15 @@ TEST(SchemaResolver, DeclarationChecksApplyToBuiltFragments) {
   h.namespaces.push_back({});
   h.namespaces[0].annotations = {{"doc", "x"}};
   EXPECT_FALSE(Schema::FromFragment(h).ok());
+
+  SchemaFragment set;
+  set.namespaces.push_back({});
+  set.namespaces[0].common_types.push_back({"T", SchemaTypeExpr{}, {}, {}});
+  set.namespaces[0].common_types[0].type.kind = SchemaTypeExpr::Kind::kSet;
+  auto no_element = Schema::FromFragment(set);
+  ASSERT_FALSE(no_element.ok());
+  EXPECT_NE(no_element.error().message.find("without an element type"), std::string::npos);
+  EXPECT_FALSE(set.ToCedar().ok());
 }
 
 TEST(SchemaResolver, JsonForms) {
