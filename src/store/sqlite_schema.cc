@@ -125,6 +125,30 @@ CREATE TABLE api_keys (
 );
 CREATE UNIQUE INDEX api_keys_active_name ON api_keys (name) WHERE revoked_us = 0;
 )sql"},
+      {4, "approvals of held decisions, bound to the request digest and policy version",
+       R"sql(
+CREATE TABLE approvals (
+  id             TEXT    PRIMARY KEY,
+  decision_id    TEXT    NOT NULL,
+  request_digest TEXT    NOT NULL,
+  policy_version TEXT    NOT NULL,
+  grp            TEXT    NOT NULL,
+  status         TEXT    NOT NULL,
+  principal      TEXT    NOT NULL,
+  action         TEXT    NOT NULL,
+  resource       TEXT    NOT NULL,
+  summary        TEXT    NOT NULL,
+  approver       TEXT    NOT NULL,
+  note           TEXT    NOT NULL,
+  override       INTEGER NOT NULL,
+  consumed_by    TEXT    NOT NULL,
+  created_us     INTEGER NOT NULL,
+  expires_us     INTEGER NOT NULL,
+  decided_us     INTEGER NOT NULL
+);
+CREATE INDEX approvals_request ON approvals (request_digest, policy_version);
+CREATE INDEX approvals_status ON approvals (status, created_us);
+)sql"},
   };
   return kMigrations;
 }

@@ -9,6 +9,7 @@
 
 #include "base/clock.h"
 #include "store/sqlite_api_key_store.h"
+#include "store/sqlite_approval_store.h"
 #include "store/sqlite_identity_store.h"
 #include "store/sqlite_schema.h"
 
@@ -527,6 +528,7 @@ class SqliteStore final : public Store {
     blobs_ = std::make_unique<SqliteBlobStore>(blob_db_.get(), &blob_mu_, options_.read_only);
     WRIT_ASSIGN_OR_RETURN(identity_, OpenSqliteIdentityStore(path_, options_));
     WRIT_ASSIGN_OR_RETURN(api_keys_, OpenSqliteApiKeyStore(path_, options_));
+    WRIT_ASSIGN_OR_RETURN(approvals_, OpenSqliteApprovalStore(path_, options_));
     return ledger_.Init(std::move(writer), std::move(reader));
   }
 
@@ -534,6 +536,7 @@ class SqliteStore final : public Store {
   BlobStore& blobs() override { return *blobs_; }
   IdentityStore& identity() override { return *identity_; }
   ApiKeyStore& api_keys() override { return *api_keys_; }
+  ApprovalStore& approvals() override { return *approvals_; }
   Result<int> SchemaVersion() override {
     std::lock_guard<std::mutex> lock(blob_mu_);
     return ReadSchemaVersion(blob_db_.get());
@@ -548,6 +551,7 @@ class SqliteStore final : public Store {
   std::unique_ptr<SqliteBlobStore> blobs_;
   std::unique_ptr<IdentityStore> identity_;
   std::unique_ptr<ApiKeyStore> api_keys_;
+  std::unique_ptr<ApprovalStore> approvals_;
 };
 
 }  // namespace

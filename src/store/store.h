@@ -155,6 +155,7 @@ class BlobStore {
 
 class IdentityStore;  // identity_store.h
 class ApiKeyStore;    // api_key_store.h
+class ApprovalStore;  // approval_store.h
 
 class Store {
  public:
@@ -163,6 +164,7 @@ class Store {
   virtual BlobStore& blobs() = 0;
   virtual IdentityStore& identity() = 0;  // agents, signing keys, tokens, revocations, secrets
   virtual ApiKeyStore& api_keys() = 0;    // API keys of people and tools (hashed)
+  virtual ApprovalStore& approvals() = 0;  // human approvals of held decisions
   // The schema version of the open database.
   virtual Result<int> SchemaVersion() = 0;
 };

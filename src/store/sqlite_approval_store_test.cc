@@ -1,0 +1,116 @@
+#include "store/sqlite_approval_store.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "store/approval_store.h"
+#include "store/sqlite_store.h"
+
+namespace writ::store {
+namespace {
+
+class ApprovalStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("writ-approvals-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    Open();
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void Open() {
+    store_.reset();
+    SqliteOptions o;
+    o.data_dir = dir_.string();
+    auto s = OpenSqliteStore(o);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(s).value();
+  }
+  ApprovalStore& approvals() { return store_->approvals(); }
+
+  static StoredApproval Pending(std::string id, int64_t created = 100, int64_t expires = 1000) {
+    StoredApproval a;
+    a.id = std::move(id);
+    a.decision_id = "d-" + a.id;
+    a.request_digest = "digest";
+    a.policy_version = "v1";
+    a.group = "finance";
+    a.status = "pending";
+    a.principal = "Agent::\"a\"";
+    a.action = "Action::\"refund\"";
+    a.resource = "Tool::\"payments/refund\"";
+    a.summary = "{}";
+    a.created_us = created;
+    a.expires_us = expires;
+    return a;
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(ApprovalStoreTest, GrantIsConsumedExactlyOnce) {
+  ASSERT_TRUE(approvals().InsertApproval(Pending("ap1")).ok());
+  EXPECT_EQ(approvals().InsertApproval(Pending("ap1")).code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(*approvals().CountPending(200), 1);
+  // Not granted yet: cannot be consumed.
+  EXPECT_EQ(approvals().ConsumeApproval("ap1", "digest", "v1", "d2", 200).code(),
+            StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(approvals().DecideApproval("ap1", true, "alice", "ok", false, 300).ok());
+  EXPECT_EQ(approvals().DecideApproval("ap1", false, "bob", "", false, 301).code(),
+            StatusCode::kFailedPrecondition);
+  // Bound to the request and the policy version.
+  EXPECT_EQ(approvals().ConsumeApproval("ap1", "other", "v1", "d2", 400).code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(approvals().ConsumeApproval("ap1", "digest", "v2", "d2", 400).code(),
+            StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(approvals().ConsumeApproval("ap1", "digest", "v1", "d2", 400).ok());
+  EXPECT_EQ(approvals().ConsumeApproval("ap1", "digest", "v1", "d3", 401).code(),
+            StatusCode::kFailedPrecondition);
+  auto got = approvals().GetApproval("ap1");
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->status, "consumed");
+  EXPECT_EQ((*got)->approver, "alice");
+  EXPECT_EQ((*got)->consumed_by, "d2");
+  EXPECT_EQ(*approvals().CountPending(500), 0);
+}
+
+TEST_F(ApprovalStoreTest, ExpiryAndLookup) {
+  ASSERT_TRUE(approvals().InsertApproval(Pending("old", 10, 50)).ok());
+  ASSERT_TRUE(approvals().InsertApproval(Pending("new", 20, 5000)).ok());
+  auto open = approvals().FindOpenApproval("digest", "v1", 100);
+  ASSERT_TRUE(open.ok() && open->has_value());
+  EXPECT_EQ((*open)->id, "new");
+  Status late = approvals().DecideApproval("old", true, "alice", "", false, 100);
+  EXPECT_EQ(late.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(late.message().find("expired"), std::string::npos);
+  EXPECT_EQ(approvals().DecideApproval("nope", true, "alice", "", false, 100).code(),
+            StatusCode::kNotFound);
+  ASSERT_TRUE(approvals().DecideApproval("new", false, "bob", "too risky", false, 100).ok());
+  EXPECT_FALSE(approvals().FindOpenApproval("digest", "v1", 100)->has_value());
+  auto denied = approvals().ListApprovals("denied", 10);
+  ASSERT_TRUE(denied.ok());
+  ASSERT_EQ(denied->size(), 1u);
+  EXPECT_EQ((*denied)[0].note, "too risky");
+}
+
+TEST_F(ApprovalStoreTest, SurvivesReopen) {
+  StoredApproval a = Pending("ap");
+  a.override_ = false;
+  ASSERT_TRUE(approvals().InsertApproval(a).ok());
+  ASSERT_TRUE(approvals().DecideApproval("ap", true, "root", "break glass", true, 200).ok());
+  Open();
+  auto got = approvals().GetApproval("ap");
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->status, "granted");
+  EXPECT_TRUE((*got)->override_);
+}
+
+}  // namespace
+}  // namespace writ::store
