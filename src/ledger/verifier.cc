@@ -152,7 +152,8 @@ class Verification {
     const std::optional<RecordHeader>& header = row.header;
     std::string_view stored_leaf(c.bytes.data() + row.leaf_offset, row.leaf_size);
     // A pending chain break between i-2 and i-1 is resolved by whether record i chains to i-1.
-    ResolveChain(header.has_value() && header->prev == prev_leaf_);
+    ResolveChain(header.has_value() && header->prev == prev_leaf_,
+                 header.has_value() ? &header->prev : nullptr);
     if (report_.problem) return false;
     if (stored_leaf != DigestBytes(leaf)) {
       Problem(i, "record " + std::to_string(i) + " does not match its stored leaf hash");
@@ -203,19 +204,65 @@ class Verification {
   }
 
   // Called with whether the current record chains to the previous one, when the previous one
-  // did not chain to its own predecessor: if the successor confirms it, its predecessor is the
-  // record that changed; otherwise the previous record itself was altered, inserted or moved.
-  void ResolveChain(bool successor_confirms) {
+  // (`broken`) did not chain to its own predecessor. If the successor confirms `broken`, its
+  // predecessor is the record that changed. Otherwise the chain breaks on both sides of
+  // `broken`: either its predecessor and it were both changed, or `broken` alone was replaced
+  // with a wrong link. The stored subtree over the predecessor decides (see PredecessorIntact);
+  // when it cannot, the predecessor is named, the first record that may have changed.
+  // `successor_prev` is the successor's link (the leaf hash `broken` had when it was appended),
+  // or null when there is no readable successor.
+  void ResolveChain(bool successor_confirms, const Digest* successor_prev = nullptr) {
     if (!chain_break_) return;
     chain_break_ = false;
     uint64_t broken = position_ - 1;
+    uint64_t before = broken - 1;
     if (successor_confirms) {
-      Problem(broken - 1, "record " + std::to_string(broken - 1) +
-                              " was changed (its successor's chain link does not match it)");
-    } else {
-      Problem(broken, "record " + std::to_string(broken) +
-                          " was changed, inserted or moved (chain broken on both sides)");
+      Problem(before, "record " + std::to_string(before) +
+                          " was changed (its successor's chain link does not match it)");
+      return;
     }
+    std::optional<bool> intact = PredecessorIntact(before, successor_prev);
+    if (intact.value_or(false)) {
+      Problem(broken, "record " + std::to_string(broken) +
+                          " was changed, inserted or moved (chain broken on both sides; the "
+                          "stored subtree shows record " +
+                          std::to_string(before) + " intact)");
+    } else if (intact.has_value()) {
+      Problem(before, "record " + std::to_string(before) + " was changed, and record " +
+                          std::to_string(broken) +
+                          " after it (chain broken after both; the stored subtree over them "
+                          "does not match)");
+    } else {
+      Problem(before, "record " + std::to_string(before) + " or record " + std::to_string(broken) +
+                          " was changed first (chain broken after both; no stored subtree "
+                          "tells them apart)");
+    }
+  }
+
+  // Whether record `seq` is as it was appended, judged by the stored subtree hash of the
+  // smallest stored level over it: the subtree is recomputed from the stored leaf hashes (those
+  // up to the current position were checked against the records), with the leaf hash of
+  // record seq + 1 replaced by `next_original` (its hash when appended, from its successor's
+  // link) when that record lies in the same subtree. nullopt when it cannot be told: no stored
+  // subtree over `seq` yet, or seq + 1 in it without a known original.
+  std::optional<bool> PredecessorIntact(uint64_t seq, const Digest* next_original) {
+    constexpr uint32_t kLevel = kStoredLevelStride;
+    constexpr uint64_t kWidth = uint64_t{1} << kLevel;
+    uint64_t index = seq >> kLevel;
+    uint64_t first = index << kLevel;
+    uint64_t next = seq + 1;
+    bool next_inside = next < first + kWidth;
+    if (next_inside && next_original == nullptr) return std::nullopt;
+    auto leaves = store_.LeafHashes(options_.origin, first, first + kWidth);
+    auto stored = store_.NodeHashes(options_.origin, kLevel, index, index + 1);
+    if (!leaves.ok() || !stored.ok()) return std::nullopt;
+    if (next_inside) (*leaves)[next - first] = *next_original;
+    for (size_t n = leaves->size(); n > 1; n /= 2) {
+      for (size_t k = 0; k < n / 2; ++k) {
+        (*leaves)[k] = NodeHash(hasher_, (*leaves)[2 * k], (*leaves)[2 * k + 1]);
+      }
+    }
+    return (*leaves)[0] == (*stored)[0];
   }
 
   void FinishChain() { ResolveChain(false); }

@@ -12,8 +12,11 @@
 //   - a truncated log: the first seq missing below a checkpoint's tree size;
 //   - a forged or inconsistent checkpoint: the tree size it claims (its checkpoint record's
 //     seq).
-// When two consecutive records were both altered, the first of them is named when the chain
-// allows it to be told apart, otherwise the second.
+// When several consecutive records were altered, the first of them is named. The chain alone
+// cannot tell "records r-1 and r both changed" from "record r alone replaced with a wrong
+// link" (both break the chain after r-1 and after r); the stored subtree hash over r-1 decides,
+// and when there is none (the subtree is not complete yet, or its hash was removed), r-1 is
+// named: the first record that may have changed.
 //
 // Memory stays flat (O(log n)); records are read in one sequential scan.
 // Thread-safety: VerifyLedger may run while a Ledger appends; it checks the records present

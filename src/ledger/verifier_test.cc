@@ -48,6 +48,19 @@ class TamperTest : public testing::LedgerFixture {
 
   static std::string SqlBlob(std::string_view bytes) { return "x'" + HexEncode(bytes) + "'"; }
 
+  // SQL that rewrites record `seq`'s body with `from` replaced by `to` and recomputes its stored
+  // leaf hash, so that only the chain and the tree can tell.
+  std::string ChangeSql(uint64_t seq, std::string_view from, std::string_view to) {
+    std::string body = Body(seq);
+    size_t at = body.find(from);
+    EXPECT_NE(at, std::string::npos) << "record " << seq;
+    if (at == std::string::npos) return "";
+    body.replace(at, from.size(), to);
+    return "UPDATE ledger_records SET body = " + SqlBlob(body) +
+           ", leaf_hash = " + SqlBlob(DigestBytes(LeafHash(body))) +
+           " WHERE seq = " + std::to_string(seq) + ";";
+  }
+
   uint64_t size_ = 0;
 };
 
@@ -66,6 +79,43 @@ TEST_F(TamperTest, ChangedRecordWithRecomputedLeafHashIsNamed) {
   Sql("UPDATE ledger_records SET body = " + SqlBlob(body) +
       ", leaf_hash = " + SqlBlob(DigestBytes(LeafHash(body))) + " WHERE seq = 1234");
   ExpectBadAt(1234);
+}
+
+TEST_F(TamperTest, TwoConsecutiveChangedRecordsNameTheFirst) {
+  // 1234 and 1235 lie in the same 16-leaf stored subtree.
+  Sql(ChangeSql(1234, "\"allow\"", "\"deny!\"") + ChangeSql(1235, "\"read\"", "\"drop\""));
+  ExpectBadAt(1234);
+}
+
+TEST_F(TamperTest, TwoConsecutiveChangedRecordsAcrossSubtreesNameTheFirst) {
+  // 1247 ends a stored 16-leaf subtree, 1248 starts the next.
+  Sql(ChangeSql(1247, "\"read\"", "\"drop\"") + ChangeSql(1248, "\"read\"", "\"drop\""));
+  ExpectBadAt(1247);
+}
+
+TEST_F(TamperTest, ThreeConsecutiveChangedRecordsNameTheFirst) {
+  Sql(ChangeSql(1240, "\"read\"", "\"drop\"") + ChangeSql(1241, "\"read\"", "\"drop\"") +
+      ChangeSql(1242, "\"read\"", "\"drop\""));
+  ExpectBadAt(1240);
+}
+
+TEST_F(TamperTest, TwoConsecutiveChangedRecordsWithoutStoredSubtreesNameTheFirst) {
+  // With the stored subtree hashes gone, the chain alone cannot say whether 1234 changed or
+  // 1235 was replaced with a wrong link: the first record that may have changed is named.
+  Sql("DELETE FROM ledger_nodes;" + ChangeSql(1234, "\"read\"", "\"drop\"") +
+      ChangeSql(1235, "\"read\"", "\"drop\""));
+  ExpectBadAt(1234);
+}
+
+TEST_F(TamperTest, RecordWithForgedChainLinkIsNamed) {
+  // Record 1235 alone is rewritten with another `prev` (and a recomputed leaf hash): the chain
+  // breaks on both sides of it, and the stored subtree shows that 1234 is intact.
+  std::string body = Body(1235);
+  size_t at = body.find("\"prev\":\"") + 8;
+  body[at] = body[at] == '0' ? '1' : '0';
+  Sql("UPDATE ledger_records SET body = " + SqlBlob(body) +
+      ", leaf_hash = " + SqlBlob(DigestBytes(LeafHash(body))) + " WHERE seq = 1235");
+  ExpectBadAt(1235);
 }
 
 TEST_F(TamperTest, RemovedRecordIsNamed) {
