@@ -141,7 +141,9 @@ function oracle(file) {
 
 function cedarCase(file, text) {
   const check = cedar.checkParseSchema(text);
-  if (check.type !== 'success') return {file, format: 'cedar', text, ok: false, error: message(check)};
+  if (check.type !== 'success') {
+    return {file, format: 'cedar', text, ok: false, error: message(check)};
+  }
   const resolved = cedar.schemaToJsonWithResolvedTypes(text);
   if (resolved.type !== 'success') {
     return {file, format: 'cedar', text, ok: null, error: message(resolved)};
@@ -152,7 +154,9 @@ function cedarCase(file, text) {
 function jsonCase(file, schema) {
   const text = JSON.stringify(schema);
   const check = cedar.checkParseSchema(schema);
-  if (check.type !== 'success') return {file, format: 'json', text, ok: false, error: message(check)};
+  if (check.type !== 'success') {
+    return {file, format: 'json', text, ok: false, error: message(check)};
+  }
   const converted = cedar.schemaToText(schema);
   if (converted.type !== 'success') return {file, format: 'json', text, ok: true, schema: null};
   const resolved = cedar.schemaToJsonWithResolvedTypes(converted.text);

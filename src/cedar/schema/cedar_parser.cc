@@ -6,7 +6,8 @@
 //   Decl      := Entity | Action | TypeDecl
 //   Entity    := Annotations 'entity' Idents ['in' EntOrTyps] [['='] RecType] ['tags' Type] ';'
 //              | Annotations 'entity' Idents 'enum' '[' STR {',' STR} ']' ';'
-//   Action    := Annotations 'action' Names ['in' RefOrRefs] [AppliesTo] ['attributes' '{' '}'] ';'
+//   Action    := Annotations 'action' Names ['in' RefOrRefs] [AppliesTo] [ActAttrs] ';'
+//   ActAttrs  := 'attributes' '{' '}'
 //   TypeDecl  := Annotations 'type' IDENT '=' Type ';'
 //   Type      := 'Set' '<' Type '>' | RecType | Path
 //   RecType   := '{' [AttrDecl {',' AttrDecl} [',']] '}'
@@ -33,7 +34,7 @@ namespace {
 using schema_internal::CheckDeclarations;
 using schema_internal::IsReservedWord;
 
-// Thrown inside this file only; Parse() turns it into an Error.
+// Thrown inside this file only; SchemaFragment::FromCedar turns it into an Error.
 struct ParseFailure {
   Error error;
 };

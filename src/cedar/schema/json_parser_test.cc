@@ -95,7 +95,8 @@ TEST(JsonSchemaParser, TypeForms) {
   EXPECT_EQ(Attribute(Parse(WithAttribute(R"({"type": "Bool"})"))).type,
             SchemaTypeExpr::Named("Bool", Kind::kCommon));
   SchemaFragment f = Parse(WithAttribute(
-      R"({"type": "Record", "attributes": {"x": {"type": "Long"}}, "additionalAttributes": false})"));
+      R"({"type": "Record", "attributes": {"x": {"type": "Long"}},
+          "additionalAttributes": false})"));
   const SchemaTypeExpr& rec = Attribute(f).type;
   ASSERT_EQ(rec.kind, Kind::kRecord);
   EXPECT_EQ(rec.attributes[0].name, "x");

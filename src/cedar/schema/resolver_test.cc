@@ -367,7 +367,8 @@ TEST(SchemaResolver, ShapesAndContextsAreRecords) {
                 .message.find("the shape of entity type `E` must be a record type"),
             std::string::npos);
   Schema s = ResolveJson(R"({"": {"entityTypes": {"E": {"shape": {"type": "T"}}}, "actions": {},
-                              "commonTypes": {"T": {"type": "Record", "attributes": {"x": {"type": "Long"}}}}}})");
+                              "commonTypes": {"T": {"type": "Record",
+                                "attributes": {"x": {"type": "Long"}}}}}})");
   EXPECT_EQ(s.FindEntityType("E")->shape->ToString(), "{ x: Long }");
 }
 
@@ -473,14 +474,16 @@ TEST(SchemaResolver, JsonForms) {
                 .message.find("unknown entity type `T`"),
             std::string::npos);
   EXPECT_FALSE(Schema::FromJson(R"({"": {"entityTypes": {"E": {"shape": {"type": "Record",
-              "attributes": {"a": {"type": "EntityOrCommon", "name": "Boolean"}}}}}, "actions": {}}})")
+              "attributes": {"a": {"type": "EntityOrCommon", "name": "Boolean"}}}}},
+              "actions": {}}})")
                    .ok());
 }
 
 TEST(SchemaResolver, JsonActions) {
   Schema s = ResolveJson(R"({
     "N": {"entityTypes": {"E": {}}, "actions": {
-      "a": {"memberOf": [{"id": "b"}, {"id": "c", "type": "Action"}, {"id": "d", "type": "M::Action"}],
+      "a": {"memberOf": [{"id": "b"}, {"id": "c", "type": "Action"},
+                         {"id": "d", "type": "M::Action"}],
             "appliesTo": {"principalTypes": ["E", "E"], "resourceTypes": ["E"]}},
       "b": {"appliesTo": {"principalTypes": ["E"], "resourceTypes": []}},
       "c": {"appliesTo": {"principalTypes": [], "resourceTypes": [],
