@@ -71,6 +71,7 @@ Result<std::shared_ptr<const Bundle>> Assemble(Sources src, const BundleOptions&
   }
   for (const auto& p : bundle->policies.policies()) {
     WRIT_ASSIGN_OR_RETURN(PolicyMeta meta, ReadPolicyMeta(*p));
+    bundle->has_approval_policies |= !meta.approval_group.empty();
     bundle->meta.emplace(p->id(), std::move(meta));
   }
   if (options.validator && schema != nullptr) {

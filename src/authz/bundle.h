@@ -50,6 +50,7 @@ struct Bundle {
   Digest entities_hash{};
   std::string directory;
   int64_t loaded_us = 0;
+  bool has_approval_policies = false;  // some permit carries @approval
 
   const PolicyMeta* Meta(const std::string& id) const {
     auto it = meta.find(id);

@@ -1,0 +1,459 @@
+#include "authz/decision.h"
+
+#include <algorithm>
+#include <set>
+
+#include "base/canonical_json.h"
+#include "base/crypto.h"
+#include "base/encoding.h"
+#include "cedar/authorizer.h"
+#include "cedar/json.h"
+
+namespace writ::authz {
+
+namespace json = boost::json;
+
+namespace {
+
+// Context members Writ fills in itself; a caller's values for them are replaced.
+constexpr const char* kWritContextKeys[] = {
+    "intent", "task", "delegation_depth", "approval", "trace", "time", "user"};
+
+// Adds an entity for the request, keeping the bundle's attributes and parents for the same
+// uid and putting `extra` attributes and `parents` on top.
+cedar::Status AddLayered(cedar::EntitiesBuilder& b, const cedar::Entities& base,
+                         const cedar::EntityUID* uid, std::vector<cedar::RecordField> extra,
+                         std::vector<const cedar::EntityUID*> parents) {
+  const cedar::Entity* existing = base.Find(*uid);
+  std::vector<cedar::RecordField> fields;
+  const cedar::RecordData* tags = nullptr;
+  if (existing != nullptr) {
+    for (const auto& f : existing->attrs->fields) {
+      bool replaced = std::any_of(extra.begin(), extra.end(),
+                                  [&](const cedar::RecordField& x) { return x.key == f.key; });
+      if (!replaced) fields.push_back(f);
+    }
+    // Direct parents are not kept by the store; its ancestors give the same hierarchy.
+    for (const cedar::EntityUID* anc : existing->ancestors) parents.push_back(anc);
+    tags = existing->tags;
+  }
+  fields.insert(fields.end(), extra.begin(), extra.end());
+  const cedar::RecordData* attrs = cedar::MakeRecord(b.arena(), fields);
+  return b.Add(uid, attrs, tags, std::move(parents));
+}
+
+cedar::Value StringSet(cedar::Arena& a, const std::vector<std::string>& items) {
+  std::vector<cedar::Value> vs;
+  for (const auto& s : items) vs.push_back(cedar::Value::String(a.CopyString(s)));
+  return cedar::Value::Set(cedar::MakeSet(a, vs));
+}
+
+ledger::RiskTier MaxRisk(ledger::RiskTier a, ledger::RiskTier b) {
+  return static_cast<int>(a) >= static_cast<int>(b) ? a : b;
+}
+
+}  // namespace
+
+std::string NewUuidV7(const Clock& clock) {
+  uint64_t ms = static_cast<uint64_t>(clock.NowMicros() / 1000);
+  auto rnd = RandomBytes(10);
+  std::string r = rnd.ok() ? *rnd : std::string(10, '\0');
+  uint8_t b[16];
+  for (int i = 0; i < 6; ++i) b[i] = static_cast<uint8_t>(ms >> (40 - 8 * i));
+  b[6] = 0x70 | (static_cast<uint8_t>(r[0]) & 0x0F);
+  b[7] = static_cast<uint8_t>(r[1]);
+  b[8] = 0x80 | (static_cast<uint8_t>(r[2]) & 0x3F);
+  for (int i = 9; i < 16; ++i) b[i] = static_cast<uint8_t>(r[i - 6]);
+  std::string hex = HexEncode(std::string_view(reinterpret_cast<const char*>(b), 16));
+  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
+         hex.substr(16, 4) + "-" + hex.substr(20);
+}
+
+std::string DecisionEngine::RequestDigest(const std::string& principal, const std::string& action,
+                                          const std::string& resource, const json::value& input) {
+  json::object o{
+      {"principal", principal}, {"action", action}, {"resource", resource}, {"input", input}};
+  auto canonical = CanonicalJson(o);
+  // Inputs that RFC 8785 cannot express (integers beyond 2^53) still bind, by their text.
+  return DigestHex(Sha256(canonical.ok() ? *canonical : json::serialize(o)));
+}
+
+json::object DecisionOutcome::ToJson() const {
+  json::object o;
+  o["decision_id"] = decision_id;
+  o["verdict"] = ledger::VerdictName(verdict);
+  if (!code.empty()) o["code"] = code;
+  if (!reason.empty()) o["reason"] = reason;
+  json::array policies;
+  for (const auto& p : determining_policies) policies.push_back(json::string(p));
+  o["policies"] = std::move(policies);
+  if (!erroring_policies.empty()) {
+    json::array errs;
+    for (const auto& p : erroring_policies) errs.push_back(json::string(p));
+    o["erroring_policies"] = std::move(errs);
+  }
+  if (!obligations.empty()) o["obligations"] = obligations.ToJson();
+  if (narrowed_input) o["narrowed"] = json::object{{"input", *narrowed_input}};
+  if (!approval_id.empty()) o["approval_id"] = approval_id;
+  o["risk"] = ledger::RiskTierName(risk);
+  if (!transitions.empty()) {
+    json::array t;
+    for (auto c : transitions) t.push_back(json::string(ledger::TransitionClassName(c)));
+    o["transitions"] = std::move(t);
+  }
+  o["policy_version"] = policy_version;
+  o["ledger_seq"] = ledger_seq;
+  o["latency_us"] = latency_us;
+  if (!trace.trace_id.empty()) {
+    o["trace"] = json::object{{"trace_id", trace.trace_id}, {"span_id", trace.span_id}};
+  }
+  return o;
+}
+
+DecisionEngine::DecisionEngine(const BundleSource& bundles, ledger::Ledger& ledger,
+                               const ledger::EvidencePolicy& evidence,
+                               store::ApprovalStore& approvals, const Clock& clock,
+                               EngineOptions options)
+    : bundles_(bundles),
+      ledger_(ledger),
+      evidence_(evidence),
+      approvals_(approvals),
+      clock_(clock),
+      options_(std::move(options)) {}
+
+Result<DecisionOutcome> DecisionEngine::Decide(const DecisionInput& in) {
+  int64_t start = MonotonicMicros();
+  std::shared_ptr<const Bundle> bundle = bundles_.Current();
+  if (!bundle) return Unavailable("no policy bundle is loaded");
+  const cedar::Schema* schema = bundle->schema ? &*bundle->schema : nullptr;
+  const Caller& caller = in.caller;
+  if (caller.agent.empty()) return InvalidArgument("the caller has no agent identity");
+  if (in.resource_type.empty()) return InvalidArgument("the request names no resource type");
+
+  DecisionOutcome out;
+  out.decision_id = NewUuidV7(clock_);
+  out.policy_version = DigestHex(bundle->policy_hash);
+  out.trace = in.trace;
+  int64_t now_us = clock_.NowMicros();
+
+  // 1. Request-time entities (the agent and the user) over the bundle's entity data.
+  cedar::EntitiesBuilder eb;
+  eb.SetBase(&bundle->entities);
+  cedar::Arena& a = eb.arena();
+  const cedar::EntityUID* user_uid = nullptr;
+  if (!caller.user.empty()) {
+    user_uid = cedar::EntityUID::Make(a, "User", caller.user);
+    std::vector<const cedar::EntityUID*> groups;
+    for (const auto& g : caller.user_groups)
+      groups.push_back(cedar::EntityUID::Make(a, "UserGroup", g));
+    cedar::Status st = AddLayered(eb, bundle->entities, user_uid, {}, std::move(groups));
+    if (!st.ok()) return Internal(st.error().message);
+  }
+  const cedar::EntityUID* agent_uid = cedar::EntityUID::Make(a, "Agent", caller.agent);
+  {
+    std::vector<cedar::RecordField> attrs;
+    auto str = [&](const char* key, const std::string& v) {
+      if (!v.empty()) attrs.push_back({key, cedar::Value::String(a.CopyString(v))});
+    };
+    str("spiffe_id", caller.spiffe_id);
+    str("team", caller.team);
+    str("owner", caller.owner);
+    str("task", caller.task_id);
+    attrs.push_back({"delegation_depth", cedar::Value::Long(caller.delegation_depth)});
+    attrs.push_back({"scopes", StringSet(a, caller.scopes)});
+    std::vector<cedar::Value> actors;
+    for (const auto& actor : caller.actor_chain) {
+      actors.push_back(cedar::Value::Entity(cedar::EntityUID::Make(a, "Agent", actor)));
+    }
+    attrs.push_back({"actors", cedar::Value::Set(cedar::MakeSet(a, actors))});
+    if (user_uid != nullptr) attrs.push_back({"user", cedar::Value::Entity(user_uid)});
+    std::vector<const cedar::EntityUID*> parents;
+    if (!caller.team.empty()) parents.push_back(cedar::EntityUID::Make(a, "Team", caller.team));
+    cedar::Status st =
+        AddLayered(eb, bundle->entities, agent_uid, std::move(attrs), std::move(parents));
+    if (!st.ok()) return Internal(st.error().message);
+  }
+  auto entities = std::move(eb).Build();
+  if (!entities.ok()) return InvalidArgument("request entities: " + entities.error().message);
+
+  // 2. Action, resource, context.
+  cedar::Arena& ra = a;  // the request lives as long as the layered entities
+  const cedar::EntityUID* action_uid;
+  if (in.action.find("::\"") != std::string::npos) {
+    auto parsed = cedar::ParseEntityUID(ra, in.action);
+    if (!parsed.ok()) return InvalidArgument("action: " + parsed.error().message);
+    action_uid = *parsed;
+  } else {
+    action_uid = cedar::EntityUID::Make(ra, "Action", in.action);
+  }
+  auto resource_type = cedar::ParseName(in.resource_type);
+  if (!resource_type.ok() || *resource_type != in.resource_type) {
+    return InvalidArgument("resource type `" + in.resource_type +
+                           "` is not a valid entity type name");
+  }
+  const cedar::EntityUID* resource_uid =
+      cedar::EntityUID::Make(ra, in.resource_type, in.resource_id);
+
+  std::string digest;
+  std::optional<store::StoredApproval> open_approval;
+  const json::value empty_input = json::object{};
+  const json::value* input = in.context.if_contains("input");
+  if (input == nullptr) input = &empty_input;
+  if (bundle->has_approval_policies || !in.approval_id.empty()) {
+    digest = RequestDigest(agent_uid->ToString(), action_uid->ToString(), resource_uid->ToString(),
+                           *input);
+    Result<std::optional<store::StoredApproval>> found =
+        in.approval_id.empty() ? approvals_.FindOpenApproval(digest, out.policy_version, now_us)
+                               : approvals_.GetApproval(in.approval_id);
+    if (!found.ok()) return found.status();
+    open_approval = std::move(found).value();
+  }
+  std::string approval_status = "none";
+  if (open_approval) {
+    bool bound = open_approval->request_digest == digest &&
+                 open_approval->policy_version == out.policy_version;
+    if (!bound) {
+      open_approval.reset();
+    } else if (open_approval->status == "pending" && open_approval->expires_us <= now_us) {
+      approval_status = "expired";
+    } else {
+      approval_status = open_approval->status;
+    }
+  }
+
+  json::object ctx = in.context;
+  for (const char* k : kWritContextKeys) ctx.erase(k);
+  const cedar::ActionDef* action_def =
+      schema ? schema->FindAction(action_uid->type, action_uid->id) : nullptr;
+  auto wants = [&](const char* key) {
+    if (schema == nullptr) return true;
+    return action_def != nullptr && action_def->context &&
+           action_def->context->attributes.count(key) > 0;
+  };
+  if (wants("intent")) ctx["intent"] = caller.intent;
+  if (wants("task")) ctx["task"] = caller.task_id;
+  if (wants("delegation_depth")) ctx["delegation_depth"] = caller.delegation_depth;
+  if (wants("approval")) ctx["approval"] = json::object{{"status", approval_status}};
+  if (wants("trace")) {
+    ctx["trace"] = json::object{{"trace_id", in.trace.trace_id}, {"span_id", in.trace.span_id}};
+  }
+  if (wants("time")) {
+    cedar::Datetime t{now_us / 1000};
+    ctx["time"] = json::object{{"__extn", {{"fn", "datetime"}, {"arg", t.ToString()}}}};
+  }
+  if (user_uid != nullptr && wants("user")) {
+    ctx["user"] = json::object{{"__entity", {{"type", "User"}, {"id", caller.user}}}};
+  }
+  auto context = cedar::ContextFromJson(ctx, ra, schema, action_uid);
+  if (!context.ok()) return InvalidArgument(context.error().message);
+  cedar::Request request;
+  request.principal = agent_uid;
+  request.action = action_uid;
+  request.resource = resource_uid;
+  request.context = *context;
+  if (schema != nullptr) {
+    cedar::Status valid = cedar::ValidateRequest(request, *schema);
+    if (!valid.ok()) return InvalidArgument(valid.error().message);
+  }
+
+  // 3. Decide, then apply Writ's annotations.
+  cedar::Response response = cedar::Authorize(bundle->policies, *entities, request);
+  for (const auto& e : response.errors) out.erroring_policies.push_back(e.policy->id());
+  std::sort(out.erroring_policies.begin(), out.erroring_policies.end());
+  if (!response.errors.empty()) ++metrics_.evaluation_errors;
+  std::vector<std::string> reasons;
+  for (const auto* p : response.reasons) reasons.push_back(p->id());
+  std::sort(reasons.begin(), reasons.end());
+  ledger::ApprovalRecord approval_used;
+  bool approval_consumed = false;
+
+  if (response.decision == cedar::Decision::kDeny) {
+    out.verdict = ledger::Verdict::kDeny;
+    out.determining_policies = reasons;
+    if (!reasons.empty()) {
+      out.code = kCodePolicyDenied;
+      for (const auto& id : reasons) {
+        const PolicyMeta* m = bundle->Meta(id);
+        if (m != nullptr && !m->reason.empty()) {
+          out.reason = m->reason;
+          break;
+        }
+      }
+      if (out.reason.empty()) out.reason = "denied by policy `" + reasons.front() + "`";
+    } else {
+      out.code = kCodeNoPermit;
+      out.reason = "no policy permits " + agent_uid->ToString() + " to perform " +
+                   action_uid->ToString() + " on " + resource_uid->ToString();
+    }
+  } else {
+    std::vector<std::string> plain, gated;
+    for (const auto& id : reasons) {
+      const PolicyMeta* m = bundle->Meta(id);
+      (m != nullptr && !m->approval_group.empty() ? gated : plain).push_back(id);
+    }
+    if (!plain.empty()) {
+      out.verdict = ledger::Verdict::kAllow;
+      out.determining_policies = plain;
+    } else {
+      out.determining_policies = gated;
+      const std::string& group = bundle->Meta(gated.front())->approval_group;
+      if (open_approval && approval_status == "granted") {
+        Status used = approvals_.ConsumeApproval(open_approval->id, digest, out.policy_version,
+                                                 out.decision_id, now_us);
+        if (used.ok()) {
+          out.verdict = ledger::Verdict::kAllow;
+          out.approval_id = open_approval->id;
+          approval_consumed = true;
+          approval_used.approval_id = open_approval->id;
+          approval_used.approver = open_approval->approver;
+          if (open_approval->override_) {
+            out.transitions.push_back(ledger::TransitionClass::kApprovalOverride);
+          }
+        } else {
+          approval_status = "none";
+          open_approval.reset();
+        }
+      }
+      if (out.verdict != ledger::Verdict::kAllow) {
+        if (open_approval && approval_status == "denied") {
+          out.verdict = ledger::Verdict::kDeny;
+          out.code = kCodeApprovalDenied;
+          out.approval_id = open_approval->id;
+          out.reason = "an approver of `" + open_approval->group + "` denied this request" +
+                       (open_approval->note.empty() ? "" : ": " + open_approval->note);
+        } else {
+          out.verdict = ledger::Verdict::kApprovalRequired;
+          out.code = kCodeApprovalRequired;
+          out.reason = "this request needs the approval of a member of `" + group + "`";
+          if (open_approval && approval_status == "pending") {
+            out.approval_id = open_approval->id;
+          } else {
+            store::StoredApproval ap;
+            ap.id = NewUuidV7(clock_);
+            ap.decision_id = out.decision_id;
+            ap.request_digest = digest;
+            ap.policy_version = out.policy_version;
+            ap.group = group;
+            ap.status = "pending";
+            ap.principal = agent_uid->ToString();
+            ap.action = action_uid->ToString();
+            ap.resource = resource_uid->ToString();
+            json::object summary{{"task", caller.task_id},
+                                 {"intent", caller.intent},
+                                 {"user", caller.user},
+                                 {"policies", json::array(gated.begin(), gated.end())}};
+            ap.summary = json::serialize(summary);
+            ap.created_us = now_us;
+            ap.expires_us = now_us + options_.approval_ttl_us;
+            WRIT_RETURN_IF_ERROR(approvals_.InsertApproval(ap));
+            out.approval_id = ap.id;
+          }
+        }
+      }
+    }
+    if (out.verdict == ledger::Verdict::kAllow) {
+      for (const auto& id : out.determining_policies) {
+        const PolicyMeta* m = bundle->Meta(id);
+        if (m != nullptr && !m->obligations.empty()) out.obligations.Add(m->obligations, id);
+      }
+      if (!out.obligations.empty()) {
+        const json::object empty;
+        NarrowingResult n =
+            ApplyToInput(out.obligations, input->is_object() ? input->get_object() : empty);
+        if (!n.satisfiable) {
+          out.verdict = ledger::Verdict::kDeny;
+          out.code = kCodeObligationUnmet;
+          out.reason = "the call cannot be narrowed to what policy allows: " + n.violation;
+        } else if (n.changed) {
+          out.narrowed_input = std::move(n.input);
+        }
+      }
+    }
+  }
+
+  // Risk, transitions and evidence depth follow the determining policies.
+  std::optional<ledger::EvidenceDepth> depth;
+  bool all_summary = !out.determining_policies.empty();
+  std::set<ledger::TransitionClass> transitions(out.transitions.begin(), out.transitions.end());
+  for (const auto& id : out.determining_policies) {
+    const PolicyMeta* m = bundle->Meta(id);
+    if (m == nullptr) continue;
+    if (m->risk) out.risk = MaxRisk(out.risk, *m->risk);
+    transitions.insert(m->transitions.begin(), m->transitions.end());
+    all_summary &= m->log == ledger::EvidenceDepth::kSummary;
+  }
+  if (all_summary) depth = ledger::EvidenceDepth::kSummary;
+  out.transitions.assign(transitions.begin(), transitions.end());
+
+  // 4. The record, durable before the answer.
+  ledger::DecisionRecord rec;
+  rec.decision_id = out.decision_id;
+  rec.task_id = caller.task_id;
+  rec.intent = caller.intent;
+  if (const json::value* up = in.context.if_contains("upstream"); up && up->is_object()) {
+    rec.upstream = up->get_object();
+  }
+  rec.request.action = action_uid->ToString();
+  rec.request.resource = resource_uid->ToString();
+  rec.request.context = ctx;
+  rec.identity.principal = agent_uid->ToString();
+  if (user_uid != nullptr) rec.identity.user = user_uid->ToString();
+  rec.identity.actor_chain = caller.actor_chain;
+  rec.identity.token_id = caller.token_id;
+  rec.identity.spiffe_id = caller.spiffe_id;
+  rec.verdict = out.verdict;
+  rec.reason = out.reason;
+  rec.determining_policies = out.determining_policies;
+  rec.erroring_policies = out.erroring_policies;
+  rec.policy_set_hash = out.policy_version;
+  rec.entities_hash = DigestHex(bundle->entities_hash);
+  rec.obligations = out.obligations.ToJson();
+  rec.risk = out.risk;
+  rec.transitions = out.transitions;
+  rec.trace_id = in.trace.trace_id;
+  rec.span_id = in.trace.span_id;
+  rec.parent_span_id = in.trace.parent_span_id;
+  rec.node = options_.node;
+  out.latency_us = MonotonicMicros() - start;
+  rec.latency_us = out.latency_us;
+
+  auto entry = evidence_.DecisionEntry(std::move(rec), depth);
+  if (!entry.ok()) return entry.status();
+  std::vector<ledger::LedgerEntry> entries;
+  entries.push_back(std::move(entry).value());
+  if (approval_consumed) {
+    approval_used.decision_id = out.decision_id;
+    approval_used.task_id = caller.task_id;
+    approval_used.principal = agent_uid->ToString();
+    approval_used.reason = "consumed by the decision it allowed";
+    auto e = evidence_.Entry(ledger::RecordKind::kApprovalGrant, approval_used.ToJson());
+    if (e.ok()) entries.push_back(std::move(e).value());
+  }
+  auto receipts = ledger_.AppendBatch(std::move(entries));
+  if (!receipts.ok()) {
+    ++metrics_.ledger_failures;
+    ++metrics_.deny;
+    out.verdict = ledger::Verdict::kDeny;
+    out.code = kCodeLedgerUnavailable;
+    out.reason = "the decision could not be recorded, so it is denied (fail closed)";
+    out.narrowed_input.reset();
+    out.obligations = ObligationSet();
+    return out;
+  }
+  out.ledger_seq = (*receipts)[0].seq;
+  switch (out.verdict) {
+    case ledger::Verdict::kAllow:
+      ++metrics_.allow;
+      break;
+    case ledger::Verdict::kDeny:
+      ++metrics_.deny;
+      break;
+    case ledger::Verdict::kApprovalRequired:
+      ++metrics_.approval_required;
+      break;
+  }
+  out.latency_us = MonotonicMicros() - start;
+  return out;
+}
+
+}  // namespace writ::authz

@@ -1,0 +1,277 @@
+#include "authz/decision.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "ledger/checkpoint.h"
+#include "ledger/record.h"
+#include "store/sqlite_store.h"
+
+namespace writ::authz {
+namespace {
+
+namespace json = boost::json;
+namespace fs = std::filesystem;
+
+class FixedBundle : public BundleSource {
+ public:
+  std::shared_ptr<const Bundle> Current() const override { return bundle; }
+  std::shared_ptr<const Bundle> bundle;
+};
+
+const char* kPolicies = R"cedar(
+@id("read-own-team") @risk("low")
+permit(principal, action == Action::"read", resource is Doc) when { resource.team == principal.team };
+
+@id("query-capped") @narrow("cap(input.limit, 100); drop(input.debug)")
+permit(principal in Team::"data", action == Action::"query", resource == Tool::"sql");
+
+@id("path-prefix") @narrow("prefix(input.path, '/srv/')")
+permit(principal, action == Action::"write", resource == Tool::"fs");
+
+@id("refund-needs-finance") @approval("finance") @risk("high") @transition("data_export")
+permit(principal, action == Action::"refund", resource == Tool::"payments")
+when { context.input.amount <= 10000 };
+
+@id("no-secrets") @reason("secret documents are never readable by agents") @risk("critical")
+forbid(principal, action, resource) when { resource has secret && resource.secret };
+)cedar";
+
+const char* kEntities = R"([
+  {"uid": {"type": "Doc", "id": "plan"}, "attrs": {"team": "data"}},
+  {"uid": {"type": "Doc", "id": "keys"}, "attrs": {"team": "data", "secret": true}},
+  {"uid": {"type": "Doc", "id": "other"}, "attrs": {"team": "sales"}}
+])";
+
+class DecisionEngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("writ-authz-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "bundle");
+    std::ofstream(dir_ / "bundle" / "policies.cedar") << kPolicies;
+    std::ofstream(dir_ / "bundle" / "entities.json") << kEntities;
+    auto bundle = LoadBundle(dir_ / "bundle");
+    ASSERT_TRUE(bundle.ok()) << bundle.status().ToString();
+    bundles_.bundle = *bundle;
+    store::SqliteOptions so;
+    so.data_dir = (dir_ / "data").string();
+    store_ = std::move(store::OpenSqliteStore(so)).value();
+    signer_ = std::make_unique<ledger::Ed25519NoteSigner>("test.writ/node1",
+                                                          Ed25519PrivateKey::Generate().value());
+    ledger::LedgerOptions lo;
+    lo.origin = "test.writ/node1";
+    ledger_ = std::move(ledger::Ledger::Open(store_->ledger(), *signer_, clock_, lo)).value();
+    ledger::EvidenceConfig ec;
+    ec.hmac_key = std::string(32, 'k');
+    ec.sensitive_names = {"prompt"};
+    evidence_ = std::make_unique<ledger::EvidencePolicy>(
+        std::move(ledger::EvidencePolicy::Create(ec)).value());
+    engine_ = std::make_unique<DecisionEngine>(bundles_, *ledger_, *evidence_, store_->approvals(),
+                                               clock_, EngineOptions{"node1"});
+  }
+  void TearDown() override {
+    engine_.reset();
+    ledger_.reset();
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+
+  DecisionInput Input(std::string action, std::string type, std::string id, json::object ctx = {}) {
+    DecisionInput in;
+    in.caller.agent = "analyst";
+    in.caller.spiffe_id = "spiffe://acme.example/agent/analyst";
+    in.caller.team = "data";
+    in.caller.user = "alice";
+    in.caller.user_groups = {"employees"};
+    in.caller.task_id = "task-1";
+    in.caller.token_id = "tok-1";
+    in.caller.intent = "quarterly report";
+    in.action = std::move(action);
+    in.resource_type = std::move(type);
+    in.resource_id = std::move(id);
+    in.context = std::move(ctx);
+    in.trace.trace_id = "0af7651916cd43dd8448eb211c80319c";
+    in.trace.span_id = "b7ad6b7169203331";
+    return in;
+  }
+
+  ledger::LedgerRecord RecordAt(uint64_t seq) {
+    auto r = store_->ledger().GetRecord("test.writ/node1", seq);
+    EXPECT_TRUE(r.ok() && r->has_value());
+    return ledger::DecodeRecord((*r)->body).value();
+  }
+
+  fs::path dir_;
+  FixedBundle bundles_;
+  ManualClock clock_{1'760'000'000'000'000};
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<ledger::NoteSigner> signer_;
+  std::unique_ptr<ledger::Ledger> ledger_;
+  std::unique_ptr<ledger::EvidencePolicy> evidence_;
+  std::unique_ptr<DecisionEngine> engine_;
+};
+
+TEST_F(DecisionEngineTest, AllowIsRecordedWithItsEvidence) {
+  auto out =
+      engine_->Decide(Input("read", "Doc", "plan", json::object{{"prompt", "summarize the plan"}}));
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->verdict, ledger::Verdict::kAllow);
+  EXPECT_EQ(out->determining_policies, std::vector<std::string>{"read-own-team"});
+  ledger::LedgerRecord rec = RecordAt(out->ledger_seq);
+  EXPECT_EQ(rec.kind, ledger::RecordKind::kDecision);
+  auto dr = ledger::DecisionRecord::FromJson(rec.body).value();
+  EXPECT_EQ(dr.decision_id, out->decision_id);
+  EXPECT_EQ(dr.identity.principal, "Agent::\"analyst\"");
+  EXPECT_EQ(dr.identity.user, "User::\"alice\"");
+  EXPECT_EQ(dr.request.resource, "Doc::\"plan\"");
+  EXPECT_EQ(dr.policy_set_hash, DigestHex(bundles_.bundle->policy_hash));
+  EXPECT_EQ(dr.trace_id, "0af7651916cd43dd8448eb211c80319c");
+  // The prompt is sensitive: kept only as a digest.
+  std::string body = json::serialize(rec.body);
+  EXPECT_EQ(body.find("summarize the plan"), std::string::npos);
+  EXPECT_NE(body.find("hmac_sha256"), std::string::npos);
+}
+
+TEST_F(DecisionEngineTest, DenialsCarryTheirReasonAndCode) {
+  auto forbidden = engine_->Decide(Input("read", "Doc", "keys"));
+  ASSERT_TRUE(forbidden.ok());
+  EXPECT_EQ(forbidden->verdict, ledger::Verdict::kDeny);
+  EXPECT_EQ(forbidden->code, kCodePolicyDenied);
+  EXPECT_EQ(forbidden->reason, "secret documents are never readable by agents");
+  EXPECT_EQ(forbidden->risk, ledger::RiskTier::kCritical);
+  auto none = engine_->Decide(Input("read", "Doc", "other"));
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->code, kCodeNoPermit);
+  EXPECT_EQ(none->reason,
+            "no policy permits Agent::\"analyst\" to perform Action::\"read\" on Doc::\"other\"");
+  // Denials are recorded as carefully as allows.
+  auto dr = ledger::DecisionRecord::FromJson(RecordAt(none->ledger_seq).body).value();
+  EXPECT_EQ(dr.verdict, ledger::Verdict::kDeny);
+  EXPECT_EQ(dr.reason, none->reason);
+}
+
+TEST_F(DecisionEngineTest, ObligationsNarrowOrDeny) {
+  auto narrowed = engine_->Decide(
+      Input("query", "Tool", "sql",
+            json::object{{"input", {{"limit", 5000}, {"debug", true}, {"q", "x"}}}}));
+  ASSERT_TRUE(narrowed.ok());
+  EXPECT_EQ(narrowed->verdict, ledger::Verdict::kAllow);
+  ASSERT_TRUE(narrowed->narrowed_input.has_value());
+  EXPECT_EQ(json::value(*narrowed->narrowed_input), json::parse(R"({"limit": 100, "q": "x"})"));
+  EXPECT_EQ(narrowed->obligations.all.size(), 2u);
+  auto within =
+      engine_->Decide(Input("query", "Tool", "sql", json::object{{"input", {{"limit", 10}}}}));
+  EXPECT_FALSE(within->narrowed_input.has_value());
+  auto unmet = engine_->Decide(
+      Input("write", "Tool", "fs", json::object{{"input", {{"path", "/etc/passwd"}}}}));
+  ASSERT_TRUE(unmet.ok());
+  EXPECT_EQ(unmet->verdict, ledger::Verdict::kDeny);
+  EXPECT_EQ(unmet->code, kCodeObligationUnmet);
+}
+
+TEST_F(DecisionEngineTest, ApprovalHoldsUntilGrantedAndIsConsumedOnce) {
+  json::object ctx{{"input", {{"amount", 250}}}};
+  auto held = engine_->Decide(Input("refund", "Tool", "payments", ctx));
+  ASSERT_TRUE(held.ok()) << held.status().ToString();
+  EXPECT_EQ(held->verdict, ledger::Verdict::kApprovalRequired);
+  ASSERT_FALSE(held->approval_id.empty());
+  // Asking again while pending names the same approval.
+  auto again = engine_->Decide(Input("refund", "Tool", "payments", ctx));
+  EXPECT_EQ(again->approval_id, held->approval_id);
+  EXPECT_EQ(*store_->approvals().CountPending(clock_.NowMicros()), 1);
+  ASSERT_TRUE(store_->approvals()
+                  .DecideApproval(held->approval_id, true, "bob", "ok", false, clock_.NowMicros())
+                  .ok());
+  // A different request is not covered by the grant.
+  auto other = engine_->Decide(
+      Input("refund", "Tool", "payments", json::object{{"input", {{"amount", 9999}}}}));
+  EXPECT_EQ(other->verdict, ledger::Verdict::kApprovalRequired);
+  EXPECT_NE(other->approval_id, held->approval_id);
+  auto allowed = engine_->Decide(Input("refund", "Tool", "payments", ctx));
+  ASSERT_TRUE(allowed.ok());
+  EXPECT_EQ(allowed->verdict, ledger::Verdict::kAllow);
+  EXPECT_EQ(allowed->approval_id, held->approval_id);
+  EXPECT_EQ(allowed->risk, ledger::RiskTier::kHigh);
+  // The grant was consumed and recorded next to the decision.
+  ledger::LedgerRecord grant = RecordAt(allowed->ledger_seq + 1);
+  EXPECT_EQ(grant.kind, ledger::RecordKind::kApprovalGrant);
+  auto after = engine_->Decide(Input("refund", "Tool", "payments", ctx));
+  EXPECT_EQ(after->verdict, ledger::Verdict::kApprovalRequired);
+  EXPECT_NE(after->approval_id, held->approval_id);
+}
+
+TEST_F(DecisionEngineTest, ApprovalDeniedAndExpired) {
+  json::object ctx{{"input", {{"amount", 10}}}};
+  auto held = engine_->Decide(Input("refund", "Tool", "payments", ctx));
+  ASSERT_TRUE(
+      store_->approvals()
+          .DecideApproval(held->approval_id, false, "bob", "not today", false, clock_.NowMicros())
+          .ok());
+  DecisionInput in = Input("refund", "Tool", "payments", ctx);
+  in.approval_id = held->approval_id;
+  auto denied = engine_->Decide(in);
+  EXPECT_EQ(denied->verdict, ledger::Verdict::kDeny);
+  EXPECT_EQ(denied->code, kCodeApprovalDenied);
+  EXPECT_EQ(denied->reason, "an approver of `finance` denied this request: not today");
+  // A pending approval that expires is replaced by a new one.
+  auto held2 = engine_->Decide(
+      Input("refund", "Tool", "payments", json::object{{"input", {{"amount", 11}}}}));
+  clock_.Advance(2LL * 3600 * 1000000);
+  auto held3 = engine_->Decide(
+      Input("refund", "Tool", "payments", json::object{{"input", {{"amount", 11}}}}));
+  EXPECT_EQ(held3->verdict, ledger::Verdict::kApprovalRequired);
+  EXPECT_NE(held3->approval_id, held2->approval_id);
+}
+
+TEST_F(DecisionEngineTest, CallersCannotOverrideWritContext) {
+  // A caller claiming an approval in its context gains nothing.
+  auto out = engine_->Decide(
+      Input("refund", "Tool", "payments",
+            json::object{{"input", {{"amount", 1}}}, {"approval", {{"status", "granted"}}}}));
+  EXPECT_EQ(out->verdict, ledger::Verdict::kApprovalRequired);
+}
+
+TEST_F(DecisionEngineTest, FailsClosedWhenTheLedgerCannotRecord) {
+  ASSERT_TRUE(ledger_->Close().ok());
+  auto out = engine_->Decide(Input("read", "Doc", "plan"));
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(out->verdict, ledger::Verdict::kDeny);
+  EXPECT_EQ(out->code, kCodeLedgerUnavailable);
+  EXPECT_EQ(engine_->metrics().ledger_failures.load(), 1u);
+}
+
+TEST_F(DecisionEngineTest, BadRequestsAreRefusedAndNotRecorded) {
+  uint64_t before = ledger_->TreeSize();
+  DecisionInput in = Input("read", "Doc ", "plan");
+  EXPECT_EQ(engine_->Decide(in).status().code(), StatusCode::kInvalidArgument);
+  in = Input("read", "Doc", "plan");
+  in.caller.agent.clear();
+  EXPECT_EQ(engine_->Decide(in).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ledger_->TreeSize(), before);
+}
+
+TEST(BundleTest, RejectsBadBundlesWhole) {
+  fs::path dir = fs::temp_directory_path() / ("writ-bundle-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::ofstream(dir / "a.cedar") << "permit(principal, action, resource);";
+  std::ofstream(dir / "b.cedar") << "@approval(\"x\") forbid(principal, action, resource);";
+  auto r = LoadBundle(dir);
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status().message(),
+            "policy `b.0`: @approval: approval applies to permit policies only");
+  std::ofstream(dir / "b.cedar") << "permit(principal, action, resource) when { 1 + };";
+  EXPECT_NE(LoadBundle(dir).status().message().find("b.cedar:1:"), std::string::npos);
+  std::ofstream(dir / "b.cedar") << "@id(\"a.0\") permit(principal, action, resource);";
+  EXPECT_EQ(LoadBundle(dir).status().message(), "b.cedar: duplicate policy id `a.0`");
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace writ::authz
