@@ -370,27 +370,38 @@ class PolicyLayout {
     }
     if (IsWord(t, "has")) {
       DocId op = Take();
-      bool quoted = Peek().kind == Tok::kString;
-      std::vector<DocId> path{Take()};
-      if (!quoted) {
-        while (Peek().kind == Tok::kDot) {
-          path.push_back(Take());
-          path.push_back(Take(Tok::kIdent));
-        }
-      }
-      return d_.Group(d_.Concat({lhs, d_.Line(), op, d_.Line(), d_.Concat(path)}));
+      DocId rhs = NestEnd(indent_, Peek().kind == Tok::kString ? Take() : AttributePath());
+      return d_.Group(d_.Concat({lhs, d_.Line(), op, d_.Line(), rhs}));
     }
     if (IsWord(t, "like")) {
       DocId op = Take();
-      return d_.Group(d_.Concat({lhs, d_.Line(), op, d_.Line(), Take(Tok::kString)}));
+      DocId rhs = NestEnd(indent_, Take(Tok::kString));
+      return d_.Group(d_.Concat({lhs, d_.Line(), op, d_.Line(), rhs}));
     }
     if (IsWord(t, "is")) {
       DocId op = Take();
-      std::vector<DocId> parts{lhs, Space(), op, Space(), TypeName()};
-      if (IsWord(Peek(), "in")) parts.insert(parts.end(), {d_.Line(), Take(), Space(), Add()});
+      std::vector<DocId> parts{lhs, Space(), op, Space(), NestEnd(indent_, TypeName())};
+      if (IsWord(Peek(), "in")) {
+        DocId in = Take();
+        parts.insert(parts.end(), {d_.Line(), in, Space(), NestEnd(indent_, Add())});
+      }
       return d_.Group(d_.Concat(parts));
     }
     return lhs;
+  }
+
+  // `a.b.c` after `has`, laid out like a member: `a.b`, then `.c` on a line of its own if the
+  // path does not fit.
+  DocId AttributePath() {
+    DocId first = Take(Tok::kIdent);
+    std::vector<DocId> rest;
+    while (Peek().kind == Tok::kDot) {
+      if (!rest.empty()) rest.push_back(d_.SoftLine());
+      DocId dot = Take();
+      rest.push_back(d_.Concat({dot, Take(Tok::kIdent)}));
+    }
+    if (rest.empty()) return first;
+    return d_.Group(d_.Concat({first, NestEnd(indent_, d_.Concat(rest))}));
   }
 
   DocId Add() {
