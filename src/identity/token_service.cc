@@ -160,13 +160,12 @@ Result<std::shared_ptr<const VerifiedToken>> TokenService::Verify(std::string_vi
                                       std::to_string(options_.max_token_bytes) + " bytes"),
                   nullptr, nullptr, "token");
   }
-  Digest digest = Sha256(token);
-  if (auto cached = cache_.Find(digest, now)) {
+  if (auto cached = cache_.Find(token, now)) {
     Status s = CheckUse(*cached, o, now);
-    if (!s.ok()) return Refuse(s, cached.get(), &digest, "token");
+    if (!s.ok()) return Refuse(s, cached.get(), &cached->digest, "token");
     return cached;
   }
-  return VerifyUncached(token, digest, o, now);
+  return VerifyUncached(token, Sha256(token), o, now);
 }
 
 Result<std::shared_ptr<const VerifiedToken>> TokenService::VerifyUncached(std::string_view token,
@@ -225,7 +224,7 @@ Result<std::shared_ptr<const VerifiedToken>> TokenService::VerifyUncached(std::s
     valid_until = std::min(valid_until, *key_until);
   }
   std::shared_ptr<const VerifiedToken> result = std::move(verified);
-  cache_.Insert(digest, result, valid_until, now);
+  cache_.Insert(token, result, valid_until, now);
   Status s = CheckUse(*result, o, now);
   if (!s.ok()) return Refuse(s, result.get(), &digest, "token");
   return result;

@@ -9,7 +9,7 @@
 //   IssueCredential  a just-in-time credential: bound to one decision id and one audience,
 //                    seconds of lifetime, single use.
 //   Verify           signature, header rules (jws_policy.h), type, issuer, audience, times and
-//                    revocation of the whole lineage; results are cached by token digest
+//                    revocation of the whole lineage; verified tokens are cached
 //                    (verified_token_cache.h) and the time and revocation checks re-run on every
 //                    call.
 //   ConsumeCredential / Introspect (RFC 7662): a credential's first use consumes it with one
@@ -58,7 +58,7 @@ struct TokenServiceOptions {
   int max_delegation_depth = 4;
   int64_t clock_skew_s = 30;
   size_t max_token_bytes = 8192;
-  size_t verified_cache_capacity = 65536;
+  size_t verified_cache_capacity = 16384;  // about 1.2 KB each
 };
 
 // A verified token: its claims and what its revocation check needs.

@@ -13,21 +13,29 @@ std::shared_ptr<const VerifiedToken> Token(const std::string& jti) {
   return t;
 }
 
-TEST(VerifiedTokenCacheTest, EntriesExpireAndCapacityIsBounded) {
+TEST(VerifiedTokenCacheTest, HitsOnlyTheExactBytesUntilTheirEnd) {
   VerifiedTokenCache cache(64);
-  Digest a = Sha256("a");
-  cache.Insert(a, Token("a"), /*valid_until_us=*/100, /*now_us=*/0);
-  ASSERT_NE(cache.Find(a, 99), nullptr);
-  EXPECT_EQ(cache.Find(a, 99)->claims.token_id, "a");
-  EXPECT_EQ(cache.Find(a, 100), nullptr);  // never served past its end
-  EXPECT_EQ(cache.Find(a, 50), nullptr);   // and dropped once seen expired
-  EXPECT_EQ(cache.Find(Sha256("b"), 0), nullptr);
+  const std::string token = "aGVhZGVy.Y2xhaW1z.c2lnbmF0dXJlLWJ5dGVz";
+  cache.Insert(token, Token("a"), /*valid_until_us=*/100, /*now_us=*/0);
+  ASSERT_NE(cache.Find(token, 99), nullptr);
+  EXPECT_EQ(cache.Find(token, 99)->claims.token_id, "a");
+  // Same signature, other claims; same claims, other signature; no signature: all misses.
+  EXPECT_EQ(cache.Find("aGVhZGVy.Y2xhaW1T.c2lnbmF0dXJlLWJ5dGVz", 99), nullptr);
+  EXPECT_EQ(cache.Find("aGVhZGVy.Y2xhaW1z.c2lnbmF0dXJlLWJ5dGVZ", 99), nullptr);
+  EXPECT_EQ(cache.Find("aGVhZGVy.Y2xhaW1z.", 99), nullptr);
+  EXPECT_EQ(cache.Find("aGVhZGVy", 99), nullptr);
+  EXPECT_EQ(cache.Find(token, 100), nullptr);  // never served past its end
+  EXPECT_EQ(cache.Find(token, 50), nullptr);   // and dropped once seen expired
+}
+
+TEST(VerifiedTokenCacheTest, CapacityIsBoundedAndKeepsTheNewest) {
+  VerifiedTokenCache cache(64);
   for (int i = 0; i < 10000; ++i) {
-    cache.Insert(Sha256(std::to_string(i)), Token(std::to_string(i)), 1000, 0);
+    std::string t = "h.c." + std::to_string(i);
+    cache.Insert(t, Token(std::to_string(i)), 1000, 0);
   }
   EXPECT_LE(cache.size(), 64u);
-  // The newest entries are kept.
-  EXPECT_NE(cache.Find(Sha256("9999"), 1), nullptr);
+  EXPECT_NE(cache.Find("h.c.9999", 1), nullptr);
 }
 
 }  // namespace
