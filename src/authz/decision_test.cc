@@ -1,5 +1,9 @@
 #include "authz/decision.h"
 
+#include <thread>
+
+#include "authz/bundle_watcher.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -270,6 +274,42 @@ TEST(BundleTest, RejectsBadBundlesWhole) {
   EXPECT_NE(LoadBundle(dir).status().message().find("b.cedar:1:"), std::string::npos);
   std::ofstream(dir / "b.cedar") << "@id(\"a.0\") permit(principal, action, resource);";
   EXPECT_EQ(LoadBundle(dir).status().message(), "b.cedar: duplicate policy id `a.0`");
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace writ::authz
+
+namespace writ::authz {
+namespace {
+
+TEST(BundleWatcherTest, ReloadsOnChangeAndKeepsTheLastGoodBundle) {
+  fs::path dir = fs::temp_directory_path() / ("writ-watch-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::ofstream(dir / "p.cedar") << "permit(principal, action, resource);";
+  int loaded = 0;
+  BundleWatcher w(dir, {}, [&](const Bundle&, const Bundle*) { ++loaded; });
+  ASSERT_TRUE(w.Reload().ok());
+  auto first = w.Current();
+  ASSERT_NE(first, nullptr);
+  w.Start(20);
+  // A bad bundle is rejected; the first keeps serving.
+  std::ofstream(dir / "p.cedar") << "permit(principal, action, resource) when { oops };";
+  for (int i = 0; i < 200 && w.Stats().rejected == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(w.Stats().rejected, 1u);
+  EXPECT_NE(w.Stats().last_error.find("p.cedar:1:"), std::string::npos);
+  EXPECT_EQ(w.Current(), first);
+  // A good change is picked up.
+  std::ofstream(dir / "p.cedar") << "forbid(principal, action, resource);";
+  for (int i = 0; i < 200 && w.Stats().loads < 2; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(w.Stats().loads, 2u);
+  EXPECT_NE(w.Current(), first);
+  EXPECT_EQ(w.Current()->policies.policy(0).effect(), cedar::Effect::kForbid);
+  EXPECT_EQ(loaded, 2);
+  w.Stop();
   fs::remove_all(dir);
 }
 
