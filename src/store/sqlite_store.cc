@@ -1,11 +1,18 @@
 #include "store/sqlite_store.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
 #include <mutex>
+#include <thread>
+#include <utility>
 
 #include "base/clock.h"
 #include "store/sqlite_api_key_store.h"
@@ -90,24 +97,66 @@ Result<DbPtr> OpenConnection(const std::string& path, const SqliteOptions& o, bo
   }
   sqlite3_extended_result_codes(db.get(), 1);
   sqlite3_busy_timeout(db.get(), o.busy_timeout_ms);
-  std::string pragmas =
-      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
-      "PRAGMA wal_autocheckpoint=" +
-      std::to_string(o.wal_autocheckpoint_pages) + ";";
+  // page_size only takes effect on a database not yet written, so it comes before the switch
+  // to WAL (which writes the header).
+  std::string pragmas = "PRAGMA page_size=" + std::to_string(o.page_size) +
+                        "; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+                        "PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=" +
+                        std::to_string(o.wal_checkpoint_pages) + ";";
   rc = sqlite3_exec(db.get(), pragmas.c_str(), nullptr, nullptr, nullptr);
   if (rc != SQLITE_OK) return SqliteError(db.get(), rc, "configuring the database");
   return db;
 }
 
+// A file descriptor closed when it goes out of scope.
+class FileHandle {
+ public:
+  FileHandle() = default;
+  explicit FileHandle(int fd) : fd_(fd) {}
+  FileHandle(FileHandle&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  FileHandle& operator=(FileHandle&& o) noexcept {
+    if (this != &o) {
+      Reset();
+      fd_ = std::exchange(o.fd_, -1);
+    }
+    return *this;
+  }
+  ~FileHandle() { Reset(); }
+  int get() const { return fd_; }
+  void Reset() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
 class SqliteLedgerStore final : public LedgerStore {
  public:
   SqliteLedgerStore(std::string path, SqliteOptions options)
       : path_(std::move(path)), options_(std::move(options)) {}
+  ~SqliteLedgerStore() override { StopCheckpointer(); }
 
   Status Init(DbPtr writer, DbPtr reader) {
     writer_ = std::move(writer);
     reader_ = std::move(reader);
     if (!options_.read_only) {
+      // The writer commits without syncing; SyncCommitted() syncs the WAL for every batch
+      // committed before it (see sqlite_store.h). Its page cache holds the indexes' hot pages.
+      std::string pragmas = "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-" +
+                            std::to_string(options_.ledger_cache_kib) + ";";
+      int rc = sqlite3_exec(writer_.get(), pragmas.c_str(), nullptr, nullptr, nullptr);
+      if (rc != SQLITE_OK) return SqliteError(writer_.get(), rc, "configuring the ledger writer");
+      const char* wal = sqlite3_filename_wal(sqlite3_db_filename(writer_.get(), "main"));
+      wal_path_ = wal != nullptr ? wal : path_ + "-wal";
+      // The hook replaces SQLite's automatic checkpoint on this connection: checkpoints run on
+      // the checkpointer thread instead of the committing one.
+      sqlite3_wal_hook(writer_.get(), &SqliteLedgerStore::WalHook, this);
+      restart_at_frames_ = options_.wal_restart_pages;
+      checkpoint_at_frames_ = options_.wal_checkpoint_pages;
+      WRIT_ASSIGN_OR_RETURN(checkpoint_db_, OpenConnection(path_, options_, false));
+      checkpointer_ = std::thread([this] { CheckpointLoop(); });
       WRIT_ASSIGN_OR_RETURN(insert_record_,
                             Prepare(writer_.get(),
                                     "INSERT INTO ledger_records(origin, seq, kind, time_us, "
@@ -141,8 +190,14 @@ class SqliteLedgerStore final : public LedgerStore {
   }
 
   Status AppendBatch(const LedgerBatch& b) override {
+    WRIT_RETURN_IF_ERROR(CommitBatch(b));
+    return SyncCommitted();
+  }
+
+  Status CommitBatch(const LedgerBatch& b) override {
     if (options_.read_only) return FailedPrecondition("store: opened read-only");
     std::lock_guard<std::mutex> lock(write_mu_);
+    if (sync_failed_.load()) return SyncFailedError();
     sqlite3* db = writer_.get();
     int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
     if (rc != SQLITE_OK) return SqliteError(db, rc, "starting a ledger write");
@@ -154,7 +209,38 @@ class SqliteLedgerStore final : public LedgerStore {
     if (!s.ok() && !sqlite3_get_autocommit(db)) {
       sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
     }
+    if (s.ok()) MaybeRestartWal();
     return s;
+  }
+
+  Status SyncCommitted() override {
+    if (options_.read_only) return FailedPrecondition("store: opened read-only");
+    std::lock_guard<std::mutex> lock(sync_mu_);
+    if (sync_failed_.load()) return SyncFailedError();
+    // Our own descriptor of the WAL file: on Linux, fdatasync writes back every page of the
+    // file, whichever descriptor wrote it, so this covers each commit that returned before.
+    // The WAL is only ever replaced when every connection has closed it, which cannot happen
+    // while the writer is open; the inode check costs one stat per sync.
+    struct stat by_path, by_fd;
+    if (wal_fd_.get() < 0 || ::stat(wal_path_.c_str(), &by_path) != 0 ||
+        ::fstat(wal_fd_.get(), &by_fd) != 0 || by_path.st_ino != by_fd.st_ino ||
+        by_path.st_dev != by_fd.st_dev) {
+      wal_fd_ = FileHandle(::open(wal_path_.c_str(), O_RDONLY | O_CLOEXEC));
+      if (wal_fd_.get() < 0) {
+        return IoError("store: cannot open the WAL " + wal_path_ +
+                       " to sync it: " + std::strerror(errno));
+      }
+    }
+    int rc;
+    do {
+      rc = ::fdatasync(wal_fd_.get());
+    } while (rc != 0 && errno == EINTR);
+    if (rc != 0) {
+      sync_error_ = std::strerror(errno);
+      sync_failed_.store(true);
+      return SyncFailedError();
+    }
+    return Status::Ok();
   }
 
   Result<uint64_t> RecordCount(const std::string& origin) override {
@@ -440,15 +526,103 @@ class SqliteLedgerStore final : public LedgerStore {
     return out;
   }
 
+  Status SyncFailedError() const {
+    return IoError("store: syncing the ledger's WAL failed (" + sync_error_ +
+                   "); ledger writes are refused until the store is opened again");
+  }
+
+  // Called by SQLite on the writer's thread after each commit with the WAL's size in pages.
+  static int WalHook(void* self, sqlite3*, const char*, int frames) {
+    static_cast<SqliteLedgerStore*>(self)->OnCommitted(frames);
+    return SQLITE_OK;
+  }
+
+  void OnCommitted(int frames) {
+    std::lock_guard<std::mutex> lock(checkpoint_mu_);
+    if (frames < wal_frames_) {
+      // The WAL started over: both thresholds count from its new start.
+      checkpoint_at_frames_ = options_.wal_checkpoint_pages;
+      restart_at_frames_ = options_.wal_restart_pages;
+    }
+    wal_frames_ = frames;
+    if (wal_frames_ >= checkpoint_at_frames_) checkpoint_cv_.notify_one();
+  }
+
+  // Copies the WAL into the database on the checkpointer's own connection whenever
+  // wal_checkpoint_pages pages have been added since the last copy, so that the committing
+  // thread never does (SQLite's automatic checkpoint would, on the connection that commits).
+  void CheckpointLoop() {
+    std::unique_lock<std::mutex> lock(checkpoint_mu_);
+    for (;;) {
+      checkpoint_cv_.wait(lock, [&] { return stopping_ || wal_frames_ >= checkpoint_at_frames_; });
+      if (stopping_) return;
+      checkpointing_ = true;
+      lock.unlock();
+      int log = 0, copied = 0;
+      int rc = sqlite3_wal_checkpoint_v2(checkpoint_db_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                         &log, &copied);
+      lock.lock();
+      checkpointing_ = false;
+      // Next copy once the WAL has grown again by a checkpoint's worth (also after a failure:
+      // a busy reader or I/O error is retried later rather than in a loop).
+      if (rc == SQLITE_OK && log >= 0) {
+        checkpoint_at_frames_ = std::max(wal_frames_, log) + options_.wal_checkpoint_pages;
+      } else {
+        checkpoint_at_frames_ = wal_frames_ + options_.wal_checkpoint_pages;
+      }
+    }
+  }
+
+  // Lets the WAL start over once it holds wal_restart_pages pages. SQLite rewrites the WAL from
+  // its start only when a write transaction begins with every page already copied into the
+  // database; under a steady stream of commits the background checkpoint is always a little
+  // behind, so the writer copies the remainder itself (a small copy, as the checkpointer has
+  // done the rest) and the next commit starts the WAL over. Readers of an older snapshot (a
+  // long scan) can delay this; it is then retried after another wal_checkpoint_pages pages.
+  void MaybeRestartWal() {
+    {
+      std::lock_guard<std::mutex> lock(checkpoint_mu_);
+      if (wal_frames_ < restart_at_frames_ || checkpointing_) return;
+      restart_at_frames_ = wal_frames_ + options_.wal_checkpoint_pages;
+    }
+    int log = 0, copied = 0;
+    sqlite3_wal_checkpoint_v2(writer_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+  }
+
+  void StopCheckpointer() {
+    {
+      std::lock_guard<std::mutex> lock(checkpoint_mu_);
+      stopping_ = true;
+    }
+    checkpoint_cv_.notify_one();
+    if (checkpointer_.joinable()) checkpointer_.join();
+  }
+
   std::string path_;
   SqliteOptions options_;
   std::mutex write_mu_;
   std::mutex read_mu_;
+  std::mutex sync_mu_;
+  std::string wal_path_;
+  FileHandle wal_fd_;  // guarded by sync_mu_
+  std::atomic<bool> sync_failed_{false};
+  std::string sync_error_;  // set once, before sync_failed_
+
+  std::mutex checkpoint_mu_;
+  std::condition_variable checkpoint_cv_;
+  int wal_frames_ = 0;            // the WAL's size in pages after the latest commit
+  int checkpoint_at_frames_ = 0;  // the checkpointer copies when the WAL reaches this size
+  int restart_at_frames_ = 0;     // the writer lets the WAL start over at this size
+  bool checkpointing_ = false;
+  bool stopping_ = false;
+
   // Statements are declared after the connections so that they are finalised first.
   DbPtr writer_;
   DbPtr reader_;
+  DbPtr checkpoint_db_;
   StmtPtr insert_record_, insert_node_, insert_checkpoint_, writer_count_;
   StmtPtr count_, leaf_hashes_, node_hashes_;
+  std::thread checkpointer_;  // joined by the destructor before the connections close
 };
 
 class SqliteBlobStore final : public BlobStore {

@@ -5,6 +5,21 @@
 // in its own transaction; a database whose schema is newer than this binary is refused
 // (failed_precondition) and left untouched.
 //
+// Ledger appends (LedgerStore::CommitBatch / SyncCommitted) keep the same guarantee with the
+// sync taken out of the commit: the ledger's writer connection commits with
+// synchronous=NORMAL (the WAL is written, not synced), and SyncCommitted() calls fdatasync on
+// the WAL file, which makes every transaction committed before the call durable — what
+// synchronous=FULL does at each commit, once for many commits, while the next batch is being
+// written. (NORMAL keeps the database consistent after a crash; only commits not yet synced can
+// be lost, and those were never acknowledged.) Linux semantics are assumed: fdatasync writes
+// back the file's pages whichever descriptor wrote them.
+//
+// Checkpoints (copying the WAL back into the database) run on a background thread with its
+// own connection every `wal_checkpoint_pages` pages, not on the committing thread as SQLite's
+// automatic checkpoint would. Once the WAL holds `wal_restart_pages` pages, the writer copies
+// the few pages not yet copied so that the next commit writes the WAL from its start again;
+// a reader holding an older snapshot (a long verify) delays that, and the WAL grows meanwhile.
+//
 // Concurrency: one connection for writes (serialised by a mutex), one for point reads, and a
 // fresh read-only connection per scan, so that a long verify does not block appends.
 // Several processes may open the same file (SQLite's locking); a writer that finds the file
@@ -22,9 +37,17 @@ struct SqliteOptions {
   std::string data_dir;  // created (mode 0700) when missing
   std::string file_name = "writ.db";
   int busy_timeout_ms = 2000;
-  // WAL pages after which a commit copies the WAL back into the database (SQLite's
-  // wal_autocheckpoint). Larger values make appends cheaper and the WAL larger.
-  int wal_autocheckpoint_pages = 4000;
+  // WAL pages added after which the background checkpoint copies the WAL back into the
+  // database (also SQLite's wal_autocheckpoint for the other connections).
+  int wal_checkpoint_pages = 4096;
+  // WAL size in pages at which the ledger's writer lets the WAL start over (see above).
+  int wal_restart_pages = 32768;
+  // Page cache of the ledger's writer connection, in KiB (bounded: memory stays flat). It
+  // keeps the pages that appends revisit (the ends of the indexes) from being read again.
+  int ledger_cache_kib = 16384;
+  // Page size of a new database file in bytes (a power of two, 512 to 65536); an existing
+  // file keeps the size it was created with.
+  int page_size = 4096;
   bool read_only = false;  // open an existing database without writing (verify, show)
 };
 

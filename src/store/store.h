@@ -101,7 +101,23 @@ class LedgerStore {
 
   // Appends a batch atomically and durably. failed_precondition when first_seq is not the
   // origin's record count (another writer appended, or the caller's state is stale).
+  // Equivalent to CommitBatch followed by SyncCommitted.
   virtual Status AppendBatch(const LedgerBatch& batch) = 0;
+
+  // Group commit in two steps, so that the next batch can be written while the previous ones
+  // reach stable storage. CommitBatch appends a batch atomically (same checks as AppendBatch)
+  // and makes it visible to readers, but it is durable only once a SyncCommitted() that began
+  // after CommitBatch returned has returned ok: a crash before then may or may not keep it
+  // (never half of it). One CommitBatch and one SyncCommitted may run at the same time on two
+  // threads; calls of the same method are serialised.
+  //
+  // When SyncCommitted fails (io_error), the batches committed since the last successful sync
+  // may or may not survive a crash, and the operating system may already have dropped what it
+  // could not write: the store then refuses every later CommitBatch and SyncCommitted (io_error)
+  // until it is opened again. What an earlier successful sync covered stays durable.
+  // An implementation whose commits are durable by themselves makes SyncCommitted a no-op.
+  virtual Status CommitBatch(const LedgerBatch& batch) = 0;
+  virtual Status SyncCommitted() = 0;
 
   // The number of records of `origin` (its Merkle tree size).
   virtual Result<uint64_t> RecordCount(const std::string& origin) = 0;
@@ -162,8 +178,8 @@ class Store {
   virtual ~Store() = default;
   virtual LedgerStore& ledger() = 0;
   virtual BlobStore& blobs() = 0;
-  virtual IdentityStore& identity() = 0;  // agents, signing keys, tokens, revocations, secrets
-  virtual ApiKeyStore& api_keys() = 0;    // API keys of people and tools (hashed)
+  virtual IdentityStore& identity() = 0;   // agents, signing keys, tokens, revocations, secrets
+  virtual ApiKeyStore& api_keys() = 0;     // API keys of people and tools (hashed)
   virtual ApprovalStore& approvals() = 0;  // human approvals of held decisions
   // The schema version of the open database.
   virtual Result<int> SchemaVersion() = 0;
