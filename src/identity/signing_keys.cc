@@ -17,7 +17,7 @@ std::string SealContext(const std::string& kid) {
 
 }  // namespace
 
-SigningKeyRing::SigningKeyRing(Passkey, store::IdentityStore& store, const MasterKey& master_key,
+SigningKeyRing::SigningKeyRing(Passkey, store::IdentityStore& store, const MasterKey* master_key,
                                const Clock& clock, EventSink& events, KeyRingOptions options)
     : store_(store),
       master_key_(master_key),
@@ -31,7 +31,7 @@ Result<std::unique_ptr<SigningKeyRing>> SigningKeyRing::Open(store::IdentityStor
                                                              const Clock& clock, EventSink& events,
                                                              KeyRingOptions options) {
   auto ring =
-      std::make_unique<SigningKeyRing>(Passkey{}, store, master_key, clock, events, options);
+      std::make_unique<SigningKeyRing>(Passkey{}, store, &master_key, clock, events, options);
   WRIT_RETURN_IF_ERROR(ring->Reload());
   if (!ring->SigningKey().ok()) {
     auto rotated = ring->Rotate();
@@ -39,6 +39,13 @@ Result<std::unique_ptr<SigningKeyRing>> SigningKeyRing::Open(store::IdentityStor
       return rotated.status();
     }
   }
+  return ring;
+}
+
+Result<std::unique_ptr<SigningKeyRing>> SigningKeyRing::OpenForVerification(
+    store::IdentityStore& store, const Clock& clock, EventSink& events, KeyRingOptions options) {
+  auto ring = std::make_unique<SigningKeyRing>(Passkey{}, store, nullptr, clock, events, options);
+  WRIT_RETURN_IF_ERROR(ring->Reload());
   return ring;
 }
 
@@ -52,9 +59,9 @@ Status SigningKeyRing::Reload() {
     Entry e{SigningKeyInfo{row.kid, *alg, row.created_us, row.retired_us, row.verify_until_us,
                            row.retired_us == 0},
             pub.WithKid(row.kid), nullptr};
-    if (e.info.signing) {
+    if (e.info.signing && master_key_ != nullptr) {
       WRIT_ASSIGN_OR_RETURN(std::string der,
-                            master_key_.Open(row.sealed_private, SealContext(row.kid)));
+                            master_key_->Open(row.sealed_private, SealContext(row.kid)));
       auto key = JwsSigningKey::FromPrivateKeyDer(*alg, der);
       OPENSSL_cleanse(der.data(), der.size());
       if (!key.ok()) return DataLoss("signing keys: key " + row.kid + " is damaged");
@@ -78,6 +85,9 @@ std::shared_ptr<const SigningKeyRing::Snapshot> SigningKeyRing::snapshot() const
 }
 
 Result<SigningKeyInfo> SigningKeyRing::Rotate(std::optional<JwsAlgorithm> algorithm) {
+  if (master_key_ == nullptr) {
+    return FailedPrecondition("signing keys: opened without the master key; cannot rotate");
+  }
   JwsAlgorithm alg = algorithm.value_or(options_.algorithm);
   if (alg == JwsAlgorithm::kRS256) {
     return InvalidArgument("signing keys: Writ signs with EdDSA or ES256, not RS256");
@@ -87,7 +97,7 @@ Result<SigningKeyInfo> SigningKeyRing::Rotate(std::optional<JwsAlgorithm> algori
   std::string kid = key.Public("").Thumbprint();
   PublicJwk pub = key.Public(kid);
   WRIT_ASSIGN_OR_RETURN(std::string der, key.PrivateKeyDer());
-  auto sealed = master_key_.Seal(der, SealContext(kid));
+  auto sealed = master_key_->Seal(der, SealContext(kid));
   OPENSSL_cleanse(der.data(), der.size());
   if (!sealed.ok()) return sealed.status();
   int64_t now = clock_.NowMicros();
@@ -125,6 +135,9 @@ Result<std::shared_ptr<const ActiveSigningKey>> SigningKeyRing::SigningKey() con
   auto snap = snapshot();
   for (auto it = snap->entries.rbegin(); it != snap->entries.rend(); ++it) {
     if (it->signer) return it->signer;
+  }
+  if (master_key_ == nullptr) {
+    return FailedPrecondition("signing keys: opened without the master key; cannot sign");
   }
   return FailedPrecondition("signing keys: no key signs; run `writ keys rotate`");
 }

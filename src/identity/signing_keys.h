@@ -59,7 +59,7 @@ class SigningKeyRing {
 
  public:
   // Use Open().
-  SigningKeyRing(Passkey, store::IdentityStore& store, const MasterKey& master_key,
+  SigningKeyRing(Passkey, store::IdentityStore& store, const MasterKey* master_key,
                  const Clock& clock, EventSink& events, KeyRingOptions options);
 
   // Loads every key from `store` and opens the private halves with `master_key`. When no key
@@ -68,6 +68,12 @@ class SigningKeyRing {
                                                       const MasterKey& master_key,
                                                       const Clock& clock, EventSink& events,
                                                       KeyRingOptions options = {});
+  // Public halves only, without the master key: verifies, publishes the JWKS, never signs
+  // (SigningKey() and Rotate() fail with failed_precondition).
+  static Result<std::unique_ptr<SigningKeyRing>> OpenForVerification(store::IdentityStore& store,
+                                                                     const Clock& clock,
+                                                                     EventSink& events,
+                                                                     KeyRingOptions options = {});
 
   // A new signing key (of `algorithm`, or the options' default); reports kKeyRotated.
   Result<SigningKeyInfo> Rotate(std::optional<JwsAlgorithm> algorithm = std::nullopt);
@@ -99,7 +105,7 @@ class SigningKeyRing {
   std::shared_ptr<const Snapshot> snapshot() const;
 
   store::IdentityStore& store_;
-  const MasterKey& master_key_;
+  const MasterKey* master_key_;  // null: verification only
   const Clock& clock_;
   EventSink& events_;
   KeyRingOptions options_;

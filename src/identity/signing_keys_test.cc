@@ -101,3 +101,24 @@ TEST(SigningKeysTest, IssuerMetadataFollowsRfc8414) {
 
 }  // namespace
 }  // namespace writ::identity
+
+namespace writ::identity {
+namespace {
+
+TEST(SigningKeysTest, VerificationOnlyRingNeedsNoMasterKeyAndNeverSigns) {
+  auto dir = TestDir("writ-keys-");
+  CollectingEventSink sink;
+  IdentityWorld w;
+  ASSERT_TRUE(w.Open(dir, TestMasterHex(), sink).ok());
+  std::string kid = w.keys->SigningKey().value()->kid;
+  auto ring = SigningKeyRing::OpenForVerification(w.store->identity(), w.clock, sink);
+  ASSERT_TRUE(ring.ok()) << ring.status().ToString();
+  EXPECT_TRUE((*ring)->VerificationKey(kid, w.clock.NowMicros()).has_value());
+  EXPECT_EQ((*ring)->SigningKey().status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ((*ring)->Rotate().status().code(), StatusCode::kFailedPrecondition);
+  w.Close();
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace writ::identity
