@@ -7,6 +7,31 @@
 #include "ledger/log_reader.h"
 
 namespace writ::ledger {
+namespace {
+
+// The result of a blocking call, handed over by its callback on the syncer thread.
+template <typename T>
+class Completion {
+ public:
+  void Set(T value) {
+    // Notifying under the lock: the waiter cannot return (and destroy this) before it is done.
+    std::lock_guard<std::mutex> lock(mu_);
+    value_.emplace(std::move(value));
+    cv_.notify_one();
+  }
+  T Wait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return value_.has_value(); });
+    return std::move(*value_);
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::optional<T> value_;
+};
+
+}  // namespace
 
 Ledger::Ledger(store::LedgerStore& store, const NoteSigner& signer, const Clock& clock,
                LedgerOptions options)
@@ -16,8 +41,9 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(store::LedgerStore& store, const No
                                              const Clock& clock, LedgerOptions options) {
   WRIT_RETURN_IF_ERROR(ValidateOrigin(options.origin));
   if (options.checkpoint_every_records == 0 || options.checkpoint_every_ms <= 0 ||
-      options.max_batch_records == 0) {
-    return InvalidArgument("ledger: checkpoint intervals and batch size must be positive");
+      options.max_batch_records == 0 || options.max_pending_records == 0) {
+    return InvalidArgument(
+        "ledger: checkpoint intervals, batch size and pending bound must be positive");
   }
   std::unique_ptr<Ledger> ledger(new Ledger(store, signer, clock, std::move(options)));
   WRIT_RETURN_IF_ERROR(ledger->LoadState());
@@ -27,7 +53,10 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(store::LedgerStore& store, const No
     ledger->checkpoint_file_.emplace(std::move(file));
     WRIT_RETURN_IF_ERROR(ledger->SyncCheckpointFile());
   }
-  ledger->writer_ = std::thread([l = ledger.get()] { l->WriterLoop(); });
+  Ledger* l = ledger.get();
+  l->syncer_ = std::thread([l] { l->SyncLoop(); });
+  l->committer_ = std::thread([l] { l->CommitLoop(); });
+  l->preparer_ = std::thread([l] { l->PrepareLoop(); });
   return ledger;
 }
 
@@ -64,44 +93,83 @@ Status Ledger::SyncCheckpointFile() {
   return Status::Ok();
 }
 
+Status Ledger::AppendAsync(LedgerEntry entry, AppendCallback done) {
+  auto r = std::make_unique<Request>();
+  r->entries.push_back(std::move(entry));
+  r->one = std::move(done);
+  return Enqueue(std::move(r), false);
+}
+
+Status Ledger::AppendBatchAsync(std::vector<LedgerEntry> entries, AppendBatchCallback done) {
+  if (entries.empty()) return InvalidArgument("ledger: empty batch");
+  auto r = std::make_unique<Request>();
+  r->entries = std::move(entries);
+  r->many = std::move(done);
+  return Enqueue(std::move(r), false);
+}
+
 Result<AppendReceipt> Ledger::Append(LedgerEntry entry) {
-  Request r;
-  r.entries.push_back(std::move(entry));
-  WRIT_RETURN_IF_ERROR(Submit(&r));
-  return r.receipts.front();
+  Completion<Result<AppendReceipt>> c;
+  auto r = std::make_unique<Request>();
+  r->entries.push_back(std::move(entry));
+  r->one = [&c](Result<AppendReceipt> result) { c.Set(std::move(result)); };
+  WRIT_RETURN_IF_ERROR(Enqueue(std::move(r), true));
+  return c.Wait();
 }
 
 Result<std::vector<AppendReceipt>> Ledger::AppendBatch(std::vector<LedgerEntry> entries) {
   if (entries.empty()) return std::vector<AppendReceipt>();
-  Request r;
-  r.entries = std::move(entries);
-  WRIT_RETURN_IF_ERROR(Submit(&r));
-  return std::move(r.receipts);
+  Completion<Result<std::vector<AppendReceipt>>> c;
+  auto r = std::make_unique<Request>();
+  r->entries = std::move(entries);
+  r->many = [&c](Result<std::vector<AppendReceipt>> result) { c.Set(std::move(result)); };
+  WRIT_RETURN_IF_ERROR(Enqueue(std::move(r), true));
+  return c.Wait();
 }
 
 Status Ledger::Checkpoint() {
-  Request r;
-  r.checkpoint_only = true;
-  return Submit(&r);
+  Completion<Status> c;
+  auto r = std::make_unique<Request>();
+  r->checkpoint_only = true;
+  r->checkpointed = [&c](Status s) { c.Set(std::move(s)); };
+  WRIT_RETURN_IF_ERROR(Enqueue(std::move(r), true));
+  return c.Wait();
 }
 
-Status Ledger::Submit(Request* request) {
+Status Ledger::Enqueue(std::unique_ptr<Request> request, bool wait_for_room) {
+  uint64_t n = request->entries.size();
   std::unique_lock<std::mutex> lock(mu_);
-  if (stopping_ || closed_) return FailedPrecondition("ledger: closed");
-  queue_.push_back(request);
+  auto fits = [&] {
+    return pending_records_ == 0 || pending_records_ + n <= options_.max_pending_records;
+  };
+  if (wait_for_room) room_cv_.wait(lock, [&] { return stopping_ || fits(); });
+  if (stopping_) return FailedPrecondition("ledger: closed");
+  if (!fits()) {
+    ++stats_.rejected_full;
+    return Status(StatusCode::kResourceExhausted,
+                  "ledger: " + std::to_string(pending_records_) +
+                      " records are already waiting to be recorded (max_pending_records " +
+                      std::to_string(options_.max_pending_records) + ")");
+  }
+  pending_records_ += n;
+  queue_.push_back(std::move(request));
   work_cv_.notify_one();
-  done_cv_.wait(lock, [&] { return request->done; });
-  return request->status;
+  return Status::Ok();
 }
 
 Status Ledger::Close() {
+  std::lock_guard<std::mutex> close_lock(close_mu_);
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (closed_) return Status::Ok();
     stopping_ = true;
   }
-  work_cv_.notify_one();
-  if (writer_.joinable()) writer_.join();
+  work_cv_.notify_all();
+  room_cv_.notify_all();
+  // Each stage drains what it holds, then tells the next one it is done.
+  if (preparer_.joinable()) preparer_.join();
+  if (committer_.joinable()) committer_.join();
+  if (syncer_.joinable()) syncer_.join();
   std::lock_guard<std::mutex> lock(mu_);
   closed_ = true;
   return Status::Ok();
@@ -109,7 +177,9 @@ Status Ledger::Close() {
 
 LedgerStats Ledger::Stats() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return stats_;
+  LedgerStats s = stats_;
+  s.pending = pending_records_;
+  return s;
 }
 
 uint64_t Ledger::TreeSize() const {
@@ -117,94 +187,100 @@ uint64_t Ledger::TreeSize() const {
   return stats_.tree_size;
 }
 
-void Ledger::WriterLoop() {
+Status Ledger::CannotRecord(const Status& cause) const {
+  return Unavailable("ledger: cannot record (" + std::string(StatusCodeName(cause.code())) +
+                     "): " + cause.message());
+}
+
+void Ledger::PrepareLoop() {
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
+    // Wait until the commit slot is free (the committer took the previous batch) and there is
+    // something to do: queued requests, a due timed checkpoint, or the end.
     bool timer_checkpoint = false;
-    while (queue_.empty() && !stopping_) {
-      if (first_uncovered_us_ == 0) {
-        work_cv_.wait(lock);
-        continue;
+    for (;;) {
+      if (commit_queue_.empty()) {
+        if (!queue_.empty() || stopping_) break;
+        if (first_uncovered_us_ != 0) {
+          int64_t remaining =
+              first_uncovered_us_ + options_.checkpoint_every_ms * 1000 - clock_.NowMicros();
+          if (remaining <= 0) {
+            timer_checkpoint = true;
+            break;
+          }
+          // Re-check at least every 100 ms so that a clock that is not the system clock works.
+          work_cv_.wait_for(lock, std::chrono::microseconds(std::min<int64_t>(remaining, 100000)));
+          continue;
+        }
       }
-      int64_t remaining =
-          first_uncovered_us_ + options_.checkpoint_every_ms * 1000 - clock_.NowMicros();
-      if (remaining <= 0) {
-        timer_checkpoint = true;
-        break;
-      }
-      // Re-check at least every 100 ms so that a clock that is not the system clock works.
-      work_cv_.wait_for(lock, std::chrono::microseconds(std::min<int64_t>(remaining, 100000)));
+      work_cv_.wait(lock);
     }
-    if (queue_.empty() && stopping_) {
+    bool final_round = queue_.empty() && stopping_;
+    std::vector<std::unique_ptr<Request>> requests;
+    size_t records = 0;
+    bool force = timer_checkpoint || final_round;
+    while (!queue_.empty() && (requests.empty() || records < options_.max_batch_records)) {
+      records += queue_.front()->entries.size();
+      force = force || queue_.front()->checkpoint_only;
+      requests.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+    Status reload;
+    if (reload_needed_) {
+      // A batch failed: rebuild the tree from what the store holds once nothing is in flight.
+      drained_cv_.wait(lock, [&] { return in_pipeline_ == 0; });
       lock.unlock();
-      std::vector<Request*> none;
-      if (first_uncovered_us_ != 0) ProcessBatch(none, true);
+      reload = LoadState();
+      lock.lock();
+      if (reload.ok()) {
+        reload_needed_ = false;
+        ++epoch_;
+      }
+    }
+    std::unique_ptr<Batch> batch;
+    if (reload.ok()) {
+      if (!final_round || first_uncovered_us_ != 0) {
+        lock.unlock();
+        batch = Prepare(std::move(requests), force);
+        lock.lock();
+      }
+    } else {
+      batch = std::make_unique<Batch>();
+      batch->status = CannotRecord(reload);
+      for (const auto& r : requests) batch->records += r->entries.size();
+      batch->requests = std::move(requests);
+    }
+    if (batch) {
+      commit_queue_.push_back(std::move(batch));
+      ++in_pipeline_;
+      commit_cv_.notify_one();
+    }
+    if (final_round) {
+      preparer_done_ = true;
+      commit_cv_.notify_one();
       return;
     }
-    std::vector<Request*> batch;
-    size_t records = 0;
-    bool force = timer_checkpoint;
-    while (!queue_.empty() && (batch.empty() || records < options_.max_batch_records)) {
-      Request* r = queue_.front();
-      queue_.pop_front();
-      records += r->entries.size();
-      force = force || r->checkpoint_only;
-      batch.push_back(r);
-    }
-    lock.unlock();
-    ProcessBatch(batch, force);
-    lock.lock();
   }
 }
 
-void Ledger::ProcessBatch(std::vector<Request*>& batch, bool force_checkpoint) {
-  auto finish = [&](const Status& status) {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (Request* r : batch) {
-      r->status = status;
-      if (!status.ok()) r->receipts.clear();
-      r->done = true;
-    }
-    done_cv_.notify_all();
-  };
-  auto fail = [&](const Status& cause) {
-    uint64_t n = 0;
-    for (Request* r : batch) n += r->entries.size();
-    Status s = Unavailable("ledger: cannot record (" + std::string(StatusCodeName(cause.code())) +
-                           "): " + cause.message());
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      stats_.append_failures += n;
-      stats_.last_error = s.message();
-    }
-    finish(s);
-  };
-
-  if (reload_needed_) {
-    Status s = LoadState();
-    if (!s.ok()) {
-      fail(s);
-      return;
-    }
-    reload_needed_ = false;
-  }
-
-  store::LedgerBatch b;
+std::unique_ptr<Ledger::Batch> Ledger::Prepare(std::vector<std::unique_ptr<Request>> requests,
+                                               bool force_checkpoint) {
+  auto batch = std::make_unique<Batch>();
+  batch->epoch = epoch_;
+  store::LedgerBatch& b = batch->data;
   b.origin = options_.origin;
   b.first_seq = range_.size();
-  CompactRange range = range_;
-  Digest prev = last_leaf_;
-  int64_t first_uncovered = first_uncovered_us_;
   std::vector<CompletedNode> completed;
   int64_t now = clock_.NowMicros();
 
-  auto add = [&](const LedgerEntry& e, Request* r) {
-    uint64_t seq = range.size();
+  // The entry is consumed: its indexed fields move into the stored record.
+  auto add = [&](LedgerEntry& e, Request* r) {
+    uint64_t seq = range_.size();
     store::StoredRecord rec;
-    rec.body = EncodeRecord(e, options_.origin, seq, prev, now);
+    rec.body = EncodeRecord(e, options_.origin, seq, last_leaf_, now);
     rec.leaf_hash = LeafHash(hasher_, rec.body);
     completed.clear();
-    range.Append(hasher_, rec.leaf_hash, &completed);
+    range_.Append(hasher_, rec.leaf_hash, &completed);
     for (const auto& c : completed) {
       if (IsStoredLevel(c.level)) b.nodes.push_back({c.level, c.index, c.hash});
     }
@@ -212,30 +288,33 @@ void Ledger::ProcessBatch(std::vector<Request*>& batch, bool force_checkpoint) {
     rec.seq = seq;
     rec.kind = std::string(RecordKindName(e.kind));
     rec.time_us = now;
-    rec.decision_id = e.decision_id;
-    rec.task_id = e.task_id;
-    rec.principal = e.principal;
-    rec.verdict = e.verdict;
+    rec.decision_id = std::move(e.decision_id);
+    rec.task_id = std::move(e.task_id);
+    rec.principal = std::move(e.principal);
+    rec.verdict = std::move(e.verdict);
     if (r) r->receipts.push_back({seq, rec.leaf_hash});
-    prev = rec.leaf_hash;
+    last_leaf_ = rec.leaf_hash;
     b.records.push_back(std::move(rec));
   };
 
-  for (Request* r : batch) {
+  size_t total = 0;
+  for (const auto& r : requests) total += r->entries.size();
+  b.records.reserve(total + 1);
+  for (const auto& r : requests) {
     r->receipts.reserve(r->entries.size());
-    for (const LedgerEntry& e : r->entries) add(e, r);
+    for (LedgerEntry& e : r->entries) add(e, r.get());
+    batch->records += r->entries.size();
   }
-  if (!b.records.empty() && first_uncovered == 0) first_uncovered = now;
+  if (batch->records > 0 && first_uncovered_us_ == 0) first_uncovered_us_ = now;
 
-  bool any_checkpoint = false;
-  uint64_t size = range.size();
+  uint64_t size = range_.size();
   uint64_t uncovered = size > covered_size_ ? size - covered_size_ : 0;
   if (uncovered > 0 && (force_checkpoint || uncovered >= options_.checkpoint_every_records ||
-                        now - first_uncovered >= options_.checkpoint_every_ms * 1000)) {
+                        now - first_uncovered_us_ >= options_.checkpoint_every_ms * 1000)) {
     ledger::Checkpoint cp;
     cp.origin = options_.origin;
     cp.tree_size = size;
-    cp.root = range.Root(hasher_);
+    cp.root = range_.Root(hasher_);
     auto note = SignCheckpoint(cp, signer_);
     if (note.ok()) {
       boost::json::object body;
@@ -246,48 +325,143 @@ void Ledger::ProcessBatch(std::vector<Request*>& batch, bool force_checkpoint) {
       if (entry.ok()) {
         add(*entry, nullptr);
         b.checkpoints.push_back({options_.origin, size, now, *note});
-        any_checkpoint = true;
+        batch->has_checkpoint = true;
+        covered_size_ = size + 1;
+        first_uncovered_us_ = 0;
       }
     } else {
       std::lock_guard<std::mutex> lock(mu_);
       stats_.last_error = note.status().message();
     }
   }
+  batch->requests = std::move(requests);
+  return batch;
+}
 
-  if (b.records.empty()) {
-    finish(Status::Ok());
-    return;
+void Ledger::CommitLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    commit_cv_.wait(lock, [&] { return !commit_queue_.empty() || preparer_done_; });
+    if (commit_queue_.empty()) {
+      committer_done_ = true;
+      sync_cv_.notify_one();
+      return;
+    }
+    std::unique_ptr<Batch> batch = std::move(commit_queue_.front());
+    commit_queue_.pop_front();
+    work_cv_.notify_one();  // the slot is free: the preparer may hand over the next batch
+    lock.unlock();
+    if (batch->status.ok()) {
+      if (batch->epoch == failed_epoch_) {
+        // Prepared on top of a batch that failed: its seqs and chain assumed that one.
+        batch->status = failed_cause_;
+      } else if (!batch->data.records.empty()) {
+        Status s = store_.CommitBatch(batch->data);
+        if (s.ok()) {
+          batch->committed = true;
+        } else {
+          batch->status = CannotRecord(s);
+          failed_epoch_ = batch->epoch;
+          failed_cause_ = batch->status;
+        }
+      }
+    }
+    lock.lock();
+    if (!batch->status.ok()) reload_needed_ = true;
+    sync_queue_.push_back(std::move(batch));
+    sync_cv_.notify_one();
   }
-  Status s = store_.AppendBatch(b);
-  if (!s.ok()) {
-    reload_needed_ = true;
-    fail(s);
-    return;
+}
+
+void Ledger::SyncLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  bool file_behind = false;  // an append to the outside file failed: resynchronise it whole
+  for (;;) {
+    sync_cv_.wait(lock, [&] { return !sync_queue_.empty() || committer_done_; });
+    if (sync_queue_.empty()) return;
+    std::vector<std::unique_ptr<Batch>> group;
+    while (!sync_queue_.empty()) {
+      group.push_back(std::move(sync_queue_.front()));
+      sync_queue_.pop_front();
+    }
+    lock.unlock();
+    bool any_committed = false;
+    for (const auto& b : group) any_committed = any_committed || b->committed;
+    if (any_committed) {
+      Status s = store_.SyncCommitted();
+      std::lock_guard<std::mutex> stats_lock(mu_);
+      ++stats_.syncs;
+      if (!s.ok()) {
+        for (auto& b : group) {
+          if (b->committed) b->status = CannotRecord(s);
+        }
+        reload_needed_ = true;
+      }
+    }
+    for (auto& b : group) Complete(*b);
+    if (checkpoint_file_) {
+      for (const auto& b : group) {
+        if (!b->status.ok() || !b->has_checkpoint) continue;
+        Status s;
+        if (file_behind) {
+          s = SyncCheckpointFile();
+        } else {
+          for (const auto& c : b->data.checkpoints) {
+            if (s.ok() && c.tree_size > checkpoint_file_->LastTreeSize(options_.origin)) {
+              s = checkpoint_file_->Append(c);
+            }
+          }
+        }
+        file_behind = !s.ok();
+        if (!s.ok()) {
+          std::lock_guard<std::mutex> stats_lock(mu_);
+          stats_.checkpoint_file_failures += 1;
+          stats_.last_error = s.message();
+        }
+      }
+    }
+    size_t n = group.size();
+    group.clear();  // the records' bytes are freed here, off the committer's thread
+    lock.lock();
+    in_pipeline_ -= n;
+    if (in_pipeline_ == 0) drained_cv_.notify_all();
   }
-  range_ = std::move(range);
-  last_leaf_ = prev;
-  if (any_checkpoint) {
-    covered_size_ = b.checkpoints.back().tree_size + 1;
-    first_uncovered_us_ = 0;
-  } else {
-    first_uncovered_us_ = first_uncovered;
-  }
-  Status file_status;
-  if (any_checkpoint && checkpoint_file_) file_status = SyncCheckpointFile();
+}
+
+void Ledger::Complete(Batch& b) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    uint64_t n = 0;
-    for (Request* r : batch) n += r->entries.size();
-    stats_.appended += n;
-    stats_.batches += 1;
-    stats_.tree_size = range_.size();
-    if (any_checkpoint) stats_.checkpoints += 1;
-    if (!file_status.ok()) {
-      stats_.checkpoint_file_failures += 1;
-      stats_.last_error = file_status.message();
+    pending_records_ -= b.records;
+    if (b.status.ok()) {
+      stats_.appended += b.records;
+      if (b.committed) {
+        stats_.batches += 1;
+        stats_.tree_size = b.data.first_seq + b.data.records.size();
+      }
+      if (b.has_checkpoint) stats_.checkpoints += 1;
+    } else {
+      stats_.append_failures += b.records;
+      stats_.last_error = b.status.message();
     }
   }
-  finish(Status::Ok());
+  room_cv_.notify_all();
+  for (auto& r : b.requests) {
+    if (r->one) {
+      if (b.status.ok()) {
+        r->one(r->receipts.front());
+      } else {
+        r->one(b.status);
+      }
+    } else if (r->many) {
+      if (b.status.ok()) {
+        r->many(std::move(r->receipts));
+      } else {
+        r->many(b.status);
+      }
+    } else if (r->checkpointed) {
+      r->checkpointed(b.status);
+    }
+  }
 }
 
 }  // namespace writ::ledger

@@ -1,35 +1,57 @@
 // The ledger: durable, tamper-evident appends with group commit.
 //
-// Append() returns only after the record is durable in the store (the store's transaction
-// committed with a full sync). Concurrent appends share one transaction and one sync: a single
-// writer thread takes everything queued, assigns sequence numbers, chains and hashes the
-// records, extends the Merkle tree, and commits the batch — records, completed subtree hashes
-// and any due checkpoint — in one store transaction; then it wakes every waiter of the batch.
+// An append is acknowledged only once its record is durable in the store. AppendAsync()
+// enqueues and returns at once; its callback runs when the record is durable (or could not be
+// recorded). Append() and AppendBatch() are the same with the caller blocked until then.
+//
+// Pipeline (three threads, so that a batch is hashed and written while earlier ones sync):
+//   1. the preparer takes everything queued (up to max_batch_records), assigns sequence
+//      numbers, encodes, chains and hashes the records, extends the Merkle tree and adds any
+//      due checkpoint — while the committer writes the batch before;
+//   2. the committer writes the batch, its completed subtree hashes and checkpoint in one
+//      store transaction (LedgerStore::CommitBatch), then takes the next prepared batch;
+//   3. the syncer makes every committed batch durable with one sync (SyncCommitted), then
+//      runs the callbacks of every append in them.
+// At most one prepared batch waits for the committer, so no more than two batches are built
+// ahead of what the store holds.
+//
+// Back-pressure: at most `max_pending_records` records are accepted and not yet completed
+// (queued, in the pipeline, or syncing). Beyond it AppendAsync/AppendBatchAsync refuse at once
+// with `resource_exhausted` (the caller denies or retries; nothing is recorded), while Append,
+// AppendBatch and Checkpoint wait for room. A batch larger than the bound is accepted only when
+// nothing else is pending. Memory stays bounded by that and by O(log n) tree state.
 //
 // Checkpoints: every `checkpoint_every_records` records or `checkpoint_every_ms` after the
-// first record not yet covered, whichever comes first, the writer signs a C2SP checkpoint of
+// first record not yet covered, whichever comes first, the preparer signs a C2SP checkpoint of
 // the tree and appends it as a `checkpoint` record (at seq == the tree size it signs) in the
-// same transaction; it is also appended to the outside checkpoint file when one is configured.
-// Close() (and the destructor) checkpoint whatever is not yet covered.
+// same transaction; once durable it is also appended to the outside checkpoint file when one
+// is configured. Close() (and the destructor) checkpoint whatever is not yet covered.
 //
 // Failure (fail closed): when the store cannot record (disk full, file-size limit, I/O error,
-// locked database), Append returns `unavailable` with the cause in the message, nothing of the
-// batch is acknowledged, `append_failures` is incremented, and the in-memory tree state is
-// reloaded from the store before the next batch, so no gap and no half-applied batch can
-// result. When the fault clears, appends resume without a restart.
+// locked database, failed sync), every append of the batch fails with `unavailable` and the
+// cause in the message, and so does every batch prepared on top of it (its sequence numbers
+// and chain assumed the failed batch); nothing of them is acknowledged, `append_failures`
+// counts them, and the tree state is reloaded from the store before the next batch, so no gap
+// and no half-applied batch can result. When the fault clears, appends resume without a
+// restart (except after a failed sync, which the SQLite store refuses to continue from until
+// it is reopened; see store.h). A failed append's record may still be in the log when its
+// commit succeeded and only the sync failed; it was never acknowledged.
 //
 // Recovery: Open() rebuilds the tree state (compact range, last leaf hash) from what is durable
 // with O(log n) reads, repairs a torn tail of the outside checkpoint file and appends to it the
-// checkpoints it lacks. Memory stays flat: no record or leaf hash is kept after its batch.
+// checkpoints it lacks. No record or leaf hash is kept after its batch completes.
 //
-// Thread-safety: Append, AppendBatch, Checkpoint, Stats and TreeSize may be called from any
-// number of threads. The Ledger must be destroyed after every call has returned; the store and
-// the signer must outlive it.
+// Thread-safety: every public method may be called from any number of threads. Callbacks run
+// on the syncer thread, one after another: they must be short and must not call Append,
+// AppendBatch, Checkpoint or Close (which wait for that thread); AppendAsync is allowed. The
+// Ledger must be destroyed after every call has returned; the store and the signer must outlive
+// it. Close() completes every accepted append before it returns.
 #pragma once
 
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -52,6 +74,7 @@ struct LedgerOptions {
   int64_t checkpoint_every_ms = 1000;
   std::string outside_checkpoint_file;  // empty: none
   size_t max_batch_records = 8192;      // upper bound of one group commit
+  size_t max_pending_records = 65536;   // accepted and not yet completed (see above)
 };
 
 struct AppendReceipt {
@@ -60,14 +83,21 @@ struct AppendReceipt {
 };
 
 struct LedgerStats {
-  uint64_t tree_size = 0;
+  uint64_t tree_size = 0;        // records durable in the log
   uint64_t appended = 0;         // records acknowledged since Open
-  uint64_t batches = 0;          // store transactions committed since Open
+  uint64_t batches = 0;          // store transactions committed and synced since Open
+  uint64_t syncs = 0;            // store syncs since Open (one covers several batches)
   uint64_t append_failures = 0;  // appends refused because the store could not record
+  uint64_t rejected_full = 0;    // AppendAsync calls refused because the queue was full
   uint64_t checkpoints = 0;      // checkpoints written since Open
   uint64_t checkpoint_file_failures = 0;
+  uint64_t pending = 0;    // records accepted and not yet completed, now
   std::string last_error;  // the latest failure's message (no secrets in it)
 };
+
+// Called once with the receipt when the record is durable, or with why it is not recorded.
+using AppendCallback = std::function<void(Result<AppendReceipt>)>;
+using AppendBatchCallback = std::function<void(Result<std::vector<AppendReceipt>>)>;
 
 class Ledger {
  public:
@@ -77,44 +107,70 @@ class Ledger {
   Ledger(const Ledger&) = delete;
   Ledger& operator=(const Ledger&) = delete;
 
+  // Enqueues one record and returns at once. Ok: `done` will be called exactly once, on the
+  // syncer thread, with the receipt once the record is durable or with `unavailable` when it
+  // could not be recorded (the caller must then deny). Not ok, and `done` is never called:
+  // resource_exhausted when max_pending_records are pending, failed_precondition after Close().
+  Status AppendAsync(LedgerEntry entry, AppendCallback done);
+  // The same for several records, appended atomically (all durable and consecutive, or none);
+  // invalid_argument for an empty batch.
+  Status AppendBatchAsync(std::vector<LedgerEntry> entries, AppendBatchCallback done);
+
   // Appends one record; returns once it is durable. `unavailable` when it could not be
-  // recorded (the caller must then deny); `failed_precondition` after Close().
+  // recorded (the caller must then deny); `failed_precondition` after Close(). Waits for room
+  // when the queue is full.
   Result<AppendReceipt> Append(LedgerEntry entry);
   // Appends several records atomically (all durable, consecutive, or none).
   Result<std::vector<AppendReceipt>> AppendBatch(std::vector<LedgerEntry> entries);
   // Writes a checkpoint now if records are not yet covered by one; returns when durable.
   Status Checkpoint();
-  // Checkpoints and stops the writer; later appends fail. Idempotent.
+  // Completes every accepted append, checkpoints and stops; later appends fail. Idempotent.
   Status Close();
 
   LedgerStats Stats() const;
-  uint64_t TreeSize() const;
+  uint64_t TreeSize() const;  // records durable in the log
   const std::string& origin() const { return options_.origin; }
 
  private:
   struct Request {
     std::vector<LedgerEntry> entries;
     bool checkpoint_only = false;
-    bool done = false;
-    Status status;
+    // Exactly one is set (none for the preparer's own checkpoint at Close).
+    AppendCallback one;
+    AppendBatchCallback many;
+    std::function<void(Status)> checkpointed;
     std::vector<AppendReceipt> receipts;
+  };
+  // One group commit on its way through the pipeline.
+  struct Batch {
+    uint64_t epoch = 0;  // tree state generation it was prepared on
+    store::LedgerBatch data;
+    std::vector<std::unique_ptr<Request>> requests;
+    uint64_t records = 0;  // appended records, without the checkpoint record
+    bool has_checkpoint = false;
+    bool committed = false;
+    Status status;  // not ok: failed, nothing of it acknowledged
   };
 
   Ledger(store::LedgerStore& store, const NoteSigner& signer, const Clock& clock,
          LedgerOptions options);
   Status LoadState();
   Status SyncCheckpointFile();
-  Status Submit(Request* request);
-  void WriterLoop();
-  void ProcessBatch(std::vector<Request*>& batch, bool force_checkpoint);
+  Status Enqueue(std::unique_ptr<Request> request, bool wait_for_room);
+  void PrepareLoop();
+  void CommitLoop();
+  void SyncLoop();
+  std::unique_ptr<Batch> Prepare(std::vector<std::unique_ptr<Request>> requests, bool force);
+  void Complete(Batch& batch);
+  Status CannotRecord(const Status& cause) const;
 
   store::LedgerStore& store_;
   const NoteSigner& signer_;
   const Clock& clock_;
   LedgerOptions options_;
-  std::optional<CheckpointFile> checkpoint_file_;
+  std::optional<CheckpointFile> checkpoint_file_;  // the syncer's after Open
 
-  // Writer-thread state (only the writer touches it after Open).
+  // Preparer state: the tree as it will be once every prepared batch is committed.
   Sha256Hasher hasher_;
   CompactRange range_;
   Digest last_leaf_{};
@@ -122,16 +178,32 @@ class Ledger {
   // 0 before the first checkpoint; records beyond are "uncovered".
   uint64_t covered_size_ = 0;
   int64_t first_uncovered_us_ = 0;  // when the first uncovered record was appended (0: none)
-  bool reload_needed_ = false;
+  uint64_t epoch_ = 1;              // bumped at each reload of the tree state
+
+  uint64_t failed_epoch_ = 0;  // committer: batches of this epoch are failed without writing
+  Status failed_cause_;        // committer: why
 
   mutable std::mutex mu_;
-  std::condition_variable work_cv_;
-  std::condition_variable done_cv_;
-  std::deque<Request*> queue_;
+  std::condition_variable work_cv_;     // preparer: requests queued, commit slot free, stop
+  std::condition_variable room_cv_;     // blocked appenders: pending records went down
+  std::condition_variable commit_cv_;   // committer: a prepared batch, or the preparer stopped
+  std::condition_variable sync_cv_;     // syncer: committed batches, or the committer stopped
+  std::condition_variable drained_cv_;  // preparer: the pipeline emptied (before a reload)
+  std::deque<std::unique_ptr<Request>> queue_;
+  std::deque<std::unique_ptr<Batch>> commit_queue_;  // at most one prepared batch
+  std::deque<std::unique_ptr<Batch>> sync_queue_;
+  size_t in_pipeline_ = 0;  // batches handed to the committer and not yet completed
+  uint64_t pending_records_ = 0;
+  bool reload_needed_ = false;
   bool stopping_ = false;
+  bool preparer_done_ = false;
+  bool committer_done_ = false;
   bool closed_ = false;
   LedgerStats stats_;
-  std::thread writer_;
+  std::mutex close_mu_;  // serialises Close()
+  std::thread preparer_;
+  std::thread committer_;
+  std::thread syncer_;
 };
 
 }  // namespace writ::ledger

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <condition_variable>
 #include <set>
 #include <thread>
 
@@ -14,6 +16,360 @@ namespace {
 
 using testing::LedgerFixture;
 using testing::TestEntry;
+
+// A LedgerStore that forwards to the real one and lets a test hold or fail commits and syncs,
+// and tracks which records a completed sync covers.
+class ControlledStore final : public store::LedgerStore {
+ public:
+  explicit ControlledStore(store::LedgerStore& inner) : inner_(inner) {}
+
+  Status AppendBatch(const store::LedgerBatch& b) override {
+    WRIT_RETURN_IF_ERROR(CommitBatch(b));
+    return SyncCommitted();
+  }
+  Status CommitBatch(const store::LedgerBatch& b) override {
+    std::unique_lock<std::mutex> lock(mu_);
+    ++commits_started_;
+    cv_.notify_all();
+    cv_.wait(lock, [&] { return !hold_commits_; });
+    if (fail_commits_ > 0) {
+      --fail_commits_;
+      return once_error_;
+    }
+    lock.unlock();
+    Status s = inner_.CommitBatch(b);
+    lock.lock();
+    if (s.ok()) committed_end_ = b.first_seq + b.records.size();
+    return s;
+  }
+  Status SyncCommitted() override {
+    std::unique_lock<std::mutex> lock(mu_);
+    uint64_t covering = committed_end_;  // commits that returned before this sync began
+    ++syncs_started_;
+    cv_.notify_all();
+    cv_.wait(lock, [&] { return !hold_syncs_; });
+    if (!sync_error_.ok()) return sync_error_;
+    lock.unlock();
+    Status s = inner_.SyncCommitted();
+    lock.lock();
+    if (s.ok()) durable_end_ = std::max(durable_end_, covering);
+    return s;
+  }
+  Result<uint64_t> RecordCount(const std::string& o) override { return inner_.RecordCount(o); }
+  Result<std::vector<std::string>> Origins() override { return inner_.Origins(); }
+  Result<std::optional<store::StoredRecord>> GetRecord(const std::string& o,
+                                                       uint64_t seq) override {
+    return inner_.GetRecord(o, seq);
+  }
+  Result<std::vector<store::StoredRecord>> QueryRecords(const store::RecordQuery& q) override {
+    return inner_.QueryRecords(q);
+  }
+  Result<std::vector<Digest>> LeafHashes(const std::string& o, uint64_t b, uint64_t e) override {
+    return inner_.LeafHashes(o, b, e);
+  }
+  Result<std::vector<Digest>> NodeHashes(const std::string& o, uint32_t l, uint64_t b,
+                                         uint64_t e) override {
+    return inner_.NodeHashes(o, l, b, e);
+  }
+  Status ScanRecords(const std::string& o, uint64_t from,
+                     const std::function<bool(const store::RecordView&)>& fn) override {
+    return inner_.ScanRecords(o, from, fn);
+  }
+  Status ScanNodes(const std::string& o, uint32_t l,
+                   const std::function<bool(const store::MerkleNode&)>& fn) override {
+    return inner_.ScanNodes(o, l, fn);
+  }
+  Result<std::vector<uint32_t>> NodeLevels(const std::string& o) override {
+    return inner_.NodeLevels(o);
+  }
+  Result<std::vector<store::StoredCheckpoint>> Checkpoints(const std::string& o) override {
+    return inner_.Checkpoints(o);
+  }
+  Result<std::optional<store::StoredCheckpoint>> LatestCheckpoint(const std::string& o) override {
+    return inner_.LatestCheckpoint(o);
+  }
+
+  void HoldCommits(bool hold) { Set(&hold_commits_, hold); }
+  void HoldSyncs(bool hold) { Set(&hold_syncs_, hold); }
+  // Fails the next `n` commits only.
+  void FailNextCommits(int n, Status s) {
+    std::lock_guard<std::mutex> lock(mu_);
+    fail_commits_ = n;
+    once_error_ = std::move(s);
+    cv_.notify_all();
+  }
+  void FailSyncs(Status s) { Set(&sync_error_, std::move(s)); }
+  // Waits (up to 10 s) until `n` commits, or syncs, have begun.
+  bool WaitCommitsStarted(int n) {
+    return WaitFor([&] { return commits_started_ >= n; });
+  }
+  bool WaitSyncsStarted(int n) {
+    return WaitFor([&] { return syncs_started_ >= n; });
+  }
+  int commits_started() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return commits_started_;
+  }
+  uint64_t durable_end() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return durable_end_;
+  }
+
+ private:
+  template <typename T>
+  void Set(T* field, T value) {
+    std::lock_guard<std::mutex> lock(mu_);
+    *field = std::move(value);
+    cv_.notify_all();
+  }
+  template <typename Pred>
+  bool WaitFor(Pred pred) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(10), pred);
+  }
+
+  store::LedgerStore& inner_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool hold_commits_ = false;
+  bool hold_syncs_ = false;
+  Status sync_error_;
+  int fail_commits_ = 0;
+  Status once_error_;
+  int commits_started_ = 0;
+  int syncs_started_ = 0;
+  uint64_t committed_end_ = 0;
+  uint64_t durable_end_ = 0;
+};
+
+// Counts callbacks and waits for them.
+class Callbacks {
+ public:
+  AppendCallback Make() {
+    return [this](Result<AppendReceipt> r) {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (r.ok()) {
+        seqs_.push_back(r->seq);
+      } else {
+        errors_.push_back(r.status());
+      }
+      cv_.notify_all();
+    };
+  }
+  bool WaitFor(size_t n) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(20),
+                        [&] { return seqs_.size() + errors_.size() >= n; });
+  }
+  std::vector<uint64_t> seqs() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return seqs_;
+  }
+  std::vector<Status> errors() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return errors_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<uint64_t> seqs_;
+  std::vector<Status> errors_;
+};
+
+class AsyncLedgerTest : public LedgerFixture {
+ protected:
+  void SetUp() override {
+    LedgerFixture::SetUp();
+    controlled_ = std::make_unique<ControlledStore>(store_->ledger());
+  }
+  void TearDown() override {
+    controlled_->HoldCommits(false);
+    controlled_->HoldSyncs(false);
+    ledger_.reset();
+    LedgerFixture::TearDown();
+  }
+  void OpenControlled() {
+    auto l = Ledger::Open(*controlled_, *signer_, clock_, options_);
+    ASSERT_TRUE(l.ok()) << l.status().ToString();
+    ledger_ = std::move(l).value();
+  }
+  void ExpectCleanVerify(uint64_t records) {
+    ledger_.reset();
+    auto report = VerifyLedger(store_->ledger(), {kOrigin, Key(), "", nullptr});
+    ASSERT_TRUE(report.ok());
+    EXPECT_TRUE(report->ok()) << report->problem->what;
+    EXPECT_EQ(report->records, records);
+  }
+  std::unique_ptr<ControlledStore> controlled_;
+};
+
+TEST_F(AsyncLedgerTest, CallbacksComeOnlyAfterASyncCoveredTheRecord) {
+  options_.checkpoint_every_records = 1000000;
+  options_.checkpoint_every_ms = 1000000;
+  OpenControlled();
+  constexpr int kThreads = 8, kPerThread = 250;
+  std::atomic<int> early{0}, failed{0}, done{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        Status s = ledger_->AppendAsync(
+            TestEntry(static_cast<uint64_t>(t * kPerThread + i)), [&](Result<AppendReceipt> r) {
+              if (!r.ok()) {
+                failed.fetch_add(1);
+              } else if (r->seq >= controlled_->durable_end()) {
+                early.fetch_add(1);  // acknowledged before a sync covered it
+              }
+              done.fetch_add(1);
+            });
+        ASSERT_TRUE(s.ok()) << s.ToString();
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  ASSERT_TRUE(ledger_->Close().ok());
+  EXPECT_EQ(done.load(), kThreads * kPerThread);  // Close completed every accepted append
+  EXPECT_EQ(early.load(), 0);
+  EXPECT_EQ(failed.load(), 0);
+  LedgerStats stats = ledger_->Stats();
+  EXPECT_EQ(stats.appended, static_cast<uint64_t>(kThreads * kPerThread));
+  EXPECT_EQ(stats.pending, 0u);
+  EXPECT_LT(stats.batches, stats.appended);  // group commit happened
+  EXPECT_LE(stats.syncs, stats.batches);
+  ExpectCleanVerify(kThreads * kPerThread + 1);  // and the checkpoint written at Close
+}
+
+TEST_F(AsyncLedgerTest, NextBatchIsWrittenWhileThePreviousOneSyncs) {
+  OpenControlled();
+  controlled_->HoldSyncs(true);
+  Callbacks cb;
+  ASSERT_TRUE(ledger_->AppendAsync(TestEntry(1), cb.Make()).ok());
+  ASSERT_TRUE(controlled_->WaitSyncsStarted(1));  // batch 1 committed, its sync is held
+  ASSERT_TRUE(ledger_->AppendAsync(TestEntry(2), cb.Make()).ok());
+  // Batch 2 is prepared and committed although batch 1 is not durable yet...
+  ASSERT_TRUE(controlled_->WaitCommitsStarted(2));
+  // ...and neither is acknowledged before its sync.
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_TRUE(cb.seqs().empty());
+  controlled_->HoldSyncs(false);
+  ASSERT_TRUE(cb.WaitFor(2));
+  EXPECT_EQ(cb.seqs(), (std::vector<uint64_t>{0, 1}));
+  EXPECT_TRUE(cb.errors().empty());
+}
+
+TEST_F(AsyncLedgerTest, FullQueueRefusesAsyncAppendsAndBlocksSyncOnes) {
+  options_.max_pending_records = 4;
+  OpenControlled();
+  controlled_->HoldCommits(true);
+  Callbacks cb;
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(ledger_->AppendAsync(TestEntry(i), cb.Make()).ok());
+  Status full = ledger_->AppendAsync(TestEntry(4), cb.Make());
+  EXPECT_EQ(full.code(), StatusCode::kResourceExhausted) << full.ToString();
+  EXPECT_EQ(ledger_->AppendBatchAsync({TestEntry(5)}, [](auto) {}).code(),
+            StatusCode::kResourceExhausted);
+  EXPECT_EQ(ledger_->Stats().rejected_full, 2u);
+  EXPECT_EQ(ledger_->Stats().pending, 4u);
+  // A blocking append waits for room instead.
+  std::atomic<bool> returned{false};
+  std::thread blocked([&] {
+    auto r = ledger_->Append(TestEntry(6));
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    returned = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_FALSE(returned.load());
+  controlled_->HoldCommits(false);
+  blocked.join();
+  ASSERT_TRUE(cb.WaitFor(4));
+  EXPECT_EQ(cb.seqs().size(), 4u);
+  EXPECT_TRUE(ledger_->AppendAsync(TestEntry(7), cb.Make()).ok());
+  ASSERT_TRUE(cb.WaitFor(5));
+  ExpectCleanVerify(6 + 1);
+}
+
+TEST_F(AsyncLedgerTest, FailedCommitFailsItsBatchAndTheOnePreparedOnTopOfIt) {
+  options_.checkpoint_every_records = 1000000;
+  options_.checkpoint_every_ms = 1000000;
+  OpenControlled();
+  ASSERT_TRUE(ledger_->AppendBatch({TestEntry(0), TestEntry(1)}).ok());
+  controlled_->HoldCommits(true);
+  Callbacks cb;
+  ASSERT_TRUE(ledger_->AppendAsync(TestEntry(2), cb.Make()).ok());
+  ASSERT_TRUE(controlled_->WaitCommitsStarted(2));  // batch A (seq 2) is being written
+  ASSERT_TRUE(ledger_->AppendAsync(TestEntry(3), cb.Make()).ok());
+  // Batch B (seq 3) is prepared on top of A while A is held; A alone then fails. Were B
+  // written, the store would refuse it for another reason (it starts at seq 3 of 2 records).
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  controlled_->FailNextCommits(1, IoError("injected"));
+  controlled_->HoldCommits(false);
+  ASSERT_TRUE(cb.WaitFor(2));
+  ASSERT_EQ(cb.errors().size(), 2u);
+  for (const Status& e : cb.errors()) {
+    EXPECT_EQ(e.code(), StatusCode::kUnavailable);
+    EXPECT_NE(e.message().find("injected"), std::string::npos) << e.message();
+  }
+  EXPECT_EQ(ledger_->Stats().append_failures, 2u);
+  // Appends continue at the next seq, with no gap.
+  auto r = ledger_->Append(TestEntry(4));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->seq, 2u);
+  ExpectCleanVerify(3 + 1);
+}
+
+TEST_F(AsyncLedgerTest, FailedSyncFailsEveryBatchItCovers) {
+  options_.checkpoint_every_records = 1000000;
+  options_.checkpoint_every_ms = 1000000;
+  OpenControlled();
+  controlled_->HoldSyncs(true);
+  Callbacks cb;
+  ASSERT_TRUE(ledger_->AppendAsync(TestEntry(0), cb.Make()).ok());
+  ASSERT_TRUE(controlled_->WaitSyncsStarted(1));
+  ASSERT_TRUE(ledger_->AppendAsync(TestEntry(1), cb.Make()).ok());
+  ASSERT_TRUE(controlled_->WaitCommitsStarted(2));
+  controlled_->FailSyncs(IoError("injected sync failure"));
+  controlled_->HoldSyncs(false);
+  ASSERT_TRUE(cb.WaitFor(2));
+  EXPECT_TRUE(cb.seqs().empty());
+  ASSERT_EQ(cb.errors().size(), 2u);
+  EXPECT_EQ(cb.errors()[0].code(), StatusCode::kUnavailable);
+  EXPECT_NE(cb.errors()[1].message().find("injected sync failure"), std::string::npos);
+  // The records were committed but never acknowledged; the ledger continues after them.
+  controlled_->FailSyncs(Status::Ok());
+  auto r = ledger_->Append(TestEntry(2));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->seq, 2u);
+  ExpectCleanVerify(3 + 1);
+}
+
+TEST_F(AsyncLedgerTest, BatchesAreAtomicAndRefusalsAreClear) {
+  OpenControlled();
+  EXPECT_EQ(ledger_->AppendBatchAsync({}, [](auto) { FAIL() << "called"; }).code(),
+            StatusCode::kInvalidArgument);
+  std::mutex mu;
+  std::condition_variable cv;
+  std::optional<Result<std::vector<AppendReceipt>>> got;
+  ASSERT_TRUE(ledger_
+                  ->AppendBatchAsync({TestEntry(0), TestEntry(1), TestEntry(2)},
+                                     [&](Result<std::vector<AppendReceipt>> r) {
+                                       std::lock_guard<std::mutex> lock(mu);
+                                       got.emplace(std::move(r));
+                                       cv.notify_all();
+                                     })
+                  .ok());
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return got.has_value(); }));
+  }
+  ASSERT_TRUE(got->ok());
+  ASSERT_EQ((*got)->size(), 3u);
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ((**got)[i].seq, i);
+  ASSERT_TRUE(ledger_->Close().ok());
+  bool called = false;
+  EXPECT_EQ(ledger_->AppendAsync(TestEntry(9), [&](auto) { called = true; }).code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_FALSE(called);
+}
 
 TEST_F(LedgerFixture, AppendsAreDurableChainedAndProvable) {
   options_.checkpoint_every_records = 10;
