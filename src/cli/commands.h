@@ -19,7 +19,22 @@ inline constexpr int kExitInvalid = 3;
 // Registers `authorize` and `test-cedar`.
 void AddCedarCommands(CLI::App& app);
 
+// Registers `format` and `policy convert`.
+void AddPolicyCommands(CLI::App& app);
+
 // Registers `ledger verify|proof|show|query`.
 void AddLedgerCommands(CLI::App& app);
+
+// Registers `validate`.
+void AddValidateCommands(CLI::App& app);
+
+// Registers `schema convert`.
+void AddSchemaCommands(CLI::App& app);
+
+// Registers `test` (policy unit tests of a bundle).
+void AddTestCommands(CLI::App& app);
+
+// Registers `keys`, `agent`, `token` and `revoke`.
+void AddIdentityCommands(CLI::App& app);
 
 }  // namespace writ::cli

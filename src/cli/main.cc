@@ -7,7 +7,12 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "writ 0.1.0");
   writ::cli::AddCedarCommands(app);
+  writ::cli::AddPolicyCommands(app);
   writ::cli::AddLedgerCommands(app);
+  writ::cli::AddValidateCommands(app);
+  writ::cli::AddTestCommands(app);
+  writ::cli::AddIdentityCommands(app);
+  writ::cli::AddSchemaCommands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
