@@ -1,0 +1,97 @@
+// Response: what a handler answers; Responder: the move-only handle through which it answers,
+// now or later, from any thread.
+//
+// A handler receives `(const Request&, Responder)`. It may answer before it returns or keep the
+// Responder (move it into a callback, a queue, another thread) and answer later: when its
+// ledger record is durable, when an upstream server replied, when a person approved. The
+// connection waits, in order, for that answer; the server cuts a handler that does not answer
+// within the route's timeout (503 `handler_timeout`), after which a late answer is dropped.
+//
+// Contract:
+//   - Send (or one of its shorthands) may be called once; later calls are ignored.
+//   - A Responder destroyed without having answered answers 500 `no_response`, so that a
+//     forgotten path cannot leave a client hanging.
+//   - Send may be called from any thread, also while the server shuts down; it never blocks on
+//     the network (the write happens on the connection's own thread).
+#pragma once
+
+#include <boost/json/value.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/status.h"
+#include "server/api_error.h"
+
+namespace writ::server {
+
+inline constexpr std::string_view kJsonContentType = "application/json";
+inline constexpr std::string_view kTextContentType = "text/plain; charset=utf-8";
+
+struct Response {
+  int status = 200;
+  std::string content_type;  // no Content-Type field when empty
+  std::string body;
+  // Further header fields. Content-Length, Date, Connection and traceparent are the server's.
+  std::vector<std::pair<std::string, std::string>> headers;
+  // The machine code of an error answer (counted in metrics by code); empty otherwise.
+  std::string error_code;
+  bool close = false;  // close the connection after this answer
+
+  // `value` serialised as JSON.
+  static Response Json(int status, const boost::json::value& value);
+  // Already serialised JSON.
+  static Response JsonText(int status, std::string json);
+  static Response Text(int status, std::string text);
+  // The standard error body (api_error.h).
+  static Response Error(int status, std::string_view code, std::string_view message);
+  static Response Error(const ApiError& error);
+};
+
+namespace internal {
+// Where a Responder's answer goes: the server's connection, or a test's callback.
+class ResponseSink {
+ public:
+  virtual ~ResponseSink() = default;
+  // Called exactly once per sink.
+  virtual void Deliver(Response response) = 0;
+};
+}  // namespace internal
+
+class Responder {
+ public:
+  explicit Responder(std::shared_ptr<internal::ResponseSink> sink) : sink_(std::move(sink)) {}
+  // A Responder that hands its answer to `deliver` (for tests of handlers).
+  static Responder ForCallback(std::function<void(Response)> deliver);
+
+  Responder(Responder&&) noexcept = default;
+  Responder& operator=(Responder&& other) noexcept;
+  Responder(const Responder&) = delete;
+  Responder& operator=(const Responder&) = delete;
+  ~Responder();
+
+  void Send(Response response);
+  void SendJson(int status, const boost::json::value& value) {
+    Send(Response::Json(status, value));
+  }
+  void SendError(int status, std::string_view code, std::string_view message) {
+    Send(Response::Error(status, code, message));
+  }
+  void SendError(const ApiError& error) { Send(Response::Error(error)); }
+  // The answer for a failed Status (ApiErrorFromStatus). Precondition: !status.ok().
+  void SendStatus(const Status& status) { SendError(ApiErrorFromStatus(status)); }
+
+  // True once an answer was sent through this Responder (or it was moved from).
+  bool answered() const { return sink_ == nullptr; }
+
+ private:
+  std::shared_ptr<internal::ResponseSink> sink_;
+};
+
+// The reason phrase of an HTTP status ("Not Found"); "Unknown" for codes it does not know.
+std::string_view ReasonPhrase(int status);
+
+}  // namespace writ::server
