@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "authz/bundle_watcher.h"
+#include "authz/explain.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -311,6 +312,43 @@ TEST(BundleWatcherTest, ReloadsOnChangeAndKeepsTheLastGoodBundle) {
   EXPECT_EQ(loaded, 2);
   w.Stop();
   fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace writ::authz
+
+namespace writ::authz {
+namespace {
+
+TEST_F(DecisionEngineTest, ExplainReconstructsThePathWithProofs) {
+  ASSERT_TRUE(store_->blobs().PutBlob("application/json", bundles_.bundle->policy_blob).ok());
+  auto allowed = engine_->Decide(Input("read", "Doc", "plan"));
+  auto denied = engine_->Decide(Input("read", "Doc", "keys"));
+  ASSERT_TRUE(allowed.ok() && denied.ok());
+  ASSERT_TRUE(ledger_->Checkpoint().ok());
+  ExplainOptions options;
+  options.verifier_key = ledger::FormatVerifierKey(signer_->name(), signer_->public_key());
+  auto by_decision = Explain(*store_, denied->decision_id, options);
+  ASSERT_TRUE(by_decision.ok()) << by_decision.status().ToString();
+  EXPECT_EQ(by_decision->at("kind"), "decision");
+  EXPECT_EQ(by_decision->at("task_id"), "task-1");
+  const json::array& path = by_decision->at("path").as_array();
+  ASSERT_EQ(path.size(), 2u);  // both decisions of the task
+  const json::object& focus = path[1].as_object();
+  EXPECT_TRUE(focus.contains("focus"));
+  EXPECT_TRUE(focus.contains("proof"));
+  EXPECT_EQ(focus.at("proof").at("seq"), focus.at("seq"));
+  EXPECT_NE(std::string(focus.at("policies").at("no-secrets").as_string())
+                .find("forbid(principal, action, resource)"),
+            std::string::npos);
+  std::string tree = RenderExplainTree(*by_decision);
+  EXPECT_NE(tree.find("deny Action::\"read\" on Doc::\"keys\""), std::string::npos) << tree;
+  EXPECT_NE(tree.find("secret documents are never readable by agents"), std::string::npos);
+  EXPECT_NE(tree.find("✓ #"), std::string::npos);
+  auto by_task = Explain(*store_, "task-1", options);
+  ASSERT_TRUE(by_task.ok());
+  EXPECT_EQ(by_task->at("kind"), "task");
+  EXPECT_EQ(Explain(*store_, "nothing-like-this", options).status().code(), StatusCode::kNotFound);
 }
 
 }  // namespace
