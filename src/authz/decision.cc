@@ -1,6 +1,7 @@
 #include "authz/decision.h"
 
 #include <algorithm>
+#include <condition_variable>
 #include <set>
 
 #include "base/canonical_json.h"
@@ -121,7 +122,7 @@ DecisionEngine::DecisionEngine(const BundleSource& bundles, ledger::Ledger& ledg
       clock_(clock),
       options_(std::move(options)) {}
 
-Result<DecisionOutcome> DecisionEngine::Decide(const DecisionInput& in) {
+Result<DecisionEngine::Prepared> DecisionEngine::Prepare(const DecisionInput& in) {
   int64_t start = MonotonicMicros();
   std::shared_ptr<const Bundle> bundle = bundles_.Current();
   if (!bundle) return Unavailable("no policy bundle is loaded");
@@ -429,18 +430,23 @@ Result<DecisionOutcome> DecisionEngine::Decide(const DecisionInput& in) {
     auto e = evidence_.Entry(ledger::RecordKind::kApprovalGrant, approval_used.ToJson());
     if (e.ok()) entries.push_back(std::move(e).value());
   }
-  auto receipts = ledger_.AppendBatch(std::move(entries));
-  if (!receipts.ok()) {
-    ++metrics_.ledger_failures;
-    ++metrics_.deny;
-    out.verdict = ledger::Verdict::kDeny;
-    out.code = kCodeLedgerUnavailable;
-    out.reason = "the decision could not be recorded, so it is denied (fail closed)";
-    out.narrowed_input.reset();
-    out.obligations = ObligationSet();
-    return out;
-  }
-  out.ledger_seq = (*receipts)[0].seq;
+  Prepared p;
+  p.outcome = std::move(out);
+  p.entries = std::move(entries);
+  p.start_us = start;
+  return p;
+}
+
+void DecisionEngine::FailClosed(DecisionOutcome& out) {
+  ++metrics_.ledger_failures;
+  out.verdict = ledger::Verdict::kDeny;
+  out.code = kCodeLedgerUnavailable;
+  out.reason = "the decision could not be recorded, so it is denied (fail closed)";
+  out.narrowed_input.reset();
+  out.obligations = ObligationSet();
+}
+
+void DecisionEngine::Count(const DecisionOutcome& out) {
   switch (out.verdict) {
     case ledger::Verdict::kAllow:
       ++metrics_.allow;
@@ -452,8 +458,42 @@ Result<DecisionOutcome> DecisionEngine::Decide(const DecisionInput& in) {
       ++metrics_.approval_required;
       break;
   }
-  out.latency_us = MonotonicMicros() - start;
-  return out;
+}
+
+void DecisionEngine::DecideAsync(const DecisionInput& in, DecisionCallback done) {
+  auto prepared = Prepare(in);
+  if (!prepared.ok()) {
+    done(prepared.status());
+    return;
+  }
+  auto state = std::make_shared<Prepared>(std::move(prepared).value());
+  auto finish = [this, state, done](Result<std::vector<ledger::AppendReceipt>> receipts) {
+    DecisionOutcome& out = state->outcome;
+    if (!receipts.ok()) {
+      FailClosed(out);
+    } else {
+      out.ledger_seq = (*receipts)[0].seq;
+    }
+    Count(out);
+    out.latency_us = MonotonicMicros() - state->start_us;
+    done(std::move(out));
+  };
+  Status queued = ledger_.AppendBatchAsync(std::move(state->entries), finish);
+  if (!queued.ok()) finish(queued);  // not accepted (queue full, closed): fail closed now
+}
+
+Result<DecisionOutcome> DecisionEngine::Decide(const DecisionInput& in) {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::optional<Result<DecisionOutcome>> result;
+  DecideAsync(in, [&](Result<DecisionOutcome> r) {
+    std::lock_guard<std::mutex> lock(mu);
+    result.emplace(std::move(r));
+    cv.notify_one();
+  });
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait(lock, [&] { return result.has_value(); });
+  return std::move(*result);
 }
 
 }  // namespace writ::authz

@@ -125,9 +125,15 @@ class DecisionEngine {
                  const ledger::EvidencePolicy& evidence, store::ApprovalStore& approvals,
                  const Clock& clock, EngineOptions options);
 
-  // Decides and records; returns once the record is durable (or the ledger failed).
-  // invalid_argument (nothing recorded) when the request is malformed: unknown action text,
-  // a context that does not conform to the schema.
+  using DecisionCallback = std::function<void(Result<DecisionOutcome>)>;
+
+  // Decides and hands the record to the ledger; `done` is called exactly once, when the
+  // record is durable (or the ledger failed, which makes the answer a deny), on the ledger's
+  // completion thread or, for errors and refusals found before recording, on the calling
+  // thread. It must be short. invalid_argument (nothing recorded) when the request is
+  // malformed: unknown action text, a context that does not conform to the schema.
+  void DecideAsync(const DecisionInput& input, DecisionCallback done);
+  // The same, blocking until the record is durable.
   Result<DecisionOutcome> Decide(const DecisionInput& input);
 
   const DecisionMetrics& metrics() const { return metrics_; }
@@ -138,6 +144,15 @@ class DecisionEngine {
                                    const std::string& resource, const boost::json::value& input);
 
  private:
+  struct Prepared {
+    DecisionOutcome outcome;
+    std::vector<ledger::LedgerEntry> entries;
+    int64_t start_us = 0;
+  };
+  Result<Prepared> Prepare(const DecisionInput& input);
+  void Count(const DecisionOutcome& out);
+  void FailClosed(DecisionOutcome& out);
+
   const BundleSource& bundles_;
   ledger::Ledger& ledger_;
   const ledger::EvidencePolicy& evidence_;
