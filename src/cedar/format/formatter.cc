@@ -13,6 +13,7 @@
 // enclosing part (`[1, 2 // c` then `]` under the `[`, not under the `2`). Empty lines that
 // comments leave behind are removed.
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,9 @@ namespace {
 
 using format::DocId;
 using format::Docs;
+
+// Stands for a line break inside a token; never in valid UTF-8, so never in the input.
+constexpr char kLineInText = '\xff';
 
 // Unwinds the layout pass when the tokens do not have the expected shape; never leaves this
 // file (the parser has accepted the text, so this means the two disagree).
@@ -123,7 +127,15 @@ class PolicyLayout {
       lead_doc_[i] = LeadDoc(i);
       parts.push_back(lead_doc_[i]);
     }
-    parts.push_back(d_.Text(text));
+    if (text.find('\n') == std::string_view::npos) {
+      parts.push_back(d_.Text(text));
+    } else {
+      // A string literal with a line break in it: the break is written as kLineInText until the
+      // empty lines are removed, so that none inside the literal is.
+      std::string hidden(text);
+      std::replace(hidden.begin(), hidden.end(), '\n', kLineInText);
+      parts.push_back(d_.Text(hidden));
+    }
     if (trailing_[i] >= 0) {
       trail_doc_[i] = TrailDoc(i);
       parts.push_back(trail_doc_[i]);
@@ -612,6 +624,7 @@ Result<std::string> FormatPolicies(std::string_view text, const FormatOptions& o
     out += comment;
   }
   out += '\n';
+  std::replace(out.begin(), out.end(), kLineInText, '\n');
   Status same = CheckSameMeaning(*policies, *tokens, out);
   if (!same.ok()) return same.error();
   return out;

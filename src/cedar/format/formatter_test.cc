@@ -195,6 +195,14 @@ TEST(FormatterTest, CommentsInTheScope) {
             "permit (\n  // c\n  principal == A::\"a\",\n  action,\n  resource\n);\n");
 }
 
+TEST(FormatterTest, LineBreaksInsideStringsAreKept) {
+  // Including an empty line inside the literal, which only the layout's own empty lines lose.
+  const char* in = "permit(principal,action,resource) when { context.a == \"x\n   \ny\" };";
+  const char* want = "permit (principal, action, resource)\nwhen { context.a == \"x\n   \ny\" };\n";
+  EXPECT_EQ(Format(in), want);
+  EXPECT_EQ(Format(want), want);
+}
+
 TEST(FormatterTest, CommentsOnly) {
   EXPECT_EQ(Format(""), "\n");
   EXPECT_EQ(Format("// only\n\n// two\n"), "\n// only\n// two\n");
