@@ -1,5 +1,7 @@
 #include "ledger/ledger.h"
 
+#include <pthread.h>
+
 #include <boost/json/object.hpp>
 #include <chrono>
 
@@ -54,9 +56,19 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(store::LedgerStore& store, const No
     WRIT_RETURN_IF_ERROR(ledger->SyncCheckpointFile());
   }
   Ledger* l = ledger.get();
-  l->syncer_ = std::thread([l] { l->SyncLoop(); });
-  l->committer_ = std::thread([l] { l->CommitLoop(); });
-  l->preparer_ = std::thread([l] { l->PrepareLoop(); });
+  // Named for top, perf and debuggers (at most 15 characters).
+  l->syncer_ = std::thread([l] {
+    pthread_setname_np(pthread_self(), "ledger-sync");
+    l->SyncLoop();
+  });
+  l->committer_ = std::thread([l] {
+    pthread_setname_np(pthread_self(), "ledger-commit");
+    l->CommitLoop();
+  });
+  l->preparer_ = std::thread([l] {
+    pthread_setname_np(pthread_self(), "ledger-prepare");
+    l->PrepareLoop();
+  });
   return ledger;
 }
 
@@ -195,23 +207,20 @@ Status Ledger::CannotRecord(const Status& cause) const {
 void Ledger::PrepareLoop() {
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
-    // Wait until the commit slot is free (the committer took the previous batch) and there is
-    // something to do: queued requests, a due timed checkpoint, or the end.
+    // Wait for something to do: queued requests, a due timed checkpoint, or the end.
     bool timer_checkpoint = false;
     for (;;) {
-      if (commit_queue_.empty()) {
-        if (!queue_.empty() || stopping_) break;
-        if (first_uncovered_us_ != 0) {
-          int64_t remaining =
-              first_uncovered_us_ + options_.checkpoint_every_ms * 1000 - clock_.NowMicros();
-          if (remaining <= 0) {
-            timer_checkpoint = true;
-            break;
-          }
-          // Re-check at least every 100 ms so that a clock that is not the system clock works.
-          work_cv_.wait_for(lock, std::chrono::microseconds(std::min<int64_t>(remaining, 100000)));
-          continue;
+      if (!queue_.empty() || stopping_) break;
+      if (first_uncovered_us_ != 0) {
+        int64_t remaining =
+            first_uncovered_us_ + options_.checkpoint_every_ms * 1000 - clock_.NowMicros();
+        if (remaining <= 0) {
+          timer_checkpoint = true;
+          break;
         }
+        // Re-check at least every 100 ms so that a clock that is not the system clock works.
+        work_cv_.wait_for(lock, std::chrono::microseconds(std::min<int64_t>(remaining, 100000)));
+        continue;
       }
       work_cv_.wait(lock);
     }
@@ -250,10 +259,20 @@ void Ledger::PrepareLoop() {
       for (const auto& r : requests) batch->records += r->entries.size();
       batch->requests = std::move(requests);
     }
-    if (batch) {
-      commit_queue_.push_back(std::move(batch));
-      ++in_pipeline_;
-      commit_cv_.notify_one();
+    // Hand the batch over. While the committer is busy, what is prepared meanwhile joins the
+    // batch waiting in the slot, so each commit takes everything that arrived during the
+    // previous one (fewer, larger transactions when the committer is the bottleneck).
+    while (batch) {
+      if (commit_queue_.empty()) {
+        commit_queue_.push_back(std::move(batch));
+        ++in_pipeline_;
+        commit_cv_.notify_one();
+      } else if (CanMerge(*commit_queue_.back(), *batch)) {
+        Merge(*commit_queue_.back(), std::move(*batch));
+        batch.reset();
+      } else {
+        work_cv_.wait(lock);  // the committer takes the waiting batch
+      }
     }
     if (final_round) {
       preparer_done_ = true;
@@ -261,6 +280,24 @@ void Ledger::PrepareLoop() {
       return;
     }
   }
+}
+
+bool Ledger::CanMerge(const Batch& waiting, const Batch& next) const {
+  return waiting.status.ok() && next.status.ok() && waiting.epoch == next.epoch &&
+         next.data.first_seq == waiting.data.first_seq + waiting.data.records.size() &&
+         waiting.data.records.size() + next.data.records.size() <= options_.max_batch_records;
+}
+
+void Ledger::Merge(Batch& into, Batch&& next) {
+  auto append = [](auto& to, auto& from) {
+    to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
+  };
+  append(into.data.records, next.data.records);
+  append(into.data.nodes, next.data.nodes);
+  append(into.data.checkpoints, next.data.checkpoints);
+  append(into.requests, next.requests);
+  into.records += next.records;
+  into.checkpoints += next.checkpoints;
 }
 
 std::unique_ptr<Ledger::Batch> Ledger::Prepare(std::vector<std::unique_ptr<Request>> requests,
@@ -325,7 +362,7 @@ std::unique_ptr<Ledger::Batch> Ledger::Prepare(std::vector<std::unique_ptr<Reque
       if (entry.ok()) {
         add(*entry, nullptr);
         b.checkpoints.push_back({options_.origin, size, now, *note});
-        batch->has_checkpoint = true;
+        batch->checkpoints += 1;
         covered_size_ = size + 1;
         first_uncovered_us_ = 0;
       }
@@ -401,7 +438,7 @@ void Ledger::SyncLoop() {
     for (auto& b : group) Complete(*b);
     if (checkpoint_file_) {
       for (const auto& b : group) {
-        if (!b->status.ok() || !b->has_checkpoint) continue;
+        if (!b->status.ok() || b->checkpoints == 0) continue;
         Status s;
         if (file_behind) {
           s = SyncCheckpointFile();
@@ -438,7 +475,7 @@ void Ledger::Complete(Batch& b) {
         stats_.batches += 1;
         stats_.tree_size = b.data.first_seq + b.data.records.size();
       }
-      if (b.has_checkpoint) stats_.checkpoints += 1;
+      stats_.checkpoints += b.checkpoints;
     } else {
       stats_.append_failures += b.records;
       stats_.last_error = b.status.message();

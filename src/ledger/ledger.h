@@ -12,8 +12,9 @@
 //      store transaction (LedgerStore::CommitBatch), then takes the next prepared batch;
 //   3. the syncer makes every committed batch durable with one sync (SyncCommitted), then
 //      runs the callbacks of every append in them.
-// At most one prepared batch waits for the committer, so no more than two batches are built
-// ahead of what the store holds.
+// At most one prepared batch waits for the committer (what is prepared while it waits joins
+// it, up to max_batch_records), so no more than two batches are built ahead of what the store
+// holds.
 //
 // Back-pressure: at most `max_pending_records` records are accepted and not yet completed
 // (queued, in the pipeline, or syncing). Beyond it AppendAsync/AppendBatchAsync refuse at once
@@ -146,8 +147,8 @@ class Ledger {
     uint64_t epoch = 0;  // tree state generation it was prepared on
     store::LedgerBatch data;
     std::vector<std::unique_ptr<Request>> requests;
-    uint64_t records = 0;  // appended records, without the checkpoint record
-    bool has_checkpoint = false;
+    uint64_t records = 0;      // appended records, without the checkpoint record
+    uint64_t checkpoints = 0;  // checkpoint records in it
     bool committed = false;
     Status status;  // not ok: failed, nothing of it acknowledged
   };
@@ -161,6 +162,8 @@ class Ledger {
   void CommitLoop();
   void SyncLoop();
   std::unique_ptr<Batch> Prepare(std::vector<std::unique_ptr<Request>> requests, bool force);
+  bool CanMerge(const Batch& waiting, const Batch& next) const;
+  void Merge(Batch& into, Batch&& next);
   void Complete(Batch& batch);
   Status CannotRecord(const Status& cause) const;
 

@@ -1,6 +1,7 @@
 #include "store/sqlite_store.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -156,7 +157,10 @@ class SqliteLedgerStore final : public LedgerStore {
       restart_at_frames_ = options_.wal_restart_pages;
       checkpoint_at_frames_ = options_.wal_checkpoint_pages;
       WRIT_ASSIGN_OR_RETURN(checkpoint_db_, OpenConnection(path_, options_, false));
-      checkpointer_ = std::thread([this] { CheckpointLoop(); });
+      checkpointer_ = std::thread([this] {
+        pthread_setname_np(pthread_self(), "wal-checkpoint");
+        CheckpointLoop();
+      });
       WRIT_ASSIGN_OR_RETURN(insert_record_,
                             Prepare(writer_.get(),
                                     "INSERT INTO ledger_records(origin, seq, kind, time_us, "
