@@ -1,19 +1,30 @@
-// Ledger benchmark: durable appends with group commit at 1, 8 and 64 concurrent writers
-// (records of about 1 KB), beside a bare SQLite insert of the same bytes with the same
-// durability (WAL, synchronous=FULL) and the same transaction sizes, in the same run; verify
-// throughput; resident memory before and after growing the ledger.
+// Ledger benchmark, with its peer measured in the same run:
+//   - durable appends of records of about 1 KB by 1, 8 and 64 writers that each wait for their
+//     append (Ledger::Append), and by 64 writers that each keep up to K appends in flight
+//     (Ledger::AppendAsync, K = 16 and 32; a writer tops up to K when half were acknowledged);
+//   - beside each, a bare SQLite insert of the same bytes into a one-column table with the same
+//     durability (WAL, synchronous=FULL: every transaction synced), the same page size, one
+//     thread, transactions of the mean batch size the ledger reached;
+//   - resident memory while the ledger grows to --grow records, then VerifyLedger over it.
+// Decision ids are unique and increase with time (as UUIDv7 ids do); tasks and principals
+// repeat (97 tasks, one principal per writer).
 //
-// usage: ledger_bench [--dir DIR] [--seconds S] [--grow N]
+// usage: ledger_bench [--dir DIR] [--seconds S] [--grow N] [--page-size BYTES]
+//                     [--phases sync,async,grow,verify] [--no-peer] [--keep] [--verify-only]
 #include <sqlite3.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/json.hpp>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -41,82 +52,193 @@ long RssKb() {
   return -1;
 }
 
-// A decision-shaped entry whose record is about 1 KB.
-writ::ledger::LedgerEntry Entry(int thread, int n) {
-  boost::json::object body;
-  body["decision_id"] = "dec-" + std::to_string(thread) + "-" + std::to_string(n);
-  body["task_id"] = "task-" + std::to_string(n % 97);
-  body["verdict"] = n % 10 == 0 ? "deny" : "allow";
-  body["identity"] = boost::json::object{
-      {"principal", "Agent::\"agent-" + std::to_string(thread) + "\""},
-      {"user", "User::\"alice@example.com\""},
-      {"spiffe_id", "spiffe://example.org/agent/agent-" + std::to_string(thread)},
-      {"token_id", "tok-" + std::to_string(n)}};
-  body["request"] = boost::json::object{
-      {"action", "Action::\"tools/call:send_email\""},
-      {"resource", "Tool::\"send_email\""},
-      {"context", boost::json::object{{"input", std::string(560, 'a' + n % 26)}}}};
-  body["policy_set_hash"] = std::string(64, 'c');
-  body["entities_hash"] = std::string(64, 'e');
-  body["latency_us"] = 42;
-  return writ::ledger::MakeEntry(writ::ledger::RecordKind::kDecision, body).value();
+// CPU time of the whole process (all threads), user and system.
+double ProcessCpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
+
+std::string LoadAverage() {
+  std::ifstream in("/proc/loadavg");
+  std::string a, b, c;
+  in >> a >> b >> c;
+  return a + " " + b + " " + c;
+}
+
+constexpr int kIdDigits = 20;
+
+// Decision-shaped entries of about 1 KB for one writer, each with a new decision id: a template
+// is encoded once and its id digits overwritten for every append.
+class EntryMaker {
+ public:
+  explicit EntryMaker(int writer) {
+    for (int n = 0; n < 26; ++n) templates_.push_back(Make(writer, n));
+    body_at_ = templates_[0].body.find(std::string(kIdDigits, '0'));
+  }
+  writ::ledger::LedgerEntry Next(uint64_t id) {
+    writ::ledger::LedgerEntry e = templates_[count_++ % templates_.size()];
+    char digits[kIdDigits + 1];
+    std::snprintf(digits, sizeof digits, "%0*llu", kIdDigits, static_cast<unsigned long long>(id));
+    std::memcpy(e.body.data() + body_at_, digits, kIdDigits);
+    std::memcpy(e.decision_id.data() + 4, digits, kIdDigits);
+    return e;
+  }
+
+ private:
+  static writ::ledger::LedgerEntry Make(int writer, int n) {
+    boost::json::object body;
+    // "dec-" + 20 digits: the digits sort before any other member's text ("decision_id" is
+    // the first member in canonical order), so the first run of 20 zeros is the id.
+    body["decision_id"] = "dec-" + std::string(kIdDigits, '0');
+    body["task_id"] = "task-" + std::to_string((writer * 31 + n) % 97);
+    body["verdict"] = n % 10 == 0 ? "deny" : "allow";
+    body["identity"] = boost::json::object{
+        {"principal", "Agent::\"agent-" + std::to_string(writer) + "\""},
+        {"user", "User::\"alice@example.com\""},
+        {"spiffe_id", "spiffe://example.org/agent/agent-" + std::to_string(writer)},
+        {"token_id", "tok-" + std::to_string(writer) + "-" + std::to_string(n)}};
+    body["request"] = boost::json::object{
+        {"action", "Action::\"tools/call:send_email\""},
+        {"resource", "Tool::\"send_email\""},
+        {"context", boost::json::object{{"input", std::string(560, 'a' + n % 26)}}}};
+    body["policy_set_hash"] = std::string(64, 'c');
+    body["entities_hash"] = std::string(64, 'e');
+    body["latency_us"] = 42;
+    return writ::ledger::MakeEntry(writ::ledger::RecordKind::kDecision, body).value();
+  }
+
+  std::vector<writ::ledger::LedgerEntry> templates_;
+  size_t body_at_ = 0;
+  size_t count_ = 0;
+};
 
 struct AppendResult {
   double per_second = 0;
   double mean_batch = 0;
+  double syncs_per_second = 0;
+  double p50_ms = 0, p99_ms = 0;  // time from the append call to its acknowledgement
+  double cpu_us = 0;              // process CPU time per record (all threads)
   uint64_t records = 0;
+  long rss_kb = 0;
 };
 
-AppendResult RunAppends(writ::ledger::Ledger& ledger, int writers, double seconds) {
-  std::vector<std::vector<writ::ledger::LedgerEntry>> pools(static_cast<size_t>(writers));
+double Percentile(std::vector<double>& v, double p) {
+  if (v.empty()) return 0;
+  size_t k = std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())));
+  std::nth_element(v.begin(), v.begin() + static_cast<long>(k), v.end());
+  return v[k];
+}
+
+// `writers` threads; each keeps `in_flight` appends outstanding (AppendAsync), or, when
+// in_flight is 0, calls the blocking Append in a loop.
+AppendResult RunAppends(writ::ledger::Ledger& ledger, int writers, int in_flight, double seconds,
+                        std::atomic<uint64_t>* next_id) {
+  struct Writer {
+    std::mutex mu;
+    std::condition_variable cv;
+    int outstanding = 0;
+    uint64_t acked = 0;
+    std::vector<double> latencies_ms;  // one sample in 16
+  };
+  std::vector<std::unique_ptr<Writer>> ws;
+  std::vector<EntryMaker> makers;
   for (int t = 0; t < writers; ++t) {
-    for (int n = 0; n < 64; ++n) pools[static_cast<size_t>(t)].push_back(Entry(t, n));
+    ws.push_back(std::make_unique<Writer>());
+    makers.emplace_back(t);
   }
   auto before = ledger.Stats();
   std::atomic<bool> stop{false};
-  std::atomic<uint64_t> done{0};
   std::vector<std::thread> threads;
   auto start = Clock::now();
+  double cpu_start = ProcessCpuSeconds();
   for (int t = 0; t < writers; ++t) {
     threads.emplace_back([&, t] {
-      const auto& pool = pools[static_cast<size_t>(t)];
-      for (size_t n = 0; !stop.load(std::memory_order_relaxed); ++n) {
-        auto r = ledger.Append(pool[n % pool.size()]);
-        if (!r.ok()) {
-          std::fprintf(stderr, "append failed: %s\n", r.status().ToString().c_str());
+      Writer& w = *ws[static_cast<size_t>(t)];
+      EntryMaker& maker = makers[static_cast<size_t>(t)];
+      for (uint64_t n = 0; !stop.load(std::memory_order_relaxed); ++n) {
+        auto entry = maker.Next(next_id->fetch_add(1, std::memory_order_relaxed));
+        auto t0 = Clock::now();
+        bool sample = n % 16 == 0;
+        if (in_flight == 0) {
+          auto r = ledger.Append(std::move(entry));
+          if (!r.ok()) {
+            std::fprintf(stderr, "append failed: %s\n", r.status().ToString().c_str());
+            std::exit(1);
+          }
+          if (sample) w.latencies_ms.push_back(Seconds(t0, Clock::now()) * 1e3);
+          ++w.acked;
+          continue;
+        }
+        {
+          // Tops up to `in_flight` once half of them were acknowledged (one wake-up per
+          // in_flight / 2 appends rather than one per append).
+          std::unique_lock<std::mutex> lock(w.mu);
+          if (w.outstanding >= in_flight) {
+            w.cv.wait(lock, [&] { return w.outstanding <= in_flight / 2; });
+          }
+          ++w.outstanding;
+        }
+        auto s = ledger.AppendAsync(std::move(entry), [&w, t0, sample, in_flight](auto r) {
+          if (!r.ok()) {
+            std::fprintf(stderr, "append failed: %s\n", r.status().ToString().c_str());
+            std::exit(1);
+          }
+          double ms = Seconds(t0, Clock::now()) * 1e3;
+          std::lock_guard<std::mutex> lock(w.mu);
+          if (sample) w.latencies_ms.push_back(ms);
+          ++w.acked;
+          --w.outstanding;
+          if (w.outstanding == in_flight / 2 || w.outstanding == 0) w.cv.notify_one();
+        });
+        if (!s.ok()) {
+          std::fprintf(stderr, "append refused: %s\n", s.ToString().c_str());
           std::exit(1);
         }
-        done.fetch_add(1, std::memory_order_relaxed);
       }
+      std::unique_lock<std::mutex> lock(w.mu);
+      w.cv.wait(lock, [&] { return w.outstanding == 0; });
     });
   }
   std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
   stop = true;
   for (auto& th : threads) th.join();
   auto end = Clock::now();
+  double cpu = ProcessCpuSeconds() - cpu_start;
   auto after = ledger.Stats();
   AppendResult r;
-  r.records = done.load();
-  r.per_second = static_cast<double>(r.records) / Seconds(start, end);
+  std::vector<double> lat;
+  for (auto& w : ws) {
+    r.records += w->acked;
+    lat.insert(lat.end(), w->latencies_ms.begin(), w->latencies_ms.end());
+  }
+  double s = Seconds(start, end);
+  r.per_second = static_cast<double>(r.records) / s;
   r.mean_batch = static_cast<double>(after.appended - before.appended) /
                  static_cast<double>(std::max<uint64_t>(1, after.batches - before.batches));
+  r.syncs_per_second = static_cast<double>(after.syncs - before.syncs) / s;
+  r.p50_ms = Percentile(lat, 0.50);
+  r.p99_ms = Percentile(lat, 0.99);
+  r.cpu_us = cpu / static_cast<double>(std::max<uint64_t>(1, r.records)) * 1e6;
+  r.rss_kb = RssKb();
   return r;
 }
 
-// The peer: the same record bytes inserted into a plain table, same pragmas, transactions of
-// `batch` rows, one writer thread (the best case for SQLite).
+// The peer: the same record bytes inserted into a plain table, same durability
+// (synchronous=FULL, each transaction synced), same page size, transactions of `batch` rows,
+// one writer thread (the best case for SQLite).
 double BareSqlite(const std::string& path, const std::vector<std::string>& records, size_t batch,
-                  double seconds) {
+                  int page_size, double seconds) {
   std::filesystem::remove(path);
   std::filesystem::remove(path + "-wal");
   std::filesystem::remove(path + "-shm");
   sqlite3* db = nullptr;
   sqlite3_open(path.c_str(), &db);
-  sqlite3_exec(db,
-               "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA wal_autocheckpoint=4000;"
-               "CREATE TABLE t(id INTEGER PRIMARY KEY, body BLOB NOT NULL);",
-               nullptr, nullptr, nullptr);
+  std::string setup = "PRAGMA page_size=" + std::to_string(page_size) +
+                      "; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                      "CREATE TABLE t(id INTEGER PRIMARY KEY, body BLOB NOT NULL);";
+  sqlite3_exec(db, setup.c_str(), nullptr, nullptr, nullptr);
   sqlite3_stmt* ins = nullptr;
   sqlite3_prepare_v2(db, "INSERT INTO t(body) VALUES(?)", -1, &ins, nullptr);
   uint64_t n = 0;
@@ -138,6 +260,9 @@ double BareSqlite(const std::string& path, const std::vector<std::string>& recor
   auto end = Clock::now();
   sqlite3_finalize(ins);
   sqlite3_close(db);
+  std::filesystem::remove(path);
+  std::filesystem::remove(path + "-wal");
+  std::filesystem::remove(path + "-shm");
   return static_cast<double>(n) / Seconds(start, end);
 }
 
@@ -145,29 +270,49 @@ double BareSqlite(const std::string& path, const std::vector<std::string>& recor
 
 int main(int argc, char** argv) {
   std::string dir = (std::filesystem::temp_directory_path() / "writ-ledger-bench").string();
-  double seconds = 3;
+  double seconds = 5;
   uint64_t grow = 1000000;
-  bool verify_only = false;
+  int page_size = 4096;
+  std::string phases = "sync,async,grow,verify";
+  bool verify_only = false, keep = false, peer = true;
   for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--verify-only")) verify_only = true;
+    std::string a = argv[i];
+    bool has_value = i + 1 < argc;
+    if (a == "--verify-only") {
+      verify_only = true;
+    } else if (a == "--keep") {
+      keep = true;
+    } else if (a == "--no-peer") {
+      peer = false;
+    } else if (a == "--dir" && has_value) {
+      dir = argv[++i];
+    } else if (a == "--seconds" && has_value) {
+      seconds = std::atof(argv[++i]);
+    } else if (a == "--grow" && has_value) {
+      grow = std::strtoull(argv[++i], nullptr, 10);
+    } else if (a == "--page-size" && has_value) {
+      page_size = std::atoi(argv[++i]);
+    } else if (a == "--phases" && has_value) {
+      phases = argv[++i];
+    } else {
+      std::fprintf(stderr, "unknown argument %s\n", a.c_str());
+      return 2;
+    }
   }
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--dir")) dir = argv[i + 1];
-    if (!std::strcmp(argv[i], "--seconds")) seconds = std::atof(argv[i + 1]);
-    if (!std::strcmp(argv[i], "--grow")) grow = std::strtoull(argv[i + 1], nullptr, 10);
-  }
+  auto phase = [&](const char* p) {
+    return ("," + phases + ",").find(std::string(",") + p + ",") != std::string::npos;
+  };
   if (!verify_only) {
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
   }
   writ::store::SqliteOptions so;
   so.data_dir = dir + "/ledger";
+  so.page_size = page_size;
+  so.read_only = verify_only;
   auto store = writ::store::OpenSqliteStore(so).value();
   const std::string origin = "writ.bench/ledger";
-  auto signer = writ::ledger::LoadOrCreateFileNoteSigner(dir + "/ledger.key", origin).value();
-  writ::SystemClock clock;
-  writ::ledger::LedgerOptions lo;
-  lo.origin = origin;
+  std::printf("load average at start: %s\n", LoadAverage().c_str());
   if (verify_only) {
     // Verify an existing ledger (left by --keep) only: for profiling.
     writ::ledger::VerifyOptions vo;
@@ -175,78 +320,111 @@ int main(int argc, char** argv) {
     auto t0 = Clock::now();
     auto report = writ::ledger::VerifyLedger(store->ledger(), vo);
     double vs = Seconds(t0, Clock::now());
-    std::printf("verify: %llu records in %.2f s = %.0f rec/s (%s)\n",
+    if (!report.ok()) {
+      std::fprintf(stderr, "%s\n", report.status().ToString().c_str());
+      return 1;
+    }
+    std::printf("verify: %llu records in %.2f s = %.0f rec/s (%s); load average %s\n",
                 static_cast<unsigned long long>(report->records), vs,
-                static_cast<double>(report->records) / vs, report->ok() ? "clean" : "PROBLEM");
+                static_cast<double>(report->records) / vs, report->ok() ? "clean" : "PROBLEM",
+                LoadAverage().c_str());
     return 0;
   }
+  auto signer = writ::ledger::LoadOrCreateFileNoteSigner(dir + "/ledger.key", origin).value();
+  writ::SystemClock clock;
+  writ::ledger::LedgerOptions lo;
+  lo.origin = origin;
   auto ledger = writ::ledger::Ledger::Open(store->ledger(), *signer, clock, lo).value();
+  std::atomic<uint64_t> next_id{1};
 
-  std::string sample = writ::ledger::EncodeRecord(Entry(0, 0), origin, 123456, writ::Digest{}, 0);
-  std::printf("record size: %zu bytes (canonical JSON leaf)\n\n", sample.size());
-  std::printf("%-8s %16s %12s %20s %8s\n", "writers", "ledger rec/s", "mean batch",
-              "bare sqlite rec/s", "ratio");
+  std::string sample =
+      writ::ledger::EncodeRecord(EntryMaker(0).Next(1), origin, 123456, writ::Digest{}, 0);
+  std::printf("record size: %zu bytes (canonical JSON leaf); page size %d; %.0f s per row\n\n",
+              sample.size(), page_size, seconds);
   std::vector<std::string> peer_records;
-  for (int n = 0; n < 64; ++n) {
-    peer_records.push_back(writ::ledger::EncodeRecord(Entry(0, n), origin, static_cast<uint64_t>(n),
-                                                      writ::Digest{}, 0));
+  {
+    EntryMaker maker(0);
+    for (int n = 0; n < 64; ++n) {
+      peer_records.push_back(writ::ledger::EncodeRecord(maker.Next(static_cast<uint64_t>(n)),
+                                                        origin, static_cast<uint64_t>(n),
+                                                        writ::Digest{}, 0));
+    }
   }
   long rss_start = RssKb();
-  for (int writers : {1, 8, 64}) {
-    AppendResult r = RunAppends(*ledger, writers, seconds);
-    size_t batch = static_cast<size_t>(r.mean_batch + 0.5);
-    double bare = BareSqlite(dir + "/bare.db", peer_records, std::max<size_t>(1, batch), seconds);
-    std::printf("%-8d %16.0f %12.1f %20.0f %7.0f%%\n", writers, r.per_second, r.mean_batch, bare,
-                100.0 * r.per_second / bare);
+  std::printf("%-8s %-9s %13s %10s %9s %9s %9s %8s %16s %7s %9s  %s\n", "writers", "in flight",
+              "ledger rec/s", "mean batch", "syncs/s", "p50 ms", "p99 ms", "CPU us",
+              "bare sqlite rec/s", "ratio", "RSS KB", "load average");
+  struct Row {
+    int writers, in_flight;
+  };
+  std::vector<Row> rows;
+  if (phase("sync")) {
+    for (int w : {1, 8, 64}) rows.push_back({w, 0});
+  }
+  if (phase("async")) {
+    for (int k : {16, 32}) rows.push_back({64, k});
+  }
+  for (const Row& row : rows) {
+    AppendResult r = RunAppends(*ledger, row.writers, row.in_flight, seconds, &next_id);
+    size_t batch = std::max<size_t>(1, static_cast<size_t>(r.mean_batch + 0.5));
+    std::string load = LoadAverage();
+    double bare = peer ? BareSqlite(dir + "/bare.db", peer_records, batch, page_size, seconds) : 0;
+    std::printf("%-8d %-9s %13.0f %10.1f %9.1f %9.2f %9.2f %8.1f %16.0f %6.0f%% %9ld  %s\n",
+                row.writers, row.in_flight ? std::to_string(row.in_flight).c_str() : "1 (sync)",
+                r.per_second, r.mean_batch, r.syncs_per_second, r.p50_ms, r.p99_ms, r.cpu_us, bare,
+                100.0 * r.per_second / bare, r.rss_kb, load.c_str());
     std::fflush(stdout);
   }
 
-  // Grow the ledger (batched appends) and watch resident memory.
-  uint64_t have = ledger->TreeSize();
-  long rss_before = RssKb();
-  std::vector<writ::ledger::LedgerEntry> chunk;
-  for (int n = 0; n < 1000; ++n) chunk.push_back(Entry(1, n));
-  auto grow_start = Clock::now();
-  uint64_t target = std::max(have, grow);
-  while (ledger->TreeSize() < target) {
-    auto r = ledger->AppendBatch(chunk);
-    if (!r.ok()) {
-      std::fprintf(stderr, "%s\n", r.status().ToString().c_str());
+  if (phase("grow")) {
+    // Grow the ledger with 64 writers x 32 in flight and watch resident memory.
+    uint64_t have = ledger->TreeSize();
+    long rss_before = RssKb();
+    auto grow_start = Clock::now();
+    uint64_t grown = 0;
+    std::vector<long> rss_samples;
+    while (ledger->TreeSize() < grow) {
+      AppendResult r = RunAppends(*ledger, 64, 32, 2.0, &next_id);
+      grown += r.records;
+      rss_samples.push_back(r.rss_kb);
+    }
+    double grow_s = Seconds(grow_start, Clock::now());
+    std::printf(
+        "\ngrow: %llu -> %llu records in %.1f s (%.0f rec/s, 64 writers x 32 in flight); "
+        "load average %s\n",
+        static_cast<unsigned long long>(have), static_cast<unsigned long long>(ledger->TreeSize()),
+        grow_s, static_cast<double>(grown) / grow_s, LoadAverage().c_str());
+    std::printf("RSS: %ld KB at start, %ld KB before growing, every 2 s while growing:", rss_start,
+                rss_before);
+    for (long kb : rss_samples) std::printf(" %ld", kb);
+    std::printf("\n");
+  }
+  (void)ledger->Close();
+
+  if (phase("verify")) {
+    writ::ledger::VerifyOptions vo;
+    vo.origin = origin;
+    vo.key = writ::ledger::ParseVerifierKey(
+                 writ::ledger::FormatVerifierKey(signer->name(), signer->public_key()))
+                 .value();
+    auto vstart = Clock::now();
+    auto report = writ::ledger::VerifyLedger(store->ledger(), vo);
+    double vs = Seconds(vstart, Clock::now());
+    if (!report.ok() || !report->ok()) {
+      std::fprintf(stderr, "verify failed\n");
       return 1;
     }
+    std::printf(
+        "verify: %llu records, %llu checkpoints, %llu subtree hashes in %.2f s = %.0f rec/s; "
+        "load average %s\n",
+        static_cast<unsigned long long>(report->records),
+        static_cast<unsigned long long>(report->checkpoints),
+        static_cast<unsigned long long>(report->nodes), vs,
+        static_cast<double>(report->records) / vs, LoadAverage().c_str());
+    std::printf("RSS after verify: %ld KB\n", RssKb());
   }
-  double grow_s = Seconds(grow_start, Clock::now());
-  long rss_after = RssKb();
-  (void)ledger->Close();
-  uint64_t size = ledger->TreeSize();
-  std::printf("\ngrow: %llu -> %llu records in %.1f s (AppendBatch of 1000)\n",
-              static_cast<unsigned long long>(have), static_cast<unsigned long long>(size), grow_s);
-  std::printf("RSS: %ld KB at start, %ld KB before growing, %ld KB after growing\n", rss_start,
-              rss_before, rss_after);
-
-  writ::ledger::VerifyOptions vo;
-  vo.origin = origin;
-  vo.key = writ::ledger::ParseVerifierKey(
-               writ::ledger::FormatVerifierKey(signer->name(), signer->public_key()))
-               .value();
-  auto vstart = Clock::now();
-  auto report = writ::ledger::VerifyLedger(store->ledger(), vo);
-  double vs = Seconds(vstart, Clock::now());
-  if (!report.ok() || !report->ok()) {
-    std::fprintf(stderr, "verify failed\n");
-    return 1;
-  }
-  std::printf(
-      "verify: %llu records, %llu checkpoints, %llu subtree hashes in %.2f s = %.0f rec/s\n",
-      static_cast<unsigned long long>(report->records),
-      static_cast<unsigned long long>(report->checkpoints),
-      static_cast<unsigned long long>(report->nodes), vs,
-      static_cast<double>(report->records) / vs);
-  std::printf("RSS after verify: %ld KB\n", RssKb());
   ledger.reset();
   store.reset();
-  bool keep = false;
-  for (int i = 1; i < argc; ++i) keep = keep || !std::strcmp(argv[i], "--keep");
   if (!keep) std::filesystem::remove_all(dir);
   return 0;
 }
