@@ -27,8 +27,9 @@ struct FormatOptions {
   int indent_width = 2;
 };
 
-// Formats a policy-set text. Errors: kParse when the text does not parse (with the position),
-// or when the options are out of range (line_width 1..10000, indent_width 0..16).
+// Formats a policy-set text. Errors (kParse): the text does not parse (with the position);
+// expressions are nested more than 1000 deep; the options are out of range (line_width
+// 1..10000, indent_width 0..16).
 Result<std::string> FormatPolicies(std::string_view text, const FormatOptions& options = {});
 
 // Writes a policy or template (for example one read from policy JSON) as Cedar text on one

@@ -36,7 +36,12 @@ constexpr char kLineInText = '\xff';
 // file (the parser has accepted the text, so this means the two disagree).
 struct LayoutFailure {
   uint32_t offset;
+  const char* message;
 };
+
+// Deeper nesting is refused rather than risk the stack (the reference formatter stops well
+// before this).
+constexpr int kMaxNesting = 1000;
 
 class PolicyLayout {
  public:
@@ -77,7 +82,9 @@ class PolicyLayout {
   bool IsWord(const Token& t, std::string_view w) const {
     return t.kind == Tok::kIdent && TextOf(t) == w;
   }
-  [[noreturn]] void Fail() const { throw LayoutFailure{Peek().begin}; }
+  [[noreturn]] void Fail() const {
+    throw LayoutFailure{Peek().begin, "the formatter cannot lay out this text"};
+  }
 
   std::string_view CommentText(uint32_t c) const {
     std::string_view s = src_.substr(comments_[c].begin, comments_[c].end - comments_[c].begin);
@@ -324,6 +331,14 @@ class PolicyLayout {
 
   // ---- expressions ----
   DocId Expr() {
+    struct Level {
+      explicit Level(int& depth) : depth_(depth) { ++depth_; }
+      ~Level() { --depth_; }
+      int& depth_;
+    } level(depth_);
+    if (depth_ > kMaxNesting) {
+      throw LayoutFailure{Peek().begin, "expressions nested this deep cannot be formatted"};
+    }
     if (!IsWord(Peek(), "if")) return Or();
     std::vector<DocId> parts{Take()};
     parts.push_back(NestEnd(indent_, d_.Concat({d_.Line(), Expr()})));
@@ -543,6 +558,7 @@ class PolicyLayout {
   int indent_;
   Docs& d_;
   size_t pos_ = 0;
+  int depth_ = 0;                               // expressions being laid out, one inside the other
   std::vector<std::vector<uint32_t>> leading_;  // per token: comments on lines before it
   std::vector<int32_t> trailing_;               // per token: comment after it on its line
   std::vector<DocId> trail_doc_;                // per token: where that comment is written
@@ -616,8 +632,7 @@ Result<std::string> FormatPolicies(std::string_view text, const FormatOptions& o
       out += RemoveEmptyLines(docs.Render(doc, options.line_width));
     }
   } catch (const LayoutFailure& f) {
-    return MakeError(ErrorCode::kParse, "the formatter cannot lay out this text",
-                     PositionOf(text, f.offset));
+    return MakeError(ErrorCode::kParse, f.message, PositionOf(text, f.offset));
   }
   for (std::string_view comment : layout.EndComments()) {
     out += '\n';

@@ -216,6 +216,15 @@ TEST(FormatterTest, ParseErrorsHavePositions) {
   EXPECT_EQ(r.error().code, ErrorCode::kParse);
   EXPECT_EQ(r.error().pos.line, 2u);
   EXPECT_GT(r.error().pos.column, 0u);
+  // Nesting beyond 1000 expressions is refused, not a crash.
+  auto nested = [](int n) {
+    return "permit(principal,action,resource) when { " + std::string(n, '(') + "1" +
+           std::string(n, ')') + " };";
+  };
+  EXPECT_TRUE(FormatPolicies(nested(999)).ok());
+  auto deep = FormatPolicies(nested(5000));
+  ASSERT_FALSE(deep.ok());
+  EXPECT_NE(deep.error().message.find("nested"), std::string::npos);
   FormatOptions bad;
   bad.line_width = 0;
   EXPECT_FALSE(FormatPolicies("permit(principal,action,resource);", bad).ok());
