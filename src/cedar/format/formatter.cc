@@ -8,10 +8,16 @@
 //
 // Comments: a comment on the same line after a token is that token's trailing comment
 // (written after it, then a line break); any other comment leads the next token (each on its
-// own line before it). Where a nested part ends with a token that has a trailing comment, the
-// break after the comment belongs to the enclosing part, so the next line is indented as the
+// own line before it). A comment makes the groups around it break, with two exceptions that
+// follow the reference formatter: comments leading the effect, a scope variable, a condition
+// or a condition's expression are written before their group; and where a nested part ends
+// with a token that has a trailing comment, the line after the comment is indented as the
 // enclosing part (`[1, 2 // c` then `]` under the `[`, not under the `2`). Empty lines that
 // comments leave behind are removed.
+//
+// One difference is deliberate: the reference formatter moves comments on the lines before a
+// binary `in` to the end of the previous line, where they become that line's comment when
+// formatted again; here they stay on their own lines, so that formatting is idempotent.
 
 #include <algorithm>
 #include <string>
@@ -32,8 +38,9 @@ using format::Docs;
 // Stands for a line break inside a token; never in valid UTF-8, so never in the input.
 constexpr char kLineInText = '\xff';
 
-// Unwinds the layout pass when the tokens do not have the expected shape; never leaves this
-// file (the parser has accepted the text, so this means the two disagree).
+// Unwinds the layout pass when the tokens do not have the expected shape (the parser has
+// accepted the text, so this would mean the two disagree) or nest too deeply; never leaves
+// this file.
 struct LayoutFailure {
   uint32_t offset;
   const char* message;
@@ -389,12 +396,13 @@ class PolicyLayout {
         return lhs;
     }
     if (IsWord(t, "in")) {
-      // (The reference formatter moves comments on the lines before this `in` to the end of
-      // the left operand's line, where they become that line's comment when formatted again.
-      // To stay idempotent, they are kept on their own lines here, as for `==`.)
+      // Comments before this `in` stay on their own lines, as for `==` (see the top of the
+      // file).
       DocId op = Take();
       return d_.Concat({lhs, Space(), op, Space(), Add()});
     }
+    // The right-hand sides of `has`, `like` and `is` are nested: they only move when a comment
+    // before them puts them on a line of their own.
     if (IsWord(t, "has")) {
       DocId op = Take();
       DocId rhs = NestEnd(indent_, Peek().kind == Tok::kString ? Take() : AttributePath());
