@@ -96,6 +96,14 @@ json::object DecisionOutcome::ToJson() const {
   if (!obligations.empty()) o["obligations"] = obligations.ToJson();
   if (narrowed_input) o["narrowed"] = json::object{{"input", *narrowed_input}};
   if (!approval_id.empty()) o["approval_id"] = approval_id;
+  if (credential) {
+    json::array scopes;
+    for (const auto& sc : credential->scopes) scopes.push_back(json::string(sc));
+    o["credential"] = json::object{{"id", credential->id},
+                                   {"token", credential->token},
+                                   {"expires_us", credential->expires_us},
+                                   {"scopes", std::move(scopes)}};
+  }
   o["risk"] = ledger::RiskTierName(risk);
   if (!transitions.empty()) {
     json::array t;
@@ -372,6 +380,37 @@ Result<DecisionEngine::Prepared> DecisionEngine::Prepare(const DecisionInput& in
     }
   }
 
+  // A just-in-time credential for an allowed call, narrowed by the obligations.
+  if (out.verdict == ledger::Verdict::kAllow && in.credential) {
+    CredentialAsk ask = *in.credential;
+    if (out.obligations.ttl_ms) {
+      int64_t cap_s = std::max<int64_t>(1, *out.obligations.ttl_ms / 1000);
+      ask.lifetime_s = ask.lifetime_s == 0 ? cap_s : std::min(ask.lifetime_s, cap_s);
+    }
+    if (out.obligations.scopes) {
+      const auto& allowed = *out.obligations.scopes;
+      std::vector<std::string> wanted = ask.scopes.empty() ? caller.scopes : ask.scopes;
+      std::vector<std::string> kept;
+      for (const auto& sc : wanted) {
+        if (std::find(allowed.begin(), allowed.end(), sc) != allowed.end()) kept.push_back(sc);
+      }
+      ask.scopes = std::move(kept);
+    }
+    Result<MintedCredential> minted =
+        options_.minter == nullptr
+            ? Result<MintedCredential>(FailedPrecondition("this service does not mint credentials"))
+            : options_.minter->Mint(in.presented_token, out.decision_id, ask);
+    if (minted.ok()) {
+      out.credential = std::move(minted).value();
+    } else {
+      out.verdict = ledger::Verdict::kDeny;
+      out.code = kCodeCredentialUnavailable;
+      out.reason = "the call was allowed but its credential could not be issued: " +
+                   minted.status().message();
+      out.narrowed_input.reset();
+    }
+  }
+
   // Risk, transitions and evidence depth follow the determining policies.
   std::optional<ledger::EvidenceDepth> depth;
   bool all_summary = !out.determining_policies.empty();
@@ -409,6 +448,7 @@ Result<DecisionEngine::Prepared> DecisionEngine::Prepare(const DecisionInput& in
   rec.policy_set_hash = out.policy_version;
   rec.entities_hash = DigestHex(bundle->entities_hash);
   rec.obligations = out.obligations.ToJson();
+  if (out.credential) rec.credentials_issued.push_back(out.credential->id);
   rec.risk = out.risk;
   rec.transitions = out.transitions;
   rec.trace_id = in.trace.trace_id;
@@ -439,6 +479,8 @@ Result<DecisionEngine::Prepared> DecisionEngine::Prepare(const DecisionInput& in
 
 void DecisionEngine::FailClosed(DecisionOutcome& out) {
   ++metrics_.ledger_failures;
+  // A credential minted for a decision that could not be recorded is not handed out.
+  out.credential.reset();
   out.verdict = ledger::Verdict::kDeny;
   out.code = kCodeLedgerUnavailable;
   out.reason = "the decision could not be recorded, so it is denied (fail closed)";

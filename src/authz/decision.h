@@ -62,8 +62,36 @@ struct TraceContext {
   std::string parent_span_id;
 };
 
+// A just-in-time credential asked for with a decision: minted only when the verdict is allow,
+// for one audience, with its lifetime and scopes narrowed by the decision's obligations.
+struct CredentialAsk {
+  std::string audience;
+  int64_t lifetime_s = 0;           // 0: the issuer's default
+  std::vector<std::string> scopes;  // empty: the caller's
+};
+
+struct MintedCredential {
+  std::string id;     // its token id
+  std::string token;  // the bearer credential, returned to the caller only
+  int64_t expires_us = 0;
+  std::vector<std::string> scopes;
+};
+
+// Mints credentials for allowed decisions (the service wires identity into it).
+class CredentialMinter {
+ public:
+  virtual ~CredentialMinter() = default;
+  // `presented_token` is the token the decision was made for; `decision_id` binds the
+  // credential to the decision.
+  virtual Result<MintedCredential> Mint(const std::string& presented_token,
+                                        const std::string& decision_id,
+                                        const CredentialAsk& ask) = 0;
+};
+
 struct DecisionInput {
   Caller caller;
+  std::string presented_token;  // the caller's token (for minting credentials)
+  std::optional<CredentialAsk> credential;
   std::string action;         // id of an Action entity ("tools/call"), or a full uid
   std::string resource_type;  // e.g. "Tool"
   std::string resource_id;    // e.g. "filesystem/read_file"
@@ -79,8 +107,9 @@ inline constexpr const char* kCodeObligationUnmet = "obligation_unmet";
 inline constexpr const char* kCodeApprovalRequired = "approval_required";
 inline constexpr const char* kCodeApprovalDenied = "approval_denied";
 inline constexpr const char* kCodeLedgerUnavailable = "ledger_unavailable";
-inline constexpr const char* kCodeInvalidRequest =
-    "invalid_request";  // context does not fit the schema
+inline constexpr const char* kCodeInvalidRequest = "invalid_request";
+inline constexpr const char* kCodeCredentialUnavailable =
+    "credential_unavailable";  // context does not fit the schema
 
 struct DecisionOutcome {
   std::string decision_id;
@@ -92,6 +121,7 @@ struct DecisionOutcome {
   ObligationSet obligations;
   std::optional<boost::json::object> narrowed_input;  // when obligations changed the arguments
   std::string approval_id;                            // approval_required, or the one consumed
+  std::optional<MintedCredential> credential;         // when asked for and allowed
   ledger::RiskTier risk = ledger::RiskTier::kLow;
   std::vector<ledger::TransitionClass> transitions;
   std::string policy_version;
@@ -110,6 +140,7 @@ struct DecisionMetrics {
 struct EngineOptions {
   std::string node;                            // this node's name (the ledger origin)
   int64_t approval_ttl_us = 3600LL * 1000000;  // how long a pending approval stays open
+  CredentialMinter* minter = nullptr;          // null: credentials cannot be asked for
 };
 
 // Where the current bundle comes from (hot reload swaps it).

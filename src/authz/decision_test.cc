@@ -31,7 +31,7 @@ const char* kPolicies = R"cedar(
 @id("read-own-team") @risk("low")
 permit(principal, action == Action::"read", resource is Doc) when { resource.team == principal.team };
 
-@id("query-capped") @narrow("cap(input.limit, 100); drop(input.debug)")
+@id("query-capped") @narrow("cap(input.limit, 100); drop(input.debug); ttl(30s); scopes('read')")
 permit(principal in Team::"data", action == Action::"query", resource == Tool::"sql");
 
 @id("path-prefix") @narrow("prefix(input.path, '/srv/')")
@@ -169,7 +169,7 @@ TEST_F(DecisionEngineTest, ObligationsNarrowOrDeny) {
   EXPECT_EQ(narrowed->verdict, ledger::Verdict::kAllow);
   ASSERT_TRUE(narrowed->narrowed_input.has_value());
   EXPECT_EQ(json::value(*narrowed->narrowed_input), json::parse(R"({"limit": 100, "q": "x"})"));
-  EXPECT_EQ(narrowed->obligations.all.size(), 2u);
+  EXPECT_EQ(narrowed->obligations.all.size(), 4u);
   auto within =
       engine_->Decide(Input("query", "Tool", "sql", json::object{{"input", {{"limit", 10}}}}));
   EXPECT_FALSE(within->narrowed_input.has_value());
@@ -349,6 +349,52 @@ TEST_F(DecisionEngineTest, ExplainReconstructsThePathWithProofs) {
   ASSERT_TRUE(by_task.ok());
   EXPECT_EQ(by_task->at("kind"), "task");
   EXPECT_EQ(Explain(*store_, "nothing-like-this", options).status().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace writ::authz
+
+namespace writ::authz {
+namespace {
+
+class RecordingMinter : public CredentialMinter {
+ public:
+  Result<MintedCredential> Mint(const std::string& presented, const std::string& decision_id,
+                                const CredentialAsk& ask) override {
+    asks.push_back(ask);
+    if (fail) return Unavailable("key ring unavailable");
+    return MintedCredential{"cred-" + decision_id, "token-for-" + presented, 42, ask.scopes};
+  }
+  std::vector<CredentialAsk> asks;
+  bool fail = false;
+};
+
+TEST_F(DecisionEngineTest, CredentialsAreMintedForAllowsAndNarrowed) {
+  RecordingMinter minter;
+  EngineOptions eo{"node1"};
+  eo.minter = &minter;
+  DecisionEngine engine(bundles_, *ledger_, *evidence_, store_->approvals(), clock_, eo);
+  DecisionInput in = Input("query", "Tool", "sql", json::object{{"input", {{"limit", 1}}}});
+  in.presented_token = "T";
+  in.caller.scopes = {"read", "write"};
+  in.credential = CredentialAsk{"sql.internal", 300, {}};
+  auto out = engine.Decide(in);
+  ASSERT_TRUE(out.ok());
+  ASSERT_TRUE(out->credential.has_value());
+  ASSERT_EQ(minter.asks.size(), 1u);
+  EXPECT_EQ(minter.asks[0].lifetime_s, 30);  // ttl(30s)
+  EXPECT_EQ(minter.asks[0].scopes, std::vector<std::string>{"read"});
+  auto dr = ledger::DecisionRecord::FromJson(RecordAt(out->ledger_seq).body).value();
+  EXPECT_EQ(dr.credentials_issued, std::vector<std::string>{out->credential->id});
+  // Nothing is minted for a denial, and a failed mint denies.
+  DecisionInput denied = Input("read", "Doc", "keys");
+  denied.credential = CredentialAsk{"docs", 0, {}};
+  EXPECT_FALSE(engine.Decide(denied)->credential.has_value());
+  EXPECT_EQ(minter.asks.size(), 1u);
+  minter.fail = true;
+  auto failed = engine.Decide(in);
+  EXPECT_EQ(failed->verdict, ledger::Verdict::kDeny);
+  EXPECT_EQ(failed->code, kCodeCredentialUnavailable);
 }
 
 }  // namespace
