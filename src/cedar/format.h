@@ -11,7 +11,9 @@
 //
 // The output parses to the same policies (the same policy JSON) as the input and formatting it
 // again changes nothing; FormatPolicies checks the first of these itself and fails rather than
-// return text that would mean something else.
+// return text that would mean something else. One difference from the reference formatter is
+// kept on purpose: comments on their own lines before a binary `in` stay there (the reference
+// moves them to the end of the line above, which is not idempotent).
 #pragma once
 
 #include <string>
