@@ -11,9 +11,12 @@
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "base/clock.h"
 #include "store/sqlite_api_key_store.h"
@@ -178,6 +181,26 @@ class SqliteLedgerStore final : public LedgerStore {
           writer_count_,
           Prepare(writer_.get(),
                   "SELECT COALESCE(MAX(seq) + 1, 0) FROM ledger_records WHERE origin = ?"));
+      // Records committed before this process's first commit of an origin are read back.
+      WRIT_ASSIGN_OR_RETURN(
+          lookup_fill_from_db_,
+          Prepare(writer_.get(),
+                  "INSERT OR IGNORE INTO ledger_lookup(field, value, origin, seq) "
+                  "SELECT 2, task_id, origin, seq FROM ledger_records "
+                  "WHERE origin = ?1 AND seq >= ?2 AND seq < ?3 AND task_id IS NOT NULL "
+                  "UNION ALL SELECT 3, principal, origin, seq FROM ledger_records "
+                  "WHERE origin = ?1 AND seq >= ?2 AND seq < ?3 AND principal IS NOT NULL"));
+      WRIT_ASSIGN_OR_RETURN(lookup_insert_,
+                            Prepare(writer_.get(),
+                                    "INSERT OR IGNORE INTO ledger_lookup(field, value, origin, "
+                                    "seq) VALUES(?, ?, ?, ?)"));
+      WRIT_ASSIGN_OR_RETURN(
+          lookup_done_get_,
+          Prepare(writer_.get(), "SELECT below FROM ledger_lookup_done WHERE origin = ?"));
+      WRIT_ASSIGN_OR_RETURN(lookup_done_set_,
+                            Prepare(writer_.get(),
+                                    "INSERT INTO ledger_lookup_done(origin, below) VALUES(?, ?) "
+                                    "ON CONFLICT(origin) DO UPDATE SET below = excluded.below"));
     }
     WRIT_ASSIGN_OR_RETURN(
         count_, Prepare(reader_.get(),
@@ -206,6 +229,8 @@ class SqliteLedgerStore final : public LedgerStore {
     int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
     if (rc != SQLITE_OK) return SqliteError(db, rc, "starting a ledger write");
     Status s = WriteBatch(b);
+    bool filled = false;
+    if (s.ok()) s = UpdateLookup(b, &filled);
     if (s.ok()) {
       rc = sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
       if (rc != SQLITE_OK) s = SqliteError(db, rc, "committing a ledger write");
@@ -213,7 +238,19 @@ class SqliteLedgerStore final : public LedgerStore {
     if (!s.ok() && !sqlite3_get_autocommit(db)) {
       sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
     }
-    if (s.ok()) MaybeRestartWal();
+    if (s.ok()) {
+      LookupState& st = lookup_[b.origin];
+      st.stored = true;
+      if (filled) {
+        st.rows.clear();
+        st.below = st.held_from = b.first_seq + b.records.size();
+      }
+      MaybeRestartWal();
+    } else {
+      // Forget what was held: the next commit reads the state back and the records since
+      // `below` from the database.
+      lookup_.erase(b.origin);
+    }
     return s;
   }
 
@@ -281,20 +318,42 @@ class SqliteLedgerStore final : public LedgerStore {
   }
 
   Result<std::vector<StoredRecord>> QueryRecords(const RecordQuery& q) override {
-    std::string sql =
-        "SELECT origin, seq, kind, time_us, decision_id, task_id, principal, verdict, leaf_hash, "
-        "body FROM ledger_records WHERE 1";
-    if (!q.origin.empty()) sql += " AND origin = :origin";
-    if (q.seq_from) sql += " AND seq >= :seq_from";
-    if (q.seq_to) sql += " AND seq <= :seq_to";
-    if (!q.decision_id.empty()) sql += " AND decision_id = :decision_id";
-    if (!q.task_id.empty()) sql += " AND task_id = :task_id";
-    if (!q.principal.empty()) sql += " AND principal = :principal";
-    if (!q.verdict.empty()) sql += " AND verdict = :verdict";
-    if (!q.kind.empty()) sql += " AND kind = :kind";
-    if (q.time_from_us) sql += " AND time_us >= :time_from";
-    if (q.time_to_us) sql += " AND time_us < :time_to";
-    sql += q.descending ? " ORDER BY origin DESC, seq DESC" : " ORDER BY origin, seq";
+    std::string filters;
+    if (!q.origin.empty()) filters += " AND r.origin = :origin";
+    if (q.seq_from) filters += " AND r.seq >= :seq_from";
+    if (q.seq_to) filters += " AND r.seq <= :seq_to";
+    if (!q.decision_id.empty()) filters += " AND r.decision_id = :decision_id";
+    if (!q.task_id.empty()) filters += " AND r.task_id = :task_id";
+    if (!q.principal.empty()) filters += " AND r.principal = :principal";
+    if (!q.verdict.empty()) filters += " AND r.verdict = :verdict";
+    if (!q.kind.empty()) filters += " AND r.kind = :kind";
+    if (q.time_from_us) filters += " AND r.time_us >= :time_from";
+    if (q.time_to_us) filters += " AND r.time_us < :time_to";
+    const char* columns =
+        "SELECT r.origin, r.seq, r.kind, r.time_us, r.decision_id, r.task_id, r.principal, "
+        "r.verdict, r.leaf_hash, r.body";
+    // A decision is found by its index. A task or principal is found through the lookup
+    // table for the records it covers (seq < below of their origin) and by reading the rest,
+    // the tail of each log.
+    const char* key = !q.decision_id.empty() ? nullptr
+                      : !q.task_id.empty()   ? "2, :task_id"
+                      : !q.principal.empty() ? "3, :principal"
+                                             : nullptr;
+    std::string sql;
+    if (key != nullptr) {
+      sql =
+          std::string("SELECT * FROM (") + columns +
+          " FROM ledger_lookup l JOIN ledger_records r ON r.origin = l.origin AND r.seq = "
+          "l.seq WHERE (l.field, l.value) = (" +
+          key + ")" + filters + " UNION ALL " + columns +
+          " FROM ledger_lookup_done d CROSS JOIN ledger_records r ON r.origin = d.origin AND r.seq "
+          ">= d.below WHERE 1" +
+          filters + ")";
+      sql += q.descending ? " ORDER BY 1 DESC, 2 DESC" : " ORDER BY 1, 2";
+    } else {
+      sql = std::string(columns) + " FROM ledger_records r WHERE 1" + filters;
+      sql += q.descending ? " ORDER BY r.origin DESC, r.seq DESC" : " ORDER BY r.origin, r.seq";
+    }
     sql += " LIMIT :limit";
     std::lock_guard<std::mutex> lock(read_mu_);
     WRIT_ASSIGN_OR_RETURN(StmtPtr st, Prepare(reader_.get(), sql));
@@ -530,6 +589,87 @@ class SqliteLedgerStore final : public LedgerStore {
     return out;
   }
 
+  // Lookup rows of one origin not yet in the table: (field, value, seq).
+  struct LookupRow {
+    int field;
+    std::string value;
+    uint64_t seq;
+    bool operator<(const LookupRow& o) const {
+      if (field != o.field) return field < o.field;
+      if (int c = value.compare(o.value); c != 0) return c < 0;
+      return seq < o.seq;
+    }
+  };
+  struct LookupState {
+    uint64_t below = 0;      // every record under it is in the table
+    bool stored = false;     // `below` is in ledger_lookup_done
+    uint64_t held_from = 0;  // `rows` hold the records from here on; those before are read back
+    std::vector<LookupRow> rows;
+  };
+
+  // Keeps the lookup table (task, principal -> record) within lookup_fill_records of the end of
+  // each log, inside the batch's transaction: the rows of committed records are held in memory
+  // and inserted in one sorted run once that many have accumulated, so that each page of the
+  // table is written once per fill rather than once per commit. Sets *filled when it did; the
+  // caller completes the state once the transaction commits, or forgets it when it fails.
+  Status UpdateLookup(const LedgerBatch& b, bool* filled) {
+    sqlite3* db = writer_.get();
+    uint64_t end = b.first_seq + b.records.size();
+    auto [it, fresh] = lookup_.try_emplace(b.origin);
+    LookupState& st = it->second;
+    if (fresh) {
+      sqlite3_stmt* s = lookup_done_get_.get();
+      StmtReset reset(s);
+      BindText(s, 1, b.origin, false);
+      int rc = sqlite3_step(s);
+      if (rc == SQLITE_ROW) {
+        st.below = static_cast<uint64_t>(sqlite3_column_int64(s, 0));
+        st.stored = true;
+      } else if (rc != SQLITE_DONE) {
+        return SqliteError(db, rc, "reading the lookup state");
+      }
+      st.held_from = b.first_seq;
+    }
+    for (const StoredRecord& r : b.records) {
+      if (!r.task_id.empty()) st.rows.push_back({2, r.task_id, r.seq});
+      if (!r.principal.empty()) st.rows.push_back({3, r.principal, r.seq});
+    }
+    uint64_t below = st.below;
+    if (end >= st.below + static_cast<uint64_t>(options_.lookup_fill_records)) {
+      if (st.below < st.held_from) {
+        sqlite3_stmt* s = lookup_fill_from_db_.get();
+        StmtReset reset(s);
+        BindText(s, 1, b.origin, false);
+        sqlite3_bind_int64(s, 2, static_cast<int64_t>(st.below));
+        sqlite3_bind_int64(s, 3, static_cast<int64_t>(st.held_from));
+        int rc = sqlite3_step(s);
+        if (rc != SQLITE_DONE) return SqliteError(db, rc, "filling the lookup table");
+      }
+      std::sort(st.rows.begin(), st.rows.end());
+      sqlite3_stmt* s = lookup_insert_.get();
+      for (const LookupRow& row : st.rows) {
+        StmtReset reset(s);
+        sqlite3_bind_int(s, 1, row.field);
+        BindText(s, 2, row.value, false);
+        BindText(s, 3, b.origin, false);
+        sqlite3_bind_int64(s, 4, static_cast<int64_t>(row.seq));
+        int rc = sqlite3_step(s);
+        if (rc != SQLITE_DONE) return SqliteError(db, rc, "filling the lookup table");
+      }
+      below = end;
+      *filled = true;
+    }
+    if (*filled || !st.stored) {
+      sqlite3_stmt* s = lookup_done_set_.get();
+      StmtReset reset(s);
+      BindText(s, 1, b.origin, false);
+      sqlite3_bind_int64(s, 2, static_cast<int64_t>(below));
+      int rc = sqlite3_step(s);
+      if (rc != SQLITE_DONE) return SqliteError(db, rc, "recording the lookup state");
+    }
+    return Status::Ok();
+  }
+
   Status SyncFailedError() const {
     return IoError("store: syncing the ledger's WAL failed (" + sync_error_ +
                    "); ledger writes are refused until the store is opened again");
@@ -625,6 +765,8 @@ class SqliteLedgerStore final : public LedgerStore {
   DbPtr reader_;
   DbPtr checkpoint_db_;
   StmtPtr insert_record_, insert_node_, insert_checkpoint_, writer_count_;
+  StmtPtr lookup_fill_from_db_, lookup_insert_, lookup_done_get_, lookup_done_set_;
+  std::map<std::string, LookupState> lookup_;  // per origin, as committed; under write_mu_
   StmtPtr count_, leaf_hashes_, node_hashes_;
   std::thread checkpointer_;  // joined by the destructor before the connections close
 };

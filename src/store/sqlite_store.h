@@ -45,6 +45,10 @@ struct SqliteOptions {
   // Page cache of the ledger's writer connection, in KiB (bounded: memory stays flat). It
   // keeps the pages that appends revisit (the ends of the indexes) from being read again.
   int ledger_cache_kib = 16384;
+  // Task and principal lookups: records are added to the lookup table in bulk once this many
+  // have accumulated (in the transaction of the batch that reaches it; the rows wait in
+  // memory); queries read the newer records of each log directly.
+  int lookup_fill_records = 8192;
   // Page size of a new database file in bytes (a power of two, 512 to 65536); an existing
   // file keeps the size it was created with.
   int page_size = 4096;

@@ -265,6 +265,107 @@ TEST_F(SqliteStoreTest, QueriesFilterAndOrder) {
   EXPECT_TRUE(l.QueryRecords(q)->empty());
 }
 
+// Lookups by decision, task and principal find every record whether it is already in the
+// lookup table or still in the tail of its log (held in memory, or read back after a
+// reopen), across origins, in order.
+TEST_F(SqliteStoreTest, LookupsCoverTheTableAndTheTailOfEachLog) {
+  options_.lookup_fill_records = 7;
+  auto store = Open();
+  // 3 batches of 5 per origin: the table is filled when a batch reaches 7 records past the
+  // bound, so seq 0-9 are in the table and 10-14 in the tail.
+  for (uint64_t i = 0; i < 3; ++i) {
+    ASSERT_TRUE(store->ledger().AppendBatch(Batch("a", i * 5, 5)).ok());
+    ASSERT_TRUE(store->ledger().AppendBatch(Batch("b", i * 5, 5)).ok());
+  }
+  auto seqs = [&](RecordQuery q) {
+    std::vector<std::string> out;
+    auto rows = store->ledger().QueryRecords(q);
+    EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+    if (rows.ok()) {
+      for (const auto& r : *rows) out.push_back(r.origin + std::to_string(r.seq));
+    }
+    return out;
+  };
+  auto check = [&] {
+    RecordQuery q;
+    q.decision_id = "d-3";  // in the table
+    EXPECT_EQ(seqs(q), (std::vector<std::string>{"a3", "b3"}));
+    q.decision_id = "d-12";  // in the tail
+    EXPECT_EQ(seqs(q), (std::vector<std::string>{"a12", "b12"}));
+    q.origin = "b";
+    EXPECT_EQ(seqs(q), (std::vector<std::string>{"b12"}));
+    q = RecordQuery();
+    q.task_id = "task-1";  // seq 1, 4, 7, 10, 13
+    q.origin = "a";
+    EXPECT_EQ(seqs(q), (std::vector<std::string>{"a1", "a4", "a7", "a10", "a13"}));
+    q.descending = true;
+    q.limit = 3;
+    EXPECT_EQ(seqs(q), (std::vector<std::string>{"a13", "a10", "a7"}));
+    q = RecordQuery();
+    q.principal = "agent-a";  // odd seqs
+    q.seq_from = 6;
+    q.seq_to = 11;
+    EXPECT_EQ(seqs(q), (std::vector<std::string>{"a7", "a9", "a11", "b7", "b9", "b11"}));
+    q.verdict = "deny";  // even seqs: none of them
+    EXPECT_TRUE(seqs(q).empty());
+  };
+  check();
+  // The lookup state is read back from the database after a reopen, and filling goes on.
+  store.reset();
+  store = Open();
+  check();
+  ASSERT_TRUE(store->ledger().AppendBatch(Batch("a", 15, 5)).ok());
+  RecordQuery q;
+  q.decision_id = "d-17";
+  EXPECT_EQ(seqs(q), (std::vector<std::string>{"a17"}));
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "writ.db").c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db,
+                               "SELECT below, (SELECT count(*) FROM ledger_lookup WHERE origin = "
+                               "'a' AND field = 2) FROM ledger_lookup_done WHERE origin = 'a'",
+                               -1, &st, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(st, 0), 20);  // 20 - 10 >= 7: filled up to the end
+  EXPECT_EQ(sqlite3_column_int(st, 1), 20);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+}
+
+TEST_F(SqliteStoreTest, MigrationFillsTheLookupTableFromExistingRecords) {
+  {
+    auto store = Open();
+    ASSERT_TRUE(store->ledger().AppendBatch(Batch("a", 0, 6)).ok());
+  }
+  // Take the file back to schema version 4, with the per-record indexes it had.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "writ.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "DROP TABLE ledger_lookup; DROP TABLE ledger_lookup_done;"
+                         "CREATE INDEX ledger_records_task ON ledger_records (task_id);"
+                         "CREATE INDEX ledger_records_principal ON ledger_records (principal);"
+                         "DELETE FROM schema_version WHERE version >= 5;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto store = Open();
+  ASSERT_TRUE(store);
+  EXPECT_EQ(*store->SchemaVersion(), SqliteSchemaVersion());
+  RecordQuery q;
+  q.task_id = "task-2";
+  auto rows = store->ledger().QueryRecords(q);
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 2u);  // seq 2 and 5, both from the table (the tail starts at 6)
+  EXPECT_EQ((*rows)[1].seq, 5u);
+  ASSERT_TRUE(store->ledger().AppendBatch(Batch("a", 6, 2)).ok());
+  q.task_id = "task-0";
+  rows = store->ledger().QueryRecords(q);
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 3u);  // 0, 3 from the table; 6 from the tail
+  EXPECT_EQ((*rows)[2].seq, 6u);
+}
+
 TEST_F(SqliteStoreTest, ScansInSeqOrderAndStopsEarly) {
   auto store = Open();
   LedgerStore& l = store->ledger();
