@@ -24,7 +24,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -58,6 +60,30 @@ double ProcessCpuSeconds() {
   getrusage(RUSAGE_SELF, &u);
   return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
          static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+// CPU seconds used so far by this process's threads, summed by thread name
+// (/proc/self/task/*/stat: user + system clock ticks).
+std::map<std::string, double> ThreadCpuSeconds() {
+  std::map<std::string, double> out;
+  double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+  for (const auto& t : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream in(t.path() / "stat");
+    std::string stat;
+    std::getline(in, stat);
+    size_t open = stat.find('('), close = stat.rfind(')');
+    if (open == std::string::npos || close == std::string::npos) continue;
+    std::string name = stat.substr(open + 1, close - open - 1);
+    std::istringstream rest(stat.substr(close + 2));
+    std::string field;
+    double utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && rest >> field; ++i) {
+      if (i == 14) utime = std::atof(field.c_str());
+      if (i == 15) stime = std::atof(field.c_str());
+    }
+    out[name] += (utime + stime) / tick;
+  }
+  return out;
 }
 
 std::string LoadAverage() {
@@ -118,8 +144,9 @@ struct AppendResult {
   double per_second = 0;
   double mean_batch = 0;
   double syncs_per_second = 0;
-  double p50_ms = 0, p99_ms = 0;  // time from the append call to its acknowledgement
-  double cpu_us = 0;              // process CPU time per record (all threads)
+  double p50_ms = 0, p99_ms = 0;                // time from the append call to its acknowledgement
+  double cpu_us = 0;                            // process CPU time per record (all threads)
+  std::map<std::string, double> thread_cpu_us;  // per record, by thread name
   uint64_t records = 0;
   long rss_kb = 0;
 };
@@ -153,6 +180,7 @@ AppendResult RunAppends(writ::ledger::Ledger& ledger, int writers, int in_flight
   std::vector<std::thread> threads;
   auto start = Clock::now();
   double cpu_start = ProcessCpuSeconds();
+  auto threads_start = ThreadCpuSeconds();
   for (int t = 0; t < writers; ++t) {
     threads.emplace_back([&, t] {
       Writer& w = *ws[static_cast<size_t>(t)];
@@ -206,6 +234,7 @@ AppendResult RunAppends(writ::ledger::Ledger& ledger, int writers, int in_flight
   for (auto& th : threads) th.join();
   auto end = Clock::now();
   double cpu = ProcessCpuSeconds() - cpu_start;
+  auto threads_end = ThreadCpuSeconds();  // threads that exited (the writers) are not listed
   auto after = ledger.Stats();
   AppendResult r;
   std::vector<double> lat;
@@ -221,6 +250,11 @@ AppendResult RunAppends(writ::ledger::Ledger& ledger, int writers, int in_flight
   r.p50_ms = Percentile(lat, 0.50);
   r.p99_ms = Percentile(lat, 0.99);
   r.cpu_us = cpu / static_cast<double>(std::max<uint64_t>(1, r.records)) * 1e6;
+  for (const auto& [name, sec] : threads_end) {
+    double before_sec = threads_start.count(name) ? threads_start.at(name) : 0;
+    r.thread_cpu_us[name] =
+        (sec - before_sec) / static_cast<double>(std::max<uint64_t>(1, r.records)) * 1e6;
+  }
   r.rss_kb = RssKb();
   return r;
 }
@@ -373,6 +407,14 @@ int main(int argc, char** argv) {
                 row.writers, row.in_flight ? std::to_string(row.in_flight).c_str() : "1 (sync)",
                 r.per_second, r.mean_batch, r.syncs_per_second, r.p50_ms, r.p99_ms, r.cpu_us, bare,
                 100.0 * r.per_second / bare, r.rss_kb, load.c_str());
+    double named = 0;
+    std::printf("         CPU us per record by thread:");
+    for (const char* name : {"ledger-prepare", "ledger-commit", "ledger-sync", "wal-checkpoint"}) {
+      double us = r.thread_cpu_us.count(name) ? r.thread_cpu_us.at(name) : 0;
+      named += us;
+      std::printf(" %s %.1f,", name, us);
+    }
+    std::printf(" writers and the rest %.1f\n", r.cpu_us - named);
     std::fflush(stdout);
   }
 

@@ -39,9 +39,9 @@ struct SqliteOptions {
   int busy_timeout_ms = 2000;
   // WAL pages added after which the background checkpoint copies the WAL back into the
   // database (also SQLite's wal_autocheckpoint for the other connections).
-  int wal_checkpoint_pages = 4096;
+  int wal_checkpoint_pages = 2048;  // 32 MiB of 16 KiB pages
   // WAL size in pages at which the ledger's writer lets the WAL start over (see above).
-  int wal_restart_pages = 32768;
+  int wal_restart_pages = 8192;  // 128 MiB
   // Page cache of the ledger's writer connection, in KiB (bounded: memory stays flat). It
   // keeps the pages that appends revisit (the ends of the indexes) from being read again.
   int ledger_cache_kib = 16384;
@@ -50,8 +50,9 @@ struct SqliteOptions {
   // memory); queries read the newer records of each log directly.
   int lookup_fill_records = 8192;
   // Page size of a new database file in bytes (a power of two, 512 to 65536); an existing
-  // file keeps the size it was created with.
-  int page_size = 4096;
+  // file keeps the size it was created with. Measured with ledger appends of 1.3 KB records:
+  // 16 KiB pages halve the checkpoint work of 4 KiB pages (fewer, fuller pages to copy).
+  int page_size = 16384;
   bool read_only = false;  // open an existing database without writing (verify, show)
 };
 

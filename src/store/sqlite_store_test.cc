@@ -193,6 +193,7 @@ TEST_F(SqliteStoreTest, CommitsAndSyncsRunOnTwoThreads) {
 }
 
 TEST_F(SqliteStoreTest, WalStartsOverUnderASteadyStreamOfCommits) {
+  options_.page_size = 4096;
   options_.wal_checkpoint_pages = 32;
   options_.wal_restart_pages = 128;
   auto store = Open();
@@ -217,14 +218,14 @@ TEST_F(SqliteStoreTest, WalStartsOverUnderASteadyStreamOfCommits) {
 }
 
 TEST_F(SqliteStoreTest, NewDatabaseTakesThePageSize) {
-  options_.page_size = 16384;
+  options_.page_size = 8192;
   ASSERT_TRUE(Open());
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open((dir_ / "writ.db").c_str(), &db), SQLITE_OK);
   sqlite3_stmt* st = nullptr;
   ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &st, nullptr), SQLITE_OK);
   ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(st, 0), 16384);
+  EXPECT_EQ(sqlite3_column_int(st, 0), 8192);
   sqlite3_finalize(st);
   sqlite3_close(db);
 }
