@@ -69,7 +69,7 @@ class Parser {
       if (Peek().kind == Tok::kRBrace) {
         Fail(kw.begin, "`" + std::string(Text(kw)) + "` condition clause cannot be empty");
       }
-      cond.expr = ParseExpr();
+      cond.expr = CheckedDepth(ParseExpr());
       const Token& close = Expect(Tok::kRBrace, "`}` to close the condition");
       cond.span = {kw.begin, close.end};
       ast->conditions.push_back(cond);
@@ -89,7 +89,7 @@ class Parser {
 
   const Expr* ParseStandaloneExpr(Arena& arena) {
     arena_ = &arena;
-    const Expr* e = ParseExpr();
+    const Expr* e = CheckedDepth(ParseExpr());
     if (!AtEnd()) Fail(Peek().begin, "unexpected " + Describe(Peek()) + " after the expression");
     return e;
   }
@@ -348,7 +348,18 @@ class Parser {
   }
 
   // ---- expressions ----
+  // Every nested expression goes through here, so this bounds the parser's recursion.
   const Expr* ParseExpr() {
+    if (++depth_ > kMaxNesting) {
+      Fail(Peek().begin,
+           "expression nested too deeply (more than " + std::to_string(kMaxNesting) + " levels)");
+    }
+    const Expr* e = ParseExprAt();
+    --depth_;
+    return e;
+  }
+
+  const Expr* ParseExprAt() {
     const Token& t = Peek();
     if (IsWord(t, "if")) {
       ++pos_;
@@ -876,9 +887,32 @@ class Parser {
     return e;
   }
 
+  // Long operator chains (`a + b + c + ...`) build deep trees without deep parser recursion;
+  // every tree is measured without recursion, so that the evaluator and the other walkers
+  // (which do recurse) never see more than kMaxNesting levels.
+  const Expr* CheckedDepth(const Expr* root) const {
+    std::vector<std::pair<const Expr*, size_t>> stack{{root, 1}};
+    while (!stack.empty()) {
+      auto [e, d] = stack.back();
+      stack.pop_back();
+      if (d > kMaxNesting) {
+        Fail(e->span.begin,
+             "expression nested too deeply (more than " + std::to_string(kMaxNesting) + " levels)");
+      }
+      for (const Expr* c : {e->a, e->b, e->c}) {
+        if (c != nullptr) stack.push_back({c, d + 1});
+      }
+      for (const Expr* c : e->items) stack.push_back({c, d + 1});
+      for (const auto& f : e->fields) stack.push_back({f.value, d + 1});
+    }
+    return root;
+  }
+
+  static constexpr size_t kMaxNesting = 1000;
   std::string_view src_;
   const std::vector<Token>& toks_;
   size_t pos_ = 0;
+  size_t depth_ = 0;
   Arena* arena_ = nullptr;
 };
 

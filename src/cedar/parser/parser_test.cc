@@ -182,3 +182,39 @@ TEST(ParserTest, PolicySetIdsAndTemplates) {
 
 }  // namespace
 }  // namespace cedar
+
+namespace cedar {
+namespace {
+
+TEST(ParserTest, DeepNestingIsRefusedNotACrash) {
+  for (const std::string& open :
+       {std::string("("), std::string("["), std::string("!("), std::string("if true then ")}) {
+    std::string text = "permit(principal, action, resource) when { ";
+    for (int i = 0; i < 20000; ++i) text += open;
+    text += "true";
+    for (int i = 0; i < 20000; ++i) {
+      if (open == "(" || open == "!(") text += ")";
+      if (open == "[") text += "]";
+      if (open.starts_with("if")) text += " else false";
+    }
+    text += " };";
+    auto r = ParsePolicies(text);
+    ASSERT_FALSE(r.ok()) << open;
+    EXPECT_NE(r.error().message.find("nested too deeply"), std::string::npos) << r.error().message;
+  }
+  // Long operator chains make deep trees too.
+  std::string chain = "permit(principal, action, resource) when { 1";
+  for (int i = 0; i < 50000; ++i) chain += " + 1";
+  auto r = ParsePolicies(chain + " == 2 };");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("nested too deeply"), std::string::npos);
+  // Reasonable nesting still parses.
+  std::string ok = "permit(principal, action, resource) when { ";
+  for (int i = 0; i < 100; ++i) ok += "(";
+  ok += "true";
+  for (int i = 0; i < 100; ++i) ok += ")";
+  EXPECT_TRUE(ParsePolicies(ok + " };").ok());
+}
+
+}  // namespace
+}  // namespace cedar
