@@ -4,11 +4,13 @@
 #include <filesystem>
 #include <iostream>
 #include <set>
+#include <sstream>
 
 #include "cedar/authorizer.h"
 #include "cedar/json.h"
 #include "cedar/policy.h"
 #include "cedar/schema.h"
+#include "cedar/validator.h"
 #include "cli/commands.h"
 #include "cli/io.h"
 
@@ -214,7 +216,26 @@ std::set<std::string> StringSet(const json::value* v) {
   return out;
 }
 
-void RunTestFile(const std::string& file, const fs::path& root, TestCounts& counts) {
+// --validate: the validator's verdict must be the test's `shouldValidate`, inverted for the
+// tests listed in `exceptions` (where the reference engine's verdict has changed since).
+void CheckValidation(const std::string& file, const json::object& test,
+                     const cedar::Schema* schema, const cedar::PolicySet& policies,
+                     const std::set<std::string>& exceptions, TestCounts& counts) {
+  const json::value* want = test.if_contains("shouldValidate");
+  if (schema == nullptr || want == nullptr || !want->is_bool()) return;
+  bool expected = want->get_bool() != (exceptions.count(fs::path(file).filename().string()) > 0);
+  cedar::ValidationResult r = cedar::Validate(*schema, policies);
+  if (r.ok() == expected) {
+    ++counts.passed;
+    return;
+  }
+  ++counts.failed;
+  std::cout << file << ": validation: expected " << (expected ? "valid" : "invalid") << ", got "
+            << (r.ok() ? "valid" : "invalid: " + r.errors[0].ToString()) << "\n";
+}
+
+void RunTestFile(const std::string& file, const fs::path& root, TestCounts& counts,
+                 const std::set<std::string>* validate) {
   std::string error;
   auto fail_all = [&](size_t n, const std::string& why) {
     std::cout << file << ": " << why << "\n";
@@ -237,6 +258,7 @@ void RunTestFile(const std::string& file, const fs::path& root, TestCounts& coun
     return fail_all(nreq, error);
   const cedar::Schema* schema = in.schema ? &*in.schema : nullptr;
   if (!LoadPolicies(field("policies"), in.policies, error)) return fail_all(nreq, error);
+  if (validate) CheckValidation(file, test, schema, in.policies, *validate, counts);
   if (!LoadEntities(field("entities"), schema, in.entities, error)) return fail_all(nreq, error);
   if (requests == nullptr) return;
   size_t n = 0;
@@ -288,7 +310,8 @@ void RunTestFile(const std::string& file, const fs::path& root, TestCounts& coun
   }
 }
 
-int RunTestCedar(const std::string& root, const std::vector<std::string>& inputs) {
+int RunTestCedar(const std::string& root, const std::vector<std::string>& inputs,
+                 const std::set<std::string>* validate) {
   std::vector<std::string> files;
   for (const auto& in : inputs) {
     std::error_code ec;
@@ -306,7 +329,7 @@ int RunTestCedar(const std::string& root, const std::vector<std::string>& inputs
   }
   std::sort(files.begin(), files.end());
   TestCounts counts;
-  for (const auto& f : files) RunTestFile(f, root.empty() ? fs::path(".") : fs::path(root), counts);
+  for (const auto& f : files) RunTestFile(f, root.empty() ? fs::path(".") : fs::path(root), counts, validate);
   std::cout << counts.passed << " passed, " << counts.failed << " failed\n";
   return counts.failed == 0 ? kExitOk : kExitInputError;
 }
@@ -337,8 +360,26 @@ void AddCedarCommands(CLI::App& app) {
   auto files = std::make_shared<std::vector<std::string>>();
   test->add_option("--root", *root, "Directory the paths inside the tests are relative to");
   test->add_option("files", *files, "Test files or directories")->required();
-  test->callback([root, files] {
-    int rc = RunTestCedar(*root, *files);
+  auto validate = std::make_shared<bool>(false);
+  auto exceptions_path = std::make_shared<std::string>();
+  test->add_flag("--validate", *validate, "Also compare the validator's verdict to shouldValidate");
+  test->add_option("--validate-exceptions", *exceptions_path,
+                   "File of test names (one a line) whose expected verdict is the opposite");
+  test->callback([root, files, validate, exceptions_path] {
+    std::set<std::string> exceptions;
+    if (!exceptions_path->empty()) {
+      std::string error;
+      auto text = ReadFile(*exceptions_path, &error);
+      if (!text) {
+        PrintError(error);
+        Exit(kExitInputError);
+      }
+      std::istringstream lines(*text);
+      for (std::string line; std::getline(lines, line);) {
+        if (!line.empty() && line[0] != '#') exceptions.insert(line);
+      }
+    }
+    int rc = RunTestCedar(*root, *files, *validate ? &exceptions : nullptr);
     if (rc != kExitOk) Exit(rc);
   });
 }
