@@ -37,4 +37,8 @@ void AddTestCommands(CLI::App& app);
 // Registers `keys`, `agent`, `token` and `revoke`.
 void AddIdentityCommands(CLI::App& app);
 
+// Registers `serve` (serve_command.cc) and `apikey create|list|revoke`.
+void AddServerCommands(CLI::App& app);
+void AddServeCommand(CLI::App& app);
+
 }  // namespace writ::cli

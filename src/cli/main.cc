@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   writ::cli::AddTestCommands(app);
   writ::cli::AddIdentityCommands(app);
   writ::cli::AddSchemaCommands(app);
+  writ::cli::AddServerCommands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -82,7 +82,7 @@ TEST(ConfigTest, ErrorsNameTheFileLineAndKey) {
   const Case cases[] = {
       {"[server]\nlisten = 8080\n", "writ.toml:2:10: `server.listen` must be a string"},
       {"[server]\nlisen = \"x\"\n", "writ.toml:2:9: unknown key `server.lisen`"},
-      {"[ledger]\n", "unknown key `ledger`"},
+      {"[nonsense]\n", "unknown key `nonsense`"},
       {"[server.limits]\nmax_body_bytes = 0\n", "must be between 1 and"},
       {"[server.limits]\nmax_body_bytes = \"1MB\"\n", "must be an integer"},
       {"[server]\nworkers = -1\n", "`server.workers` must be between 0 and 1024"},

@@ -400,10 +400,18 @@ class Connection final : public ConnectionBase {
                             [self = Self()](const error_code& ec, size_t) { self->OnHead(ec); });
   }
 
-  // Answers an error found before the body was read; the connection closes after it when a
-  // body is still unread, since its bytes would be taken for the next request.
+  // Answers an error found before the body was read. A body that already arrived whole is
+  // skipped; otherwise the connection closes after the answer, since the body's bytes would be
+  // taken for the next request (and reading them would be work done for a refused request).
   void AnswerEarly(Response r) {
-    if (!parser_->is_done()) r.close = true;
+    if (!parser_->is_done()) {
+      auto length = parser_->content_length();
+      if (length && !parser_->chunked() && *length <= buffer_.size()) {
+        buffer_.consume(static_cast<size_t>(*length));
+      } else {
+        r.close = true;
+      }
+    }
     WriteAnswer(std::move(r));
   }
 

@@ -545,7 +545,17 @@ TEST_F(ServerTest, AuthenticationAndRoles) {
   r = Get(*c, "/whoami", {{"Authorization", "Bearer eyJ.token.sig"}});
   EXPECT_EQ(r.status, 401);
   EXPECT_EQ(ErrorCode(r), "bearer_tokens_unsupported");
-  // An unauthenticated request with a body is refused before its body is read.
+  // A refused request whose body arrived with it keeps the connection.
+  auto q = Client();
+  ASSERT_TRUE(q->WriteRaw("POST /echo2 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
+                          "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+                  .ok());
+  auto not_found = q->Read();
+  auto after = q->Read();
+  ASSERT_TRUE(not_found.ok() && after.ok());
+  EXPECT_EQ(not_found->status, 404);
+  EXPECT_EQ(after->body, "hello");
+  // An unauthenticated request with a body still to come is refused before it is read.
   auto p = Client();
   ASSERT_TRUE(p->WriteRaw("GET /admin HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n\r\n").ok());
   auto refused = p->Read();
