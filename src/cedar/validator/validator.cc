@@ -4,6 +4,7 @@
 #include "cedar/validator.h"
 
 #include <algorithm>
+#include <cctype>
 #include <tuple>
 
 #include "cedar/policy.h"
@@ -252,8 +253,16 @@ class ReferenceChecks {
         for (const ExprField& f : e.fields) Identifier(f.key, e.span);
         break;
       case ExprKind::kIs: {
+        // The type after this `is`, not one inside its left operand.
         SourceRefs refs = ScanRefs(ast_, e.span);
-        TypeName(e.name, Nth(refs.is_types, 0, e.span));
+        SourceSpan type = e.span;
+        for (SourceSpan t : refs.is_types) {
+          if (t.begin >= e.a->span.end) {
+            type = t;
+            break;
+          }
+        }
+        TypeName(e.name, type);
         break;
       }
       default:
@@ -324,15 +333,52 @@ bool Applicable(const SchemaView& view, const PolicyAst& ast, const EntityUID* p
   return false;
 }
 
+// Index just past the `)` that closes the `(` at `open`, or npos.
+size_t ClosingParen(std::string_view text, size_t open) {
+  int depth = 0;
+  for (size_t i = open; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '"') {
+      for (++i; i < text.size() && text[i] != '"'; ++i) {
+        if (text[i] == '\\') ++i;
+      }
+    } else if (c == '/' && i + 1 < text.size() && text[i + 1] == '/') {
+      while (i < text.size() && text[i] != '\n') ++i;
+    } else if (c == '(') {
+      ++depth;
+    } else if (c == ')' && --depth == 0) {
+      return i + 1;
+    }
+  }
+  return std::string_view::npos;
+}
+
+// Expressions keep the parentheses written around them; issues point inside them.
+SourceSpan WithoutParens(std::string_view text, SourceSpan span) {
+  while (span.end <= text.size() && span.begin < span.end && text[span.begin] == '(' &&
+         ClosingParen(text, span.begin) == span.end) {
+    ++span.begin;
+    --span.end;
+    while (span.begin < span.end && std::isspace(static_cast<unsigned char>(text[span.begin]))) {
+      ++span.begin;
+    }
+    while (span.end > span.begin && std::isspace(static_cast<unsigned char>(text[span.end - 1]))) {
+      --span.end;
+    }
+  }
+  return span;
+}
+
 void Emit(std::string_view id, const PolicyAst& ast, std::vector<Issue>& issues,
           ValidationResult& out) {
+  std::string_view source = ast.source ? std::string_view(*ast.source) : std::string_view();
+  for (Issue& i : issues) i.span = WithoutParens(source, i.span);
   auto key = [](const Issue& i) { return std::tie(i.span.begin, i.span.end, i.code, i.message); };
   std::sort(issues.begin(), issues.end(),
             [&](const Issue& a, const Issue& b) { return key(a) < key(b); });
   issues.erase(std::unique(issues.begin(), issues.end(),
                            [&](const Issue& a, const Issue& b) { return key(a) == key(b); }),
                issues.end());
-  std::string_view source = ast.source ? std::string_view(*ast.source) : std::string_view();
   for (Issue& i : issues) {
     ValidationIssue v;
     v.code = i.code;
