@@ -306,7 +306,7 @@ int main(int argc, char** argv) {
   std::string dir = (std::filesystem::temp_directory_path() / "writ-ledger-bench").string();
   double seconds = 5;
   uint64_t grow = 1000000;
-  int page_size = 4096;
+  int page_size = writ::store::SqliteOptions().page_size;
   std::string phases = "sync,async,grow,verify";
   bool verify_only = false, keep = false, peer = true;
   for (int i = 1; i < argc; ++i) {

@@ -96,6 +96,15 @@ TEST(RecordTest, MalformedRecordsAreRefused) {
   s = good;
   s.replace(s.find("\"prev\":\"") + 8, 2, "zz");
   bad.push_back(s);
+  s = good;  // uppercase (not canonical) in the last digit of prev only
+  s[s.find("\"prev\":\"") + 8 + 63] = 'A';
+  bad.push_back(s);
+  s = good;  // a digit of prev that is no hex digit at all
+  s[s.find("\"prev\":\"") + 8 + 30] = 'g';
+  bad.push_back(s);
+  s = good;  // an escape inside a header string
+  s.replace(s.find("\"origin\":\"o\""), 12, "\"origin\":\"\\\"");
+  bad.push_back(s);
   s = good;
   s.replace(s.rfind("\"v\":1"), 5, "\"v\":2");
   bad.push_back(s);

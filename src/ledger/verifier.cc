@@ -1,9 +1,14 @@
 #include "ledger/verifier.h"
 
+#include <algorithm>
+#include <array>
+#include <atomic>
 #include <boost/json.hpp>
-#include <future>
+#include <condition_variable>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include "base/canonical_json.h"
 #include "base/encoding.h"
@@ -38,33 +43,50 @@ class Verification {
         pending_.emplace(c.tree_size, Pending{c.note, "outside file"});
       }
     }
-    // Two-stage pipeline over the two cores this is measured on: this thread reads rows from
-    // the store and walks the chain and the tree; a second thread hashes the records and decodes
-    // their headers (SHA-256 of ~1 KB per record is a third of the work).
-    auto current = std::make_unique<Chunk>();
-    std::unique_ptr<Chunk> in_flight;
-    std::future<void> hashing;
+    // Pipeline over the two cores this is measured on: this thread reads a chunk of rows from
+    // the store while a second thread hashes the previous chunk (SHA-256 of ~1.3 KB per record
+    // is the largest single cost) and decodes its headers; then this thread helps finish the
+    // hashing, hands over the new chunk, and walks the chain and the tree over the hashed one.
+    // Three chunk buffers are reused, so nothing is allocated per chunk.
+    HashWorker worker(options_.origin);
+    std::array<Chunk, 3> chunks;
+    for (auto& c : chunks) {
+      c.bytes.reserve(kChunkRows * 1500);
+      c.rows.reserve(kChunkRows);
+    }
+    size_t reading = 0;
+    Chunk* hashing = nullptr;
     bool stopped = false;
     auto rotate = [&]() {
-      if (hashing.valid()) hashing.get();
-      std::unique_ptr<Chunk> ready = std::move(in_flight);
-      if (!current->rows.empty()) {
-        in_flight = std::move(current);
-        current = std::make_unique<Chunk>();
-        Chunk* c = in_flight.get();
-        hashing = std::async(std::launch::async, [c] { HashChunk(c); });
+      Chunk* ready = hashing;
+      if (ready != nullptr) worker.Finish(ready);
+      hashing = nullptr;
+      if (!chunks[reading].rows.empty()) {
+        hashing = &chunks[reading];
+        worker.Start(hashing);
+        reading = (reading + 1) % chunks.size();
+        chunks[reading].Reset();
       }
-      if (ready && !VisitChunk(*ready)) stopped = true;
+      if (ready != nullptr && !VisitChunk(*ready)) stopped = true;
     };
     Status scan = store_.ScanRecords(options_.origin, 0, [&](const store::RecordView& v) {
-      current->Add(v);
-      if (current->rows.size() >= kChunkRows) rotate();
+      chunks[reading].Add(v);
+      if (chunks[reading].rows.size() >= kChunkRows) rotate();
       return !stopped;
     });
-    if (hashing.valid()) hashing.get();
+    if (hashing != nullptr) worker.Finish(hashing);
     WRIT_RETURN_IF_ERROR(scan);
-    if (!stopped) rotate();  // visits the chunk being hashed, starts the last partial one
-    if (!stopped) rotate();  // visits the last one
+    if (!stopped) {
+      // Visit the chunk being hashed, then the last partial one.
+      Chunk* ready = hashing;
+      Chunk* last = chunks[reading].rows.empty() ? nullptr : &chunks[reading];
+      if (last != nullptr) {
+        worker.Start(last);
+        worker.Finish(last);
+      }
+      if (ready != nullptr && !VisitChunk(*ready)) stopped = true;
+      if (!stopped && last != nullptr && !VisitChunk(*last)) stopped = true;
+    }
     if (!report_.problem) FinishChain();
     if (!report_.problem) CheckNodes(true);
     if (!report_.problem) CheckPendingCheckpoints(position_);
@@ -102,12 +124,23 @@ class Verification {
     Digest leaf{};
     std::optional<RecordHeader> header;  // views into the chunk's bytes
     std::string header_error;
+    bool leaf_matches = false;    // the stored leaf hash is the computed one
+    bool origin_matches = false;  // the header names the log's origin
+    bool is_checkpoint = false;   // a checkpoint record
   };
   struct Chunk {
     std::string bytes;
     std::vector<Row> rows;
+    std::atomic<size_t> next{0};  // the next row to hash
+    std::atomic<size_t> done{0};  // rows hashed
+    void Reset() {
+      bytes.clear();
+      rows.clear();
+      next = 0;
+      done = 0;
+    }
     void Add(const store::RecordView& v) {
-      Row r;
+      Row& r = rows.emplace_back();
       r.seq = v.seq;
       r.leaf_offset = bytes.size();
       r.leaf_size = v.leaf_hash.size();
@@ -115,32 +148,107 @@ class Verification {
       r.body_offset = bytes.size();
       r.body_size = v.body.size();
       bytes.append(v.body);
-      rows.push_back(std::move(r));
     }
   };
 
-  static void HashChunk(Chunk* c) {
-    Sha256Hasher h;
-    for (Row& r : c->rows) {
-      std::string_view body(c->bytes.data() + r.body_offset, r.body_size);
-      r.leaf = LeafHash(h, body);
-      auto header = DecodeRecordHeader(body);
-      if (header.ok()) {
-        r.header = *header;
-      } else {
-        r.header_error = header.status().message();
+  // Hashes and decodes rows of `c` in blocks until none is left to claim.
+  // The comparisons that read the record's bytes are made here too, while they are in this
+  // core's cache (measured: made later on the reading thread, they cost 6% of verify in cache
+  // misses).
+  static void HashSome(Chunk* c, Sha256Hasher& h, std::string_view origin) {
+    constexpr size_t kBlock = 128;
+    size_t n = c->rows.size();
+    for (;;) {
+      size_t begin = c->next.fetch_add(kBlock);
+      if (begin >= n) return;
+      size_t end = std::min(n, begin + kBlock);
+      for (size_t i = begin; i < end; ++i) {
+        Row& r = c->rows[i];
+        std::string_view body(c->bytes.data() + r.body_offset, r.body_size);
+        r.leaf = LeafHash(h, body);
+        std::string_view stored_leaf(c->bytes.data() + r.leaf_offset, r.leaf_size);
+        r.leaf_matches = stored_leaf == DigestBytes(r.leaf);
+        auto header = DecodeRecordHeader(body);
+        if (header.ok()) {
+          r.header = *header;
+          r.origin_matches = header->origin == origin;
+          r.is_checkpoint = header->kind == "checkpoint";
+        } else {
+          r.header.reset();
+          r.header_error = header.status().message();
+        }
       }
+      c->done.fetch_add(end - begin);
     }
   }
 
+  // The second thread: hashes the chunk it is given; the reading thread joins in before it
+  // needs the results.
+  class HashWorker {
+   public:
+    explicit HashWorker(std::string_view origin) : origin_(origin), thread_([this] { Loop(); }) {}
+    ~HashWorker() {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        stopping_ = true;
+      }
+      cv_.notify_all();
+      thread_.join();
+    }
+    HashWorker(const HashWorker&) = delete;
+    HashWorker& operator=(const HashWorker&) = delete;
+
+    void Start(Chunk* c) {
+      std::lock_guard<std::mutex> lock(mu_);
+      chunk_ = c;
+      ++generation_;
+      cv_.notify_all();
+    }
+    // Hashes what is left of `c` on this thread, then waits for the rows the worker holds and
+    // for the worker to let go of `c` (so that its buffer can be reused).
+    void Finish(Chunk* c) {
+      HashSome(c, hasher_, origin_);
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return c->done.load() == c->rows.size() && working_on_ != c; });
+    }
+
+   private:
+    void Loop() {
+      Sha256Hasher h;
+      uint64_t seen = 0;
+      std::unique_lock<std::mutex> lock(mu_);
+      for (;;) {
+        cv_.wait(lock, [&] { return stopping_ || generation_ != seen; });
+        if (stopping_) return;
+        seen = generation_;
+        working_on_ = chunk_;
+        lock.unlock();
+        HashSome(working_on_, h, origin_);
+        lock.lock();
+        working_on_ = nullptr;
+        cv_.notify_all();
+      }
+    }
+
+    std::string_view origin_;
+    Sha256Hasher hasher_;  // the reading thread's
+    std::mutex mu_;
+    std::condition_variable cv_;
+    Chunk* chunk_ = nullptr;       // the latest chunk started
+    Chunk* working_on_ = nullptr;  // the chunk the worker is hashing, if any
+    uint64_t generation_ = 0;
+    bool stopping_ = false;
+    std::thread thread_;  // last: started once the rest is initialised
+  };
+
   bool VisitChunk(const Chunk& c) {
     for (const Row& r : c.rows) {
-      if (!Visit(c, r)) return false;
+      if (!Visit(r)) return false;
     }
     return true;
   }
 
-  bool Visit(const Chunk& c, const Row& row) {
+  bool Visit(const Row& row) {
     uint64_t i = position_;
     if (row.seq != i) {
       // Rows come in seq order, so a larger seq means seq i is absent.
@@ -150,12 +258,11 @@ class Verification {
     }
     const Digest& leaf = row.leaf;
     const std::optional<RecordHeader>& header = row.header;
-    std::string_view stored_leaf(c.bytes.data() + row.leaf_offset, row.leaf_size);
     // A pending chain break between i-2 and i-1 is resolved by whether record i chains to i-1.
     ResolveChain(header.has_value() && header->prev == prev_leaf_,
                  header.has_value() ? &header->prev : nullptr);
     if (report_.problem) return false;
-    if (stored_leaf != DigestBytes(leaf)) {
+    if (!row.leaf_matches) {
       Problem(i, "record " + std::to_string(i) + " does not match its stored leaf hash");
       return false;
     }
@@ -163,7 +270,7 @@ class Verification {
       Problem(i, "record " + std::to_string(i) + ": " + row.header_error);
       return false;
     }
-    if (header->origin != options_.origin) {
+    if (!row.origin_matches) {
       Problem(i, "record " + std::to_string(i) + " names origin " + std::string(header->origin));
       return false;
     }
@@ -187,7 +294,7 @@ class Verification {
       chain_break_ = true;  // record i-1 or record i was altered; record i+1 tells which
     }
     CheckPendingCheckpoints(i);
-    if (header->kind == "checkpoint") CheckCheckpointRecord(i, header->body);
+    if (row.is_checkpoint) CheckCheckpointRecord(i, header->body);
     if (report_.problem) return false;
     completed_.clear();
     range_.Append(hasher_, leaf, &completed_);

@@ -414,6 +414,8 @@ class SqliteLedgerStore final : public LedgerStore {
                      const std::function<bool(const RecordView&)>& fn) override {
     WRIT_ASSIGN_OR_RETURN(DbPtr db, OpenConnection(path_, options_, false));
     // Memory-mapped reads: measured 8% of verify time spent copying pages out of the kernel.
+    // (Reading the table in rowid order instead of through the (origin, seq) index was tried
+    // and measured slower: more system time.)
     sqlite3_exec(db.get(), "PRAGMA mmap_size=4294967296", nullptr, nullptr, nullptr);
     WRIT_ASSIGN_OR_RETURN(StmtPtr st, Prepare(db.get(),
                                               "SELECT seq, leaf_hash, body FROM ledger_records "

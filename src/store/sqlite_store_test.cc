@@ -381,6 +381,34 @@ TEST_F(SqliteStoreTest, ScansInSeqOrderAndStopsEarly) {
   EXPECT_EQ(next, 20u);
 }
 
+TEST_F(SqliteStoreTest, ScansInSeqOrderWhenRowsAreStoredOutOfOrder) {
+  auto store = Open();
+  ASSERT_TRUE(store->ledger().AppendBatch(Batch("o", 0, 10)).ok());
+  ASSERT_TRUE(store->ledger().AppendBatch(Batch("p", 0, 3)).ok());
+  // Rows of seq 3 and 4 moved behind everything else in the table (an edited file).
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "writ.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "UPDATE ledger_records SET id = id + 1000 WHERE origin = 'o' AND seq IN "
+                         "(3, 4)",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  for (uint64_t from : {0u, 2u, 3u, 4u, 7u}) {
+    std::vector<uint64_t> seen;
+    ASSERT_TRUE(store->ledger()
+                    .ScanRecords("o", from,
+                                 [&](const RecordView& v) {
+                                   seen.push_back(v.seq);
+                                   return true;
+                                 })
+                    .ok());
+    std::vector<uint64_t> want;
+    for (uint64_t i = from; i < 10; ++i) want.push_back(i);
+    EXPECT_EQ(seen, want) << "from " << from;
+  }
+}
+
 TEST_F(SqliteStoreTest, BlobsAreContentAddressedAndChecked) {
   auto store = Open();
   BlobStore& b = store->blobs();
