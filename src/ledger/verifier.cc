@@ -1,5 +1,7 @@
 #include "ledger/verifier.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -186,7 +188,11 @@ class Verification {
   // needs the results.
   class HashWorker {
    public:
-    explicit HashWorker(std::string_view origin) : origin_(origin), thread_([this] { Loop(); }) {}
+    explicit HashWorker(std::string_view origin)
+        : origin_(origin), thread_([this] {
+            pthread_setname_np(pthread_self(), "verify-hash");
+            Loop();
+          }) {}
     ~HashWorker() {
       {
         std::lock_guard<std::mutex> lock(mu_);
