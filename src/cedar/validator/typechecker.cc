@@ -366,6 +366,22 @@ Type Typechecker::ActionScopeType(const ActionScope& scope) {
   std::vector<EntityRef> known;
   for (const EntityUID* uid : scope.uids) known.push_back(EntityRef{true, uid->type, uid->id});
   Type target = EntityLiteralType(*scope.uids[0]);
+  if (scope.op == ActionScope::kInSet) {
+    // The list is a set literal: its actions must have one type.
+    for (const EntityUID* uid : scope.uids) {
+      Type t = EntityLiteralType(*uid);
+      if (t.IsNever() || target.IsNever() || t.entity_ptr() == target.entity_ptr()) continue;
+      SourceSpan span = scope.span;
+      std::string text = SourceText(at);
+      if (size_t open = text.find('['); open != std::string::npos) {
+        span.begin += static_cast<uint32_t>(open);
+      }
+      Expr list;
+      list.span = span;
+      Incompatible(list, target, t, "the elements of a set must have compatible types");
+      return Type::Bool();
+    }
+  }
   return InOf(self, self_type, known, true, target);
 }
 
@@ -377,18 +393,23 @@ Type Typechecker::CheckPolicy(const RequestEnv& env) {
   result = AndType(result, ActionScopeType(policy_.action));
   if (result.is(TypeKind::kFalse)) return result;
   result = AndType(result, ScopeType(policy_.resource, env.resource));
-  for (const Condition& c : policy_.conditions) {
-    if (result.is(TypeKind::kFalse)) break;
+  if (result.is(TypeKind::kFalse)) return result;
+  // The conditions are one conjunction, `c1 && c2 && ...` (an `unless` clause negated), and
+  // the scope is joined to it last.
+  Type body = Type::True();
+  bool body_bad = false;
+  for (size_t i = 0; i < policy_.conditions.size(); ++i) {
+    const Condition& c = policy_.conditions[i];
+    if (body.is(TypeKind::kFalse)) break;
     Typed t = CheckBool(*c.expr);
-    if (c.is_when) {
-      Append(caps_, t.caps);
-      result = AndType(result, t.type);
-    } else {
-      result = AndType(result, Negate(t.type));
-    }
+    Type ct = c.is_when ? t.type : Negate(t.type);
+    bool bad = c.is_when && t.not_boolean;
+    if (c.is_when) Append(caps_, t.caps);
+    body = i == 0 ? ct : (body_bad || bad) ? Type::Bool() : AndType(body, ct);
+    body_bad = i == 0 && bad;
   }
   caps_.clear();
-  return result;
+  return AndType(result, body);
 }
 
 Typechecker::Typed Typechecker::CheckBool(const Expr& e) {
@@ -396,6 +417,7 @@ Typechecker::Typed Typechecker::CheckBool(const Expr& e) {
   if (!t.type.IsBoolean()) {
     Expect(t, e, false, "Bool");
     t.type = Type::Bool();
+    t.not_boolean = true;
   }
   return t;
 }
@@ -514,7 +536,8 @@ Typechecker::Typed Typechecker::CheckAnd(const Expr& e) {
   Typed r = CheckBool(*e.b);
   caps_.resize(mark);
   Typed out;
-  out.type = AndType(l.type, r.type);
+  // An operand that is not a boolean decides nothing: the result is Bool.
+  out.type = l.not_boolean || r.not_boolean ? Type::Bool() : AndType(l.type, r.type);
   out.caps = std::move(l.caps);
   Append(out.caps, r.caps);
   return out;
@@ -526,7 +549,9 @@ Typechecker::Typed Typechecker::CheckOr(const Expr& e) {
   Typed r = CheckBool(*e.b);
   if (l.type.is(TypeKind::kFalse)) return r;
   Typed out;
-  if (r.type.is(TypeKind::kFalse)) {
+  if (l.not_boolean || r.not_boolean) {
+    out.type = Type::Bool();
+  } else if (r.type.is(TypeKind::kFalse)) {
     out.type = l.type;
     out.caps = std::move(l.caps);
   } else {
@@ -846,27 +871,31 @@ Typechecker::Typed Typechecker::CheckSet(const Expr& e) {
     out.type = Type::Never();
     return out;
   }
-  // Elements are checked in order; an element without a type (it failed to typecheck) gives
-  // the set no type, and no more element types are compared.
-  Type elem = Type::Never();
+  // An element without a type (it failed to typecheck) gives the set no type, and the
+  // elements' types are not compared.
+  std::vector<Type> types;
   bool ok = true;
-  for (size_t i = 0; i < e.items.size(); ++i) {
-    Typed t = Check(*e.items[i]);
+  for (const Expr* item : e.items) {
+    Typed t = Check(*item);
     out.level = MaxLevel(out.level, t.level);
-    if (!ok) continue;
-    Type lub;
-    if (t.type.IsNever()) {
-      ok = false;
-    } else if (i == 0) {
-      elem = t.type;
-    } else if (!LeastUpperBound(elem, t.type, arena_, lub)) {
-      Incompatible(e, elem, t.type, "the elements of a set must have compatible types");
-      ok = false;
-    } else {
-      elem = lub;
-    }
+    ok = ok && !t.type.IsNever();
+    types.push_back(t.type);
   }
-  out.type = ok ? Type::SetOf(arena_.New<Type>(elem)) : Type::Never();
+  if (!ok) {
+    out.type = Type::Never();
+    return out;
+  }
+  Type elem = types[0];
+  for (size_t i = 1; i < types.size(); ++i) {
+    Type lub;
+    if (!LeastUpperBound(elem, types[i], arena_, lub)) {
+      Incompatible(e, elem, types[i], "the elements of a set must have compatible types");
+      out.type = Type::Never();
+      return out;
+    }
+    elem = lub;
+  }
+  out.type = Type::SetOf(arena_.New<Type>(elem));
   return out;
 }
 

@@ -61,6 +61,8 @@ class Typechecker {
     // ago it was left (for messages that name the attribute path).
     const EntityTypeInfo* origin = nullptr;
     uint32_t origin_depth = 0;
+    // CheckBool: the expression had no type or not a boolean one (reported; typed as Bool).
+    bool not_boolean = false;
   };
   struct EntityRef {  // an entity known at validation time: a literal, or `action`
     bool known = false;
