@@ -1,6 +1,6 @@
-// Crash test with real processes: a writer appending from several threads is killed with
-// SIGKILL at random moments, again and again; after each kill the ledger must verify clean and
-// hold every record the writer acknowledged.
+// Crash test with real processes: a writer appending from several threads (blocking and
+// asynchronous appends) is killed with SIGKILL at random moments, again and again; after each
+// kill the ledger must verify clean and hold every record the writer acknowledged.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
@@ -63,6 +63,14 @@ void ReadFor(int fd, int ms, std::string* buf) {
   }
 }
 
+// Reads until the child printed its first line ("ready", once its ledger is open) or 30 s.
+void ReadUntilReady(int fd, std::string* buf) {
+  auto end = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (buf->find('\n') == std::string::npos && std::chrono::steady_clock::now() < end) {
+    ReadFor(fd, 50, buf);
+  }
+}
+
 void Drain(int fd, std::string* buf) {
   char tmp[65536];
   ssize_t n;
@@ -78,6 +86,11 @@ TEST(LedgerCrashTest, KillNineAtRandomMomentsLosesNothingAcknowledged) {
     Child c = Spawn({WRIT_CRASH_WRITER, dir.string(), "4", std::to_string(round)});
     ASSERT_GT(c.pid, 0);
     std::string out;
+    // Kill at a random moment once the ledger is open and appending (a kill while the store is
+    // still being created would leave no ledger at all).
+    ReadUntilReady(c.out, &out);
+    ASSERT_EQ(out.substr(0, 6), "ready\n") << out.substr(0, 200);
+    out.erase(0, 6);
     ReadFor(c.out, 60 + static_cast<int>(rng() % 300), &out);
     ASSERT_EQ(::kill(c.pid, SIGKILL), 0);
     int status = 0;
