@@ -3,10 +3,13 @@
 # `writ serve` (GET /healthz, a small JSON answer) and nginx answering a static 200 from a
 # minimal configuration, both loaded by wrk with the same threads, connections and duration,
 # both with the same number of workers. Prints requests/s and the p50 and p99 latencies of each,
-# with the machine's load average (the figures depend on what else runs).
+# with the machine's load average (the figures depend on what else runs). The two targets are
+# measured in alternation for ROUNDS rounds and the medians reported, so that a burst of other
+# work on the machine does not land on one target only.
 #
 # Usage: bench/http/run.sh [path/to/writ]        (default: build/writ)
-# Environment: WORKERS (2), THREADS (2), CONNECTIONS (64), DURATION (10s), WARMUP (2s).
+# Environment: WORKERS (2), THREADS (2), CONNECTIONS (64), DURATION (10s), WARMUP (2s),
+#              ROUNDS (3).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -16,6 +19,7 @@ THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-64}
 DURATION=${DURATION:-10s}
 WARMUP=${WARMUP:-2s}
+ROUNDS=${ROUNDS:-3}
 for tool in wrk nginx python3; do
   command -v "$tool" >/dev/null || { echo "bench/http: $tool is needed" >&2; exit 77; }
 done
@@ -78,26 +82,42 @@ for _ in $(seq 50); do
   sleep 0.1
 done
 
-run() {  # id label url
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "$3" >/dev/null
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$3" >"$tmp/$1.wrk"
+run() {  # id label url round
+  [[ "$4" == 1 ]] && wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "$3" >/dev/null
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$3" >"$tmp/$1.$4.wrk"
   local rps p50 p99 errors
-  rps=$(awk '/^Requests\/sec:/ {print $2}' "$tmp/$1.wrk")
-  p50=$(awk '/^ +50%/ {print $2}' "$tmp/$1.wrk")
-  p99=$(awk '/^ +99%/ {print $2}' "$tmp/$1.wrk")
-  errors=$(awk '/Non-2xx|Socket errors/ {print}' "$tmp/$1.wrk" | tr '\n' ' ')
-  printf '%-28s %12s %10s %10s  %s\n' "$2" "$rps" "$p50" "$p99" "$errors"
-  echo "$rps" >"$tmp/$1.rps"
+  rps=$(awk '/^Requests\/sec:/ {print $2}' "$tmp/$1.$4.wrk")
+  p50=$(awk '/^ +50%/ {print $2}' "$tmp/$1.$4.wrk")
+  p99=$(awk '/^ +99%/ {print $2}' "$tmp/$1.$4.wrk")
+  errors=$(awk '/Non-2xx|Socket errors/ {print}' "$tmp/$1.$4.wrk" | tr '\n' ' ')
+  printf '%-8s %-20s %12s %10s %10s  %s\n' "round $4" "$2" "$rps" "$p50" "$p99" "$errors"
+  echo "$rps $p50 $p99" >>"$tmp/$1.results"
 }
 
-echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency; $WORKERS workers each; $(nproc) cores"
-printf '%-28s %12s %10s %10s\n' "target" "requests/s" "p50" "p99"
-run nginx "nginx static 200" "http://127.0.0.1:$nginx_port/"
-run writ "writ GET /healthz" "http://127.0.0.1:$writ_port/healthz"
-python3 - "$tmp/nginx.rps" "$tmp/writ.rps" <<'PY'
-import sys
-nginx = float(open(sys.argv[1]).read())
-writ = float(open(sys.argv[2]).read())
-print(f"writ / nginx: {writ / nginx:.2f}")
+echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency; $WORKERS workers each; $(nproc) cores;" \
+  "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-8s %-20s %12s %10s %10s\n' "" "target" "requests/s" "p50" "p99"
+for round in $(seq "$ROUNDS"); do
+  run nginx "nginx static 200" "http://127.0.0.1:$nginx_port/" "$round"
+  run writ "writ GET /healthz" "http://127.0.0.1:$writ_port/healthz" "$round"
+done
+python3 - "$tmp/nginx.results" "$tmp/writ.results" <<'PY'
+import statistics, sys
+
+def ms(text):  # wrk prints 512.00us, 1.20ms, 2.00s
+    for unit, factor in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
+        if text.endswith(unit):
+            return float(text[: -len(unit)]) * factor
+    return float(text)
+
+medians = {}
+for name, path in (("nginx static 200", sys.argv[1]), ("writ GET /healthz", sys.argv[2])):
+    rows = [line.split() for line in open(path) if line.strip()]
+    rps = statistics.median(float(r[0]) for r in rows)
+    p50 = statistics.median(ms(r[1]) for r in rows)
+    p99 = statistics.median(ms(r[2]) for r in rows)
+    medians[name] = rps
+    print(f"median   {name:<20} {rps:12.0f} {p50:8.3f}ms {p99:8.3f}ms")
+print(f"writ / nginx (median requests/s): {medians['writ GET /healthz'] / medians['nginx static 200']:.2f}")
 PY
-echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
