@@ -9,6 +9,7 @@
 #include "base/clock.h"
 #include "base/encoding.h"
 #include "cedar/json.h"
+#include "cedar/validator.h"
 
 namespace writ::authz {
 
@@ -74,11 +75,13 @@ Result<std::shared_ptr<const Bundle>> Assemble(Sources src, const BundleOptions&
     bundle->has_approval_policies |= !meta.approval_group.empty();
     bundle->meta.emplace(p->id(), std::move(meta));
   }
-  if (options.validator && schema != nullptr) {
-    std::vector<std::string> errors = options.validator(bundle->policies, *schema);
-    if (!errors.empty()) {
+  if (options.validate && schema != nullptr) {
+    cedar::ValidationResult v = cedar::Validate(*schema, bundle->policies);
+    for (const auto& w : v.warnings) bundle->warnings.push_back(w.ToString());
+    if (!v.ok()) {
       std::string msg = "policies do not validate against the schema:";
-      for (const auto& e : errors) msg += "\n  " + e;
+      for (const auto& e : v.errors)
+        msg += "\n  " + bundle->policy_file[e.policy_id] + ": " + e.ToString();
       return InvalidArgument(msg);
     }
   }

@@ -9,7 +9,7 @@
 //   entities.json        entity data (optional)
 // A bundle is accepted only whole: every file parses, ids are unique, the Writ annotations are
 // valid (annotations.h), the entity data conforms to the schema and, when a validator is
-// configured, every policy validates in strict mode. Otherwise the load fails and nothing of
+// has a schema, every policy validates in strict mode. Otherwise the load fails and nothing of
 // it is used.
 //
 // Content addressing: `policy_blob` (canonical JSON of the policy files and the schema) and
@@ -51,6 +51,7 @@ struct Bundle {
   std::string directory;
   int64_t loaded_us = 0;
   bool has_approval_policies = false;  // some permit carries @approval
+  std::vector<std::string> warnings;   // the validator's warnings, as text
 
   const PolicyMeta* Meta(const std::string& id) const {
     auto it = meta.find(id);
@@ -60,13 +61,10 @@ struct Bundle {
   std::string Version() const;
 };
 
-// Checks policies against a schema in strict mode; returns a message per error (empty when
-// they validate).
-using PolicyValidator =
-    std::function<std::vector<std::string>(const cedar::PolicySet&, const cedar::Schema&)>;
-
 struct BundleOptions {
-  PolicyValidator validator;  // when set and the bundle has a schema, policies must validate
+  // With a schema, every policy must pass Cedar's strict validator (warnings are kept in
+  // Bundle::warnings). Only tools that load a bundle to inspect it turn this off.
+  bool validate = true;
 };
 
 // Loads a bundle from `dir`. invalid_argument names the file, line and column and what is
