@@ -58,7 +58,7 @@ SchemaView::SchemaView(const Schema& schema) : schema_(&schema) {
     a.id = def.uid.id;
     a.type_info = FindEntityType(a.type);
     a.index = static_cast<uint32_t>(actions_.size() - 1);
-    action_by_def_.emplace(&def, &a);
+    actions_by_id_[a.id].push_back(&a);
   }
   for (ActionInfo& a : actions_) {
     a.ancestors.assign(actions_.size(), false);
@@ -85,10 +85,12 @@ const EntityTypeInfo* SchemaView::FindEntityType(std::string_view name) const {
 }
 
 const ActionInfo* SchemaView::FindAction(std::string_view type, std::string_view id) const {
-  const ActionDef* def = schema_->FindAction(type, id);
-  if (def == nullptr) return nullptr;
-  auto it = action_by_def_.find(def);
-  return it == action_by_def_.end() ? nullptr : it->second;
+  auto it = actions_by_id_.find(id);
+  if (it == actions_by_id_.end()) return nullptr;
+  for (const ActionInfo* a : it->second) {
+    if (a->type == type) return a;
+  }
+  return nullptr;
 }
 
 Type SchemaView::Convert(const SchemaType& type) {

@@ -64,7 +64,8 @@ class SchemaView {
   std::deque<EntityTypeInfo> entity_types_;
   std::unordered_map<std::string_view, const EntityTypeInfo*> entity_by_name_;
   std::deque<ActionInfo> actions_;
-  std::unordered_map<const ActionDef*, const ActionInfo*> action_by_def_;
+  // By id, then compared by type: policies name actions often, and ids rarely repeat.
+  std::unordered_map<std::string_view, std::vector<const ActionInfo*>> actions_by_id_;
   std::vector<RequestEnv> envs_;
 };
 

@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 #include <tuple>
+#include <utility>
 
 #include "cedar/policy.h"
 #include "cedar/schema.h"
@@ -140,10 +142,17 @@ class ReferenceChecks {
 
   void Run() {
     Scope(ast_.principal);
-    SourceRefs arefs = ScanRefs(ast_, ast_.action.span);
+    // Positions are found (by scanning the source again) only for what is reported.
+    std::optional<SourceRefs> arefs;
+    auto refs = [&]() -> const SourceRefs& {
+      if (!arefs) arefs = ScanRefs(ast_, ast_.action.span);
+      return *arefs;
+    };
     for (size_t i = 0; i < ast_.action.uids.size(); ++i) {
-      Uid(*ast_.action.uids[i], Nth(arefs.uids, i, ast_.action.span),
-          Nth(arefs.uid_types, i, ast_.action.span));
+      Uid(*ast_.action.uids[i], [&] {
+        return std::pair{Nth(refs().uids, i, ast_.action.span),
+                         Nth(refs().uid_types, i, ast_.action.span)};
+      });
     }
     Scope(ast_.resource);
     for (const Condition& c : ast_.conditions) Visit(*c.expr);
@@ -152,21 +161,31 @@ class ReferenceChecks {
  private:
   void Scope(const EntityScope& s) {
     if (s.op == EntityScope::kAny) return;
-    SourceRefs refs = ScanRefs(ast_, s.span);
+    std::optional<SourceRefs> cache;
+    auto refs = [&]() -> const SourceRefs& {
+      if (!cache) cache = ScanRefs(ast_, s.span);
+      return *cache;
+    };
     if (s.op == EntityScope::kIs || s.op == EntityScope::kIsIn) {
-      TypeName(s.entity_type, Nth(refs.is_types, 0, s.span));
+      TypeName(s.entity_type, [&] { return Nth(refs().is_types, 0, s.span); });
     }
-    if (s.uid != nullptr) Uid(*s.uid, Nth(refs.uids, 0, s.span), Nth(refs.uid_types, 0, s.span));
+    if (s.uid != nullptr) {
+      Uid(*s.uid, [&] {
+        return std::pair{Nth(refs().uids, 0, s.span), Nth(refs().uid_types, 0, s.span)};
+      });
+    }
   }
 
-  void Uid(const EntityUID& uid, SourceSpan whole, SourceSpan type_span) {
+  // `where()` gives the spans of the uid and of its type, when an issue needs them.
+  template <typename Where>
+  void Uid(const EntityUID& uid, Where where) {
     if (IsActionTypeName(uid.type)) {
       if (view_.FindAction(uid.type, uid.id) == nullptr) {
-        Report(ValidationCode::kUnrecognizedAction, whole,
+        Report(ValidationCode::kUnrecognizedAction, where().first,
                "unrecognized action `" + uid.ToString() + "`");
       }
     } else if (const EntityTypeInfo* info = view_.FindEntityType(uid.type); info == nullptr) {
-      Report(ValidationCode::kUnrecognizedEntityType, type_span,
+      Report(ValidationCode::kUnrecognizedEntityType, where().second,
              "unrecognized entity type `" + std::string(uid.type) + "`");
     } else if (info->enum_ids != nullptr &&
                std::find(info->enum_ids->begin(), info->enum_ids->end(), uid.id) ==
@@ -176,24 +195,31 @@ class ReferenceChecks {
         if (!ids.empty()) ids += ", ";
         ids += "\"" + EscapeString(id) + "\"";
       }
-      Report(ValidationCode::kInvalidEnumEntity, whole,
+      Report(ValidationCode::kInvalidEnumEntity, where().first,
              "entity `" + uid.ToString() + "` is of an enumerated entity type, but `\"" +
                  EscapeString(uid.id) + "\"` is not one of its ids (" + ids + ")");
     }
-    Identifier(uid.id, whole);
+    Identifier(uid.id, [&] { return where().first; });
   }
 
-  void TypeName(std::string_view name, SourceSpan span) {
+  template <typename Where>
+  void TypeName(std::string_view name, Where where) {
     if (view_.FindEntityType(name) == nullptr) {
-      Report(ValidationCode::kUnrecognizedEntityType, span,
+      Report(ValidationCode::kUnrecognizedEntityType, where(),
              "unrecognized entity type `" + std::string(name) + "`");
     }
   }
 
   void Identifier(std::string_view s, SourceSpan span) {
+    Identifier(s, [span] { return span; });
+  }
+
+  template <typename Where>
+  void Identifier(std::string_view s, Where where) {
     char32_t bad = 0;
     auto w = validation::IdentifierWarning(s, &bad);
     if (!w) return;
+    SourceSpan span = where();
     std::string shown = validation::EscapeControls(s);
     switch (*w) {
       case ValidationCode::kBidiCharsInIdentifier:
@@ -236,13 +262,20 @@ class ReferenceChecks {
       case ExprKind::kLiteral:
         if (e.lit.is(ValueKind::kString)) String(e.lit.AsString(), e.span);
         if (e.lit.is(ValueKind::kEntity)) {
-          SourceRefs refs = ScanRefs(ast_, e.span);
-          Uid(e.lit.AsEntity(), e.span, Nth(refs.uid_types, 0, e.span));
+          Uid(e.lit.AsEntity(), [&] {
+            return std::pair{e.span, Nth(ScanRefs(ast_, e.span).uid_types, 0, e.span)};
+          });
         }
         break;
-      case ExprKind::kLike:
-        Pattern(validation::LikePatternText(e.pattern), e.span);
+      case ExprKind::kLike: {
+        // A pattern of ASCII characters reads as ASCII once escaped: nothing to warn about.
+        bool ascii = true;
+        for (const PatternElem& p : e.pattern) {
+          for (char c : p.literal) ascii = ascii && static_cast<unsigned char>(c) < 0x80;
+        }
+        if (!ascii) Pattern(validation::LikePatternText(e.pattern), e.span);
         break;
+      }
       case ExprKind::kGetAttr:
         Identifier(e.name, e.span);
         break;
@@ -253,16 +286,13 @@ class ReferenceChecks {
         for (const ExprField& f : e.fields) Identifier(f.key, e.span);
         break;
       case ExprKind::kIs: {
-        // The type after this `is`, not one inside its left operand.
-        SourceRefs refs = ScanRefs(ast_, e.span);
-        SourceSpan type = e.span;
-        for (SourceSpan t : refs.is_types) {
-          if (t.begin >= e.a->span.end) {
-            type = t;
-            break;
+        TypeName(e.name, [&] {
+          // The type after this `is`, not one inside its left operand.
+          for (SourceSpan t : ScanRefs(ast_, e.span).is_types) {
+            if (t.begin >= e.a->span.end) return t;
           }
-        }
-        TypeName(e.name, type);
+          return e.span;
+        });
         break;
       }
       default:
