@@ -37,6 +37,9 @@ void AddTestCommands(CLI::App& app);
 // Registers `keys`, `agent`, `token` and `revoke`.
 void AddIdentityCommands(CLI::App& app);
 
+// Registers `explain` (the authorisation path of a decision, task or token, offline).
+void AddExplainCommand(CLI::App& app);
+
 // Registers `serve` (serve_command.cc) and `apikey create|list|revoke`.
 void AddServerCommands(CLI::App& app);
 void AddServeCommand(CLI::App& app);

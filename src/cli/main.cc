@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   writ::cli::AddValidateCommands(app);
   writ::cli::AddTestCommands(app);
   writ::cli::AddIdentityCommands(app);
+  writ::cli::AddExplainCommand(app);
   writ::cli::AddSchemaCommands(app);
   writ::cli::AddServerCommands(app);
   try {

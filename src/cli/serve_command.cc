@@ -7,6 +7,7 @@
 #include "cli/io.h"
 #include "server/config.h"
 #include "server/service_assembly.h"
+#include "service/decision_service.h"
 
 namespace writ::cli {
 namespace {
@@ -17,8 +18,8 @@ namespace {
 // checks and shutdown hooks (assembly.server()). The bearer verifier of agents' tokens is set
 // on assembly.authenticator(). A part added later may use any part adopted before it.
 Status WireProduct(server::ServiceAssembly& assembly) {
-  (void)assembly;
-  return Status::Ok();
+  // The decision service (src/service/): on when the configuration names a policy bundle.
+  return service::WireDecisionService(assembly);
 }
 
 struct ServeFlags {

@@ -92,6 +92,29 @@ TableReader::Reader Millis(std::chrono::milliseconds* out, int64_t min, int64_t 
   };
 }
 
+TableReader::Reader Bool(bool* out) {
+  return [out](const toml::node& node, const std::string& where) -> Status {
+    const auto* v = node.as_boolean();
+    if (v == nullptr) return InvalidArgument(where + " must be true or false");
+    *out = v->get();
+    return Status::Ok();
+  };
+}
+
+TableReader::Reader StringList(std::vector<std::string>* out) {
+  return [out](const toml::node& node, const std::string& where) -> Status {
+    const auto* a = node.as_array();
+    if (a == nullptr) return InvalidArgument(where + " must be an array of strings");
+    out->clear();
+    for (const toml::node& item : *a) {
+      const auto* v = item.as_string();
+      if (v == nullptr) return InvalidArgument(where + " must be an array of strings");
+      out->push_back(v->get());
+    }
+    return Status::Ok();
+  };
+}
+
 TableReader::Reader Table(const TableReader* reader) {
   return [reader](const toml::node& node, const std::string& where) -> Status {
     const auto* t = node.as_table();
@@ -147,9 +170,82 @@ Result<ServeConfig> ParseServeConfig(std::string_view toml_text, std::string_vie
   server.Add("timeouts", Table(&timeouts));
   server.Add("api_keys", Table(&api_keys));
 
+  // The decision service (src/service/).
+  DecisionServiceSettings& d = c.service;
+  TableReader policies(source, "policies.");
+  policies.Add("dir", Path(&d.bundle_dir, base));
+  policies.Add("reload_interval_ms", Integer(&d.reload_interval_ms, 0, kDay));
+
+  TableReader identity(source, "identity.");
+  identity.Add("trust_domain", String(&d.trust_domain));
+  identity.Add("issuer", String(&d.issuer));
+  identity.Add("audience", String(&d.audience));
+  identity.Add("task_token_lifetime_s", Integer(&d.task_token_lifetime_s, 1, 86400));
+  identity.Add("max_task_token_lifetime_s", Integer(&d.max_task_token_lifetime_s, 1, 86400));
+  identity.Add("credential_lifetime_s", Integer(&d.credential_lifetime_s, 1, 86400));
+  identity.Add("max_credential_lifetime_s", Integer(&d.max_credential_lifetime_s, 1, 86400));
+  identity.Add("max_delegation_depth", Integer(&d.max_delegation_depth, 0, 32));
+  identity.Add("signing_algorithm", String(&d.signing_algorithm));
+  identity.Add("master_key_file", Path(&d.master_key_file, base));
+  identity.Add("master_key_env", String(&d.master_key_env));
+  identity.Add(
+      "oidc", [&d, source, base](const toml::node& node, const std::string& where) -> Status {
+        const auto* list = node.as_array();
+        if (list == nullptr) {
+          return InvalidArgument(where + " must be an array of tables ([[identity.oidc]])");
+        }
+        d.oidc.clear();
+        for (const toml::node& item : *list) {
+          const auto* t = item.as_table();
+          if (t == nullptr) {
+            return InvalidArgument(where + " must be an array of tables ([[identity.oidc]])");
+          }
+          OidcProviderSettings p;
+          TableReader provider(source, "identity.oidc.");
+          provider.Add("issuer", String(&p.issuer));
+          provider.Add("audiences", StringList(&p.audiences));
+          provider.Add("jwks_file", Path(&p.jwks_file, base));
+          provider.Add("jwks_url", String(&p.jwks_url));
+          provider.Add("groups_claim", String(&p.groups_claim));
+          provider.Add("algorithms", StringList(&p.algorithms));
+          provider.Add("clock_skew_s", Integer(&p.clock_skew_s, 0, 3600));
+          WRIT_RETURN_IF_ERROR(provider.Read(*t));
+          d.oidc.push_back(std::move(p));
+        }
+        return Status::Ok();
+      });
+
+  TableReader evidence(source, "evidence.");
+  evidence.Add("hmac_key_file", Path(&d.hmac_key_file, base));
+  evidence.Add("hmac_key_env", String(&d.hmac_key_env));
+  evidence.Add("sensitive_names", StringList(&d.sensitive_names));
+  evidence.Add("sensitive_paths", StringList(&d.sensitive_paths));
+  evidence.Add("default_depth", String(&d.default_depth));
+
+  TableReader ledger(source, "ledger.");
+  ledger.Add("origin", String(&d.origin));
+  ledger.Add("checkpoint_every_records", Integer(&d.checkpoint_every_records, 1, 1LL << 30));
+  ledger.Add("checkpoint_every_ms", Integer(&d.checkpoint_every_ms, 1, kDay));
+  ledger.Add("checkpoint_file", Path(&d.checkpoint_file, base));
+  ledger.Add("max_pending_records", Integer(&d.max_pending_records, 1, 1LL << 24));
+
+  TableReader approvals(source, "approvals.");
+  approvals.Add("ttl_s", Integer(&d.approval_ttl_s, 1, 30LL * 86400));
+  approvals.Add("check_groups", Bool(&d.approval_check_groups));
+
+  TableReader service(source, "service.");
+  service.Add("blocking_threads", Integer(&d.blocking_threads, 1, 256));
+  service.Add("max_queued_work", Integer(&d.max_queued_work, 1, 1LL << 20));
+
   TableReader top(source, "");
   top.Add("data_dir", Path(&c.data_dir, base));
   top.Add("server", Table(&server));
+  top.Add("policies", Table(&policies));
+  top.Add("identity", Table(&identity));
+  top.Add("evidence", Table(&evidence));
+  top.Add("ledger", Table(&ledger));
+  top.Add("approvals", Table(&approvals));
+  top.Add("service", Table(&service));
   // Sections of other parts are added here, each with its own TableReader.
 
   WRIT_RETURN_IF_ERROR(top.Read(root));
@@ -183,6 +279,65 @@ Status ValidateServeConfig(const ServeConfig& c) {
   if (s.limits.max_body_bytes == 0 || s.limits.max_connections == 0 ||
       s.limits.json.max_depth == 0 || s.limits.json.max_string_bytes == 0) {
     return InvalidArgument("config: server.limits values must be positive");
+  }
+  return ValidateDecisionServiceSettings(c.service);
+}
+
+Status ValidateDecisionServiceSettings(const DecisionServiceSettings& d) {
+  if (d.reload_interval_ms < 0) {
+    return InvalidArgument("config: policies.reload_interval_ms must not be negative");
+  }
+  if (d.trust_domain.empty()) return InvalidArgument("config: identity.trust_domain is empty");
+  if (!d.issuer.starts_with("https://") && !d.issuer.starts_with("http://")) {
+    return InvalidArgument("config: identity.issuer must be an http(s) URL, not `" + d.issuer +
+                           "`");
+  }
+  if (d.issuer.find_first_of("?#") != std::string::npos || d.issuer.ends_with("/")) {
+    return InvalidArgument(
+        "config: identity.issuer must have no query, fragment or trailing slash");
+  }
+  if (d.audience.empty()) return InvalidArgument("config: identity.audience is empty");
+  if (d.task_token_lifetime_s < 1 || d.task_token_lifetime_s > d.max_task_token_lifetime_s) {
+    return InvalidArgument(
+        "config: identity.task_token_lifetime_s must be between 1 and "
+        "identity.max_task_token_lifetime_s");
+  }
+  if (d.credential_lifetime_s < 1 || d.credential_lifetime_s > d.max_credential_lifetime_s) {
+    return InvalidArgument(
+        "config: identity.credential_lifetime_s must be between 1 and "
+        "identity.max_credential_lifetime_s");
+  }
+  if (d.max_delegation_depth < 0 || d.max_delegation_depth > 32) {
+    return InvalidArgument("config: identity.max_delegation_depth must be between 0 and 32");
+  }
+  if (d.signing_algorithm != "EdDSA" && d.signing_algorithm != "ES256") {
+    return InvalidArgument("config: identity.signing_algorithm must be \"EdDSA\" or \"ES256\"");
+  }
+  for (const OidcProviderSettings& p : d.oidc) {
+    if (p.issuer.empty()) return InvalidArgument("config: an [[identity.oidc]] has no issuer");
+    if (p.audiences.empty()) {
+      return InvalidArgument("config: [[identity.oidc]] `" + p.issuer + "` has no audiences");
+    }
+    if (p.jwks_file.empty() == p.jwks_url.empty()) {
+      return InvalidArgument("config: [[identity.oidc]] `" + p.issuer +
+                             "` needs exactly one of jwks_file and jwks_url");
+    }
+    for (const std::string& alg : p.algorithms) {
+      if (alg != "RS256" && alg != "ES256" && alg != "EdDSA") {
+        return InvalidArgument("config: [[identity.oidc]] `" + p.issuer + "`: algorithm `" + alg +
+                               "` is not RS256, ES256 or EdDSA");
+      }
+    }
+  }
+  if (d.default_depth != "full" && d.default_depth != "summary") {
+    return InvalidArgument("config: evidence.default_depth must be \"full\" or \"summary\"");
+  }
+  if (d.checkpoint_every_records < 1 || d.checkpoint_every_ms < 1 || d.max_pending_records < 1) {
+    return InvalidArgument("config: ledger values must be positive");
+  }
+  if (d.approval_ttl_s < 1) return InvalidArgument("config: approvals.ttl_s must be positive");
+  if (d.blocking_threads < 1 || d.max_queued_work < 1) {
+    return InvalidArgument("config: service values must be positive");
   }
   return Status::Ok();
 }

@@ -10,8 +10,10 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 #include "server/api_keys.h"
@@ -19,10 +21,63 @@
 
 namespace writ::server {
 
+// An OpenID Connect provider whose users' tokens open tasks ([[identity.oidc]]).
+struct OidcProviderSettings {
+  std::string issuer;
+  std::vector<std::string> audiences;  // at least one
+  std::string jwks_file;               // exactly one of jwks_file and jwks_url
+  std::string jwks_url;
+  std::string groups_claim = "groups";
+  std::vector<std::string> algorithms;  // empty: RS256, ES256 and EdDSA
+  int64_t clock_skew_s = 60;
+};
+
+// The decision service (src/service/): policies, identity, evidence, ledger and approvals. It
+// runs when `policies.dir` is set; without it `writ serve` serves the framework's own routes
+// only. Secrets (the master key, the evidence HMAC key) are named here by file or environment
+// variable, never written into the configuration itself.
+struct DecisionServiceSettings {
+  // [policies]
+  std::string bundle_dir;             // empty: the decision service is off
+  int64_t reload_interval_ms = 2000;  // 0: no polling (reload through the API only)
+  // [identity]
+  std::string trust_domain = "writ.local";
+  std::string issuer = "https://writ.local";  // "iss" of Writ's tokens; base of endpoint URLs
+  std::string audience = "writ";              // "aud" of task tokens; what the API accepts
+  int64_t task_token_lifetime_s = 600;
+  int64_t max_task_token_lifetime_s = 3600;
+  int64_t credential_lifetime_s = 60;
+  int64_t max_credential_lifetime_s = 300;
+  int max_delegation_depth = 4;
+  std::string signing_algorithm = "EdDSA";  // of new signing keys: EdDSA or ES256
+  std::string master_key_file;              // takes precedence over the variable
+  std::string master_key_env = "WRIT_MASTER_KEY";
+  std::vector<OidcProviderSettings> oidc;
+  // [evidence]
+  std::string hmac_key_file;                 // takes precedence over the variable
+  std::string hmac_key_env;                  // empty: no variable
+  std::vector<std::string> sensitive_names;  // member names digested under context/upstream
+  std::vector<std::string> sensitive_paths;  // dotted paths in record bodies
+  std::string default_depth = "full";        // "full" or "summary"
+  // [ledger]
+  std::string origin;  // empty: "<trust_domain>/node-1"
+  int64_t checkpoint_every_records = 1000;
+  int64_t checkpoint_every_ms = 1000;
+  std::string checkpoint_file;  // outside checkpoint file; empty: none
+  int64_t max_pending_records = 65536;
+  // [approvals]
+  int64_t approval_ttl_s = 3600;
+  bool approval_check_groups = true;  // approvers prove membership of the policy's group
+  // [service]
+  int blocking_threads = 4;        // threads for work that waits on the disk
+  int64_t max_queued_work = 1024;  // beyond it such requests get 503 overloaded
+};
+
 struct ServeConfig {
   std::string data_dir = "data";  // holds writ.db and the ledger's files
   ServerOptions server;
   ApiKeyAuthenticator::Options api_keys;
+  DecisionServiceSettings service;
 };
 
 // Parses the TOML text of a configuration file. `source` names it in error messages and its
@@ -36,5 +91,7 @@ Result<ServeConfig> LoadServeConfig(const std::string& path);
 
 // Checks the ranges of every value (also after flags have overridden the file).
 Status ValidateServeConfig(const ServeConfig& config);
+// The decision service's part of that check.
+Status ValidateDecisionServiceSettings(const DecisionServiceSettings& settings);
 
 }  // namespace writ::server
