@@ -93,4 +93,27 @@ Result<FormFields> ParseForm(std::string_view body, size_t max_fields) {
   return out;
 }
 
+std::string EncodeForm(const std::vector<std::pair<std::string, std::string>>& fields) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  auto append = [](std::string& out, std::string_view s) {
+    for (unsigned char c : s) {
+      if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+        out += static_cast<char>(c);
+      } else {
+        out += '%';
+        out += kHex[c >> 4];
+        out += kHex[c & 15];
+      }
+    }
+  };
+  std::string body;
+  for (const auto& [name, value] : fields) {
+    if (!body.empty()) body += '&';
+    append(body, name);
+    body += '=';
+    append(body, value);
+  }
+  return body;
+}
+
 }  // namespace writ::service

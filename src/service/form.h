@@ -18,6 +18,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "base/status.h"
 
@@ -45,5 +47,9 @@ bool IsFormContentType(std::string_view content_type);
 
 // Parses a form body. invalid_argument as described above.
 Result<FormFields> ParseForm(std::string_view body, size_t max_fields = 64);
+
+// The body a client sends: `name=value` pairs in the given order, joined by '&', every byte
+// other than ALPHA / DIGIT / "-" / "." / "_" / "~" percent-encoded (ParseForm reads it back).
+std::string EncodeForm(const std::vector<std::pair<std::string, std::string>>& fields);
 
 }  // namespace writ::service

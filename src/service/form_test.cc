@@ -17,6 +17,20 @@ TEST(FormTest, DecodesPairs) {
   EXPECT_EQ(f->size(), 4u);
 }
 
+TEST(FormTest, EncodesWhatItParses) {
+  std::string body = EncodeForm({{"grant_type", "urn:ietf:params:oauth"},
+                                 {"scope", "a b+c"},
+                                 {"empty", ""},
+                                 {"utf8", "caf\xc3\xa9&x=1"}});
+  EXPECT_EQ(body,
+            "grant_type=urn%3Aietf%3Aparams%3Aoauth&scope=a%20b%2Bc&empty=&utf8=caf%C3%A9%26x%3D1");
+  auto f = ParseForm(body);
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(f->GetOr("scope"), "a b+c");
+  EXPECT_EQ(f->GetOr("utf8"), "caf\xc3\xa9&x=1");
+  EXPECT_EQ(f->size(), 4u);
+}
+
 TEST(FormTest, SkipsEmptyPairs) {
   auto f = ParseForm("&a=1&&b=2&");
   ASSERT_TRUE(f.ok());
