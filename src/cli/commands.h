@@ -44,4 +44,7 @@ void AddExplainCommand(CLI::App& app);
 void AddServerCommands(CLI::App& app);
 void AddServeCommand(CLI::App& app);
 
+// Registers `demo` and `demo setup` (the example scenario against a running service).
+void AddDemoCommand(CLI::App& app);
+
 }  // namespace writ::cli

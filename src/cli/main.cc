@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   writ::cli::AddExplainCommand(app);
   writ::cli::AddSchemaCommands(app);
   writ::cli::AddServerCommands(app);
+  writ::cli::AddDemoCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
