@@ -253,14 +253,17 @@ Result<DecisionEngine::Prepared> DecisionEngine::Prepare(const DecisionInput& in
   if (user_uid != nullptr && wants("user")) {
     ctx["user"] = json::object{{"__entity", {{"type", "User"}, {"id", caller.user}}}};
   }
-  auto context = cedar::ContextFromJson(ctx, ra, schema, action_uid);
+  auto context = cedar::ContextFromJson(ctx, ra, in.listing ? nullptr : schema, action_uid);
   if (!context.ok()) return InvalidArgument(context.error().message);
   cedar::Request request;
   request.principal = agent_uid;
   request.action = action_uid;
   request.resource = resource_uid;
   request.context = *context;
-  if (schema != nullptr) {
+  if (schema != nullptr && in.listing && action_def == nullptr) {
+    return InvalidArgument("action " + action_uid->ToString() + " is not in the schema");
+  }
+  if (schema != nullptr && !in.listing) {
     cedar::Status valid = cedar::ValidateRequest(request, *schema);
     if (!valid.ok()) return InvalidArgument(valid.error().message);
   }
@@ -336,7 +339,7 @@ Result<DecisionEngine::Prepared> DecisionEngine::Prepare(const DecisionInput& in
           out.reason = "this request needs the approval of a member of `" + group + "`";
           if (open_approval && approval_status == "pending") {
             out.approval_id = open_approval->id;
-          } else {
+          } else if (!in.listing) {
             store::StoredApproval ap;
             ap.id = NewUuidV7(clock_);
             ap.decision_id = out.decision_id;

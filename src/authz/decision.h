@@ -98,6 +98,12 @@ struct DecisionInput {
   boost::json::object context;
   std::string approval_id;  // an approval the caller presents (optional)
   TraceContext trace;
+  // A listing probe (the MCP gateway filtering tools/list): may the caller be offered this
+  // action before any arguments exist? The context is not checked against the schema (keys it
+  // requires, such as `input`, may be missing; policies that read them error and are skipped),
+  // and an allow that needs an approval creates no pending approval. Recorded like any other
+  // decision.
+  bool listing = false;
 };
 
 // Machine codes of a decision that is not a plain allow (docs/api.md).

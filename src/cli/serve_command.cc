@@ -5,6 +5,7 @@
 #include "base/clock.h"
 #include "cli/commands.h"
 #include "cli/io.h"
+#include "gateway/gateway.h"
 #include "server/config.h"
 #include "server/service_assembly.h"
 #include "service/decision_service.h"
@@ -19,7 +20,10 @@ namespace {
 // on assembly.authenticator(). A part added later may use any part adopted before it.
 Status WireProduct(server::ServiceAssembly& assembly) {
   // The decision service (src/service/): on when the configuration names a policy bundle.
-  return service::WireDecisionService(assembly);
+  service::DecisionService* decisions = nullptr;
+  WRIT_RETURN_IF_ERROR(service::WireDecisionService(assembly, &decisions));
+  // The MCP gateway (src/gateway/): on when the configuration names upstream servers.
+  return gateway::WireGateway(assembly, decisions);
 }
 
 struct ServeFlags {

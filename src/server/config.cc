@@ -237,6 +237,42 @@ Result<ServeConfig> ParseServeConfig(std::string_view toml_text, std::string_vie
   service.Add("blocking_threads", Integer(&d.blocking_threads, 1, 256));
   service.Add("max_queued_work", Integer(&d.max_queued_work, 1, 1LL << 20));
 
+  // The MCP gateway (src/gateway/).
+  GatewaySettings& g = c.gateway;
+  TableReader gateway(source, "gateway.");
+  gateway.Add("approval_timeout_ms", Integer(&g.approval_timeout_ms, 1, kDay));
+  gateway.Add("max_message_bytes", Integer(&g.max_message_bytes, 1024, 1LL << 30));
+  gateway.Add("max_sessions", Integer(&g.max_sessions, 1, 1000000));
+  gateway.Add("session_idle_s", Integer(&g.session_idle_s, 1, 30LL * 86400));
+  gateway.Add("threads", Integer(&g.threads, 1, 1024));
+  gateway.Add("upstream", [&g, source](const toml::node& node, const std::string& where) -> Status {
+    const auto* list = node.as_array();
+    if (list == nullptr) {
+      return InvalidArgument(where + " must be an array of tables ([[gateway.upstream]])");
+    }
+    g.upstreams.clear();
+    for (const toml::node& item : *list) {
+      const auto* t = item.as_table();
+      if (t == nullptr) {
+        return InvalidArgument(where + " must be an array of tables ([[gateway.upstream]])");
+      }
+      GatewayUpstreamSettings u;
+      TableReader upstream(source, "gateway.upstream.");
+      upstream.Add("name", String(&u.name));
+      upstream.Add("url", String(&u.url));
+      upstream.Add("command", String(&u.command));
+      upstream.Add("args", StringList(&u.args));
+      upstream.Add("env", StringList(&u.env));
+      upstream.Add("resource_type", String(&u.resource_type));
+      upstream.Add("action_namespace", String(&u.action_namespace));
+      upstream.Add("secret_headers", StringList(&u.secret_headers));
+      upstream.Add("timeout_ms", Integer(&u.timeout_ms, 1, kDay));
+      WRIT_RETURN_IF_ERROR(upstream.Read(*t));
+      g.upstreams.push_back(std::move(u));
+    }
+    return Status::Ok();
+  });
+
   TableReader top(source, "");
   top.Add("data_dir", Path(&c.data_dir, base));
   top.Add("server", Table(&server));
@@ -246,6 +282,7 @@ Result<ServeConfig> ParseServeConfig(std::string_view toml_text, std::string_vie
   top.Add("ledger", Table(&ledger));
   top.Add("approvals", Table(&approvals));
   top.Add("service", Table(&service));
+  top.Add("gateway", Table(&gateway));
   // Sections of other parts are added here, each with its own TableReader.
 
   WRIT_RETURN_IF_ERROR(top.Read(root));
@@ -280,7 +317,54 @@ Status ValidateServeConfig(const ServeConfig& c) {
       s.limits.json.max_depth == 0 || s.limits.json.max_string_bytes == 0) {
     return InvalidArgument("config: server.limits values must be positive");
   }
-  return ValidateDecisionServiceSettings(c.service);
+  WRIT_RETURN_IF_ERROR(ValidateDecisionServiceSettings(c.service));
+  return ValidateGatewaySettings(c.gateway);
+}
+
+Status ValidateGatewaySettings(const GatewaySettings& g) {
+  std::map<std::string, int> names;
+  for (const GatewayUpstreamSettings& u : g.upstreams) {
+    if (u.name.empty() || u.name.size() > 64 ||
+        u.name.find_first_not_of(
+            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
+            std::string::npos) {
+      return InvalidArgument("config: [[gateway.upstream]] name `" + u.name +
+                             "` must be 1-64 of [A-Za-z0-9_-]");
+    }
+    if (++names[u.name] > 1) {
+      return InvalidArgument("config: two [[gateway.upstream]] are named `" + u.name + "`");
+    }
+    if (u.url.empty() == u.command.empty()) {
+      return InvalidArgument("config: [[gateway.upstream]] `" + u.name +
+                             "` needs exactly one of `url` and `command`");
+    }
+    if (!u.url.empty() && !u.url.starts_with("http://") && !u.url.starts_with("https://")) {
+      return InvalidArgument("config: [[gateway.upstream]] `" + u.name +
+                             "`: url must be http(s)://");
+    }
+    if (!u.url.empty() && (!u.args.empty() || !u.env.empty())) {
+      return InvalidArgument("config: [[gateway.upstream]] `" + u.name +
+                             "`: args and env are for stdio upstreams (command)");
+    }
+    for (const std::string& e : u.env) {
+      if (e.find('=') == std::string::npos || e.front() == '=') {
+        return InvalidArgument("config: [[gateway.upstream]] `" + u.name + "`: env entry `" + e +
+                               "` must be NAME=value");
+      }
+    }
+    for (const std::string& h : u.secret_headers) {
+      size_t eq = h.find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == h.size()) {
+        return InvalidArgument("config: [[gateway.upstream]] `" + u.name +
+                               "`: secret_headers entry `" + h + "` must be Header=secret-name");
+      }
+    }
+    if (u.resource_type.empty()) {
+      return InvalidArgument("config: [[gateway.upstream]] `" + u.name +
+                             "`: resource_type is empty");
+    }
+  }
+  return Status::Ok();
 }
 
 Status ValidateDecisionServiceSettings(const DecisionServiceSettings& d) {

@@ -73,11 +73,39 @@ struct DecisionServiceSettings {
   int64_t max_queued_work = 1024;  // beyond it such requests get 503 overloaded
 };
 
+// One MCP server the gateway (src/gateway/) stands in front of ([[gateway.upstream]]): either
+// Streamable HTTP (`url`) or stdio (`command`, spawned and restarted by Writ). Mounted at
+// /mcp/<name>.
+struct GatewayUpstreamSettings {
+  std::string name;
+  std::string url;                          // Streamable HTTP endpoint; exclusive with `command`
+  std::string command;                      // stdio: the program (searched in PATH)
+  std::vector<std::string> args;            // stdio: its arguments
+  std::vector<std::string> env;             // stdio: extra environment, "NAME=value" each
+  std::string resource_type = "McpServer";  // the Cedar resource is <type>::"<name>"
+  std::string action_namespace;             // empty: Action::"<tool>"; else <ns>::Action::"<tool>"
+  // Brokered secrets sent upstream as header fields ("Header-Name=secret-name" each).
+  std::vector<std::string> secret_headers;
+  int64_t timeout_ms = 60000;  // how long one upstream request may take
+};
+
+// The MCP gateway ([gateway]); on when it has at least one upstream and the decision service
+// runs.
+struct GatewaySettings {
+  std::vector<GatewayUpstreamSettings> upstreams;
+  int64_t approval_timeout_ms = 120000;  // how long a call waits for an approver
+  int64_t max_message_bytes = 4 << 20;   // a client's message, and an upstream's answer
+  int64_t max_sessions = 10000;          // open Mcp-Session-Ids at most
+  int64_t session_idle_s = 3600;         // a session unused this long is forgotten
+  int threads = 16;                      // threads that wait on upstreams
+};
+
 struct ServeConfig {
   std::string data_dir = "data";  // holds writ.db and the ledger's files
   ServerOptions server;
   ApiKeyAuthenticator::Options api_keys;
   DecisionServiceSettings service;
+  GatewaySettings gateway;
 };
 
 // Parses the TOML text of a configuration file. `source` names it in error messages and its
@@ -93,5 +121,7 @@ Result<ServeConfig> LoadServeConfig(const std::string& path);
 Status ValidateServeConfig(const ServeConfig& config);
 // The decision service's part of that check.
 Status ValidateDecisionServiceSettings(const DecisionServiceSettings& settings);
+// The gateway's part.
+Status ValidateGatewaySettings(const GatewaySettings& settings);
 
 }  // namespace writ::server

@@ -470,13 +470,15 @@ void DecisionService::Shutdown() {
   if (ledger_) (void)ledger_->Close();
 }
 
-Status WireDecisionService(server::ServiceAssembly& assembly) {
+Status WireDecisionService(server::ServiceAssembly& assembly, DecisionService** wired) {
   const server::ServeConfig& config = assembly.config();
+  if (wired != nullptr) *wired = nullptr;
   if (config.service.bundle_dir.empty()) return Status::Ok();
   WRIT_ASSIGN_OR_RETURN(std::unique_ptr<DecisionService> service,
                         DecisionService::Create(config.service, config.data_dir, assembly.store(),
                                                 assembly.metrics(), assembly.clock()));
   DecisionService& s = assembly.Adopt(std::move(service));
+  if (wired != nullptr) *wired = &s;
   return s.Install(assembly.server(), assembly.authenticator());
 }
 

@@ -96,6 +96,20 @@ class DecisionService {
   identity::SecretBroker& secrets() { return *broker_; }
   authz::DecisionEngine& engine() { return *engine_; }
   authz::BundleWatcher& bundles() { return *watcher_; }
+  CallerResolver& callers() { return *resolver_; }
+
+  // For parts wired after this one (the MCP gateway). A decision made, counted (under
+  // `source`) and recorded like the API's: `done` is called once the record is durable (see
+  // Decide below).
+  void DecideFor(const authz::DecisionInput& input, std::string_view source,
+                 authz::DecisionEngine::DecisionCallback done) {
+    Decide(input, source, std::move(done));
+  }
+  // Records the outcome of a decided call (an `outcome` record); `done` once durable.
+  void RecordOutcome(const ledger::OutcomeRecord& outcome,
+                     std::function<void(Result<ledger::AppendReceipt>)> done) {
+    AppendThen(ledger::RecordKind::kOutcome, outcome.ToJson(), std::move(done));
+  }
 
  private:
   class Minter;
@@ -176,7 +190,8 @@ class DecisionService {
 
 // `writ serve`'s wiring of the decision service into an opened assembly: when
 // config().service.bundle_dir is set, creates the service, adopts it and installs it; otherwise
-// does nothing (the server keeps only its own routes).
-Status WireDecisionService(server::ServiceAssembly& assembly);
+// does nothing (the server keeps only its own routes). `wired`, when given, receives the
+// service (null when it is off), for the parts wired after it (the MCP gateway).
+Status WireDecisionService(server::ServiceAssembly& assembly, DecisionService** wired = nullptr);
 
 }  // namespace writ::service

@@ -1,0 +1,714 @@
+#include "gateway/gateway.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+
+#include "authz/obligations.h"
+#include "base/crypto.h"
+#include "base/encoding.h"
+#include "gateway/cedar_mapping.h"
+#include "gateway/http_upstream.h"
+#include "gateway/jsonrpc.h"
+#include "gateway/stdio_upstream.h"
+#include "ledger/records.h"
+#include "service/api_support.h"
+
+namespace writ::gateway {
+
+namespace json = boost::json;
+using server::Request;
+using server::Responder;
+using server::Response;
+
+struct McpGateway::Mount {
+  server::GatewayUpstreamSettings settings;
+  std::unique_ptr<Upstream> upstream;
+  std::vector<std::pair<std::string, std::string>> secret_headers;  // header, secret name
+};
+
+struct McpGateway::Session {
+  std::string id;
+  const Mount* mount = nullptr;
+  std::string subject;  // the agent's SPIFFE ID
+  std::string task_id;
+  std::string protocol_version;
+  std::atomic<int64_t> last_used_ms{0};
+  std::mutex mu;
+  std::map<std::string, int64_t> in_flight;  // serialized downstream id -> upstream id
+};
+
+struct McpGateway::Call {
+  explicit Call(Responder r) : responder(std::move(r)) {}
+  Responder responder;
+  Mount* mount = nullptr;
+  std::shared_ptr<Session> session;
+  json::value id;
+  std::string method;
+  json::value params;
+  bool sse = false;
+  authz::DecisionInput input;
+  std::string decision_id;
+  authz::ObligationSet obligations;
+  int64_t start_us = 0;
+  int64_t hold_deadline_ms = 0;
+};
+
+namespace {
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+void LogLine(const std::string& who, const std::string& line) {
+  std::fprintf(stderr, "writ: gateway %s: %s\n", who.c_str(), line.c_str());
+}
+
+Response JsonRpc(int status, const json::object& message) {
+  return Response::JsonText(status, json::serialize(message));
+}
+
+// The answer to a request: JSON, or one SSE event for a client that accepts only that.
+void Answer(Responder& r, const json::object& message, bool sse, const std::string& session_id) {
+  Response resp;
+  resp.status = 200;
+  if (sse) {
+    resp.content_type = "text/event-stream";
+    resp.body = "event: message\ndata: " + json::serialize(message) + "\n\n";
+    resp.headers.emplace_back("Cache-Control", "no-cache");
+  } else {
+    resp.content_type = "application/json";
+    resp.body = json::serialize(message);
+  }
+  if (!session_id.empty()) resp.headers.emplace_back("Mcp-Session-Id", session_id);
+  r.Send(std::move(resp));
+}
+
+Response Accepted() {
+  Response resp;
+  resp.status = 202;
+  return resp;
+}
+
+bool Supported(std::string_view version) {
+  for (const char* v : kProtocolVersions) {
+    if (version == v) return true;
+  }
+  return false;
+}
+
+std::string Str(const json::value& v, std::string_view key) {
+  const json::object* o = v.if_object();
+  const json::value* x = o ? o->if_contains(key) : nullptr;
+  return x && x->is_string() ? std::string(x->get_string()) : std::string();
+}
+
+// Methods forwarded without a decision (discovery of what a server offers).
+bool PassesThrough(std::string_view method) {
+  return method == "resources/list" || method == "resources/templates/list" ||
+         method == "prompts/list" || method == "completion/complete";
+}
+
+}  // namespace
+
+McpGateway::McpGateway(const server::GatewaySettings& settings, service::DecisionService& service,
+                       store::Store& store, const Clock& clock)
+    : settings_(settings), service_(service), store_(store), clock_(clock) {}
+
+McpGateway::~McpGateway() {
+  Shutdown();
+}
+
+Result<std::unique_ptr<McpGateway>> McpGateway::Create(const server::GatewaySettings& settings,
+                                                       service::DecisionService& service,
+                                                       store::Store& store, const Clock& clock) {
+  WRIT_RETURN_IF_ERROR(server::ValidateGatewaySettings(settings));
+  std::unique_ptr<McpGateway> g(new McpGateway(settings, service, store, clock));
+  g->pool_ = std::make_unique<service::WorkPool>(settings.threads, 65536);
+  for (const server::GatewayUpstreamSettings& u : settings.upstreams) {
+    auto m = std::make_unique<Mount>();
+    m->settings = u;
+    std::string who = u.name;
+    auto log = [who](const std::string& line) { LogLine(who, line); };
+    if (!u.url.empty()) {
+      if (!u.secret_headers.empty()) {
+        for (const std::string& h : u.secret_headers) {
+          size_t eq = h.find('=');
+          m->secret_headers.emplace_back(h.substr(0, eq), h.substr(eq + 1));
+        }
+      }
+      HttpUpstreamOptions o;
+      o.name = u.name;
+      o.url = u.url;
+      o.timeout_ms = u.timeout_ms;
+      o.max_message_bytes = static_cast<size_t>(settings.max_message_bytes);
+      o.max_idle_connections = static_cast<size_t>(settings.threads);
+      o.log = log;
+      m->upstream = std::make_unique<HttpUpstream>(std::move(o), *g->pool_);
+    } else {
+      if (!u.secret_headers.empty()) {
+        return InvalidArgument("config: [[gateway.upstream]] `" + u.name +
+                               "`: secret_headers need a url (a Streamable HTTP upstream)");
+      }
+      StdioUpstreamOptions o;
+      o.name = u.name;
+      o.command = u.command;
+      o.args = u.args;
+      o.env = u.env;
+      o.timeout_ms = u.timeout_ms;
+      o.max_message_bytes = static_cast<size_t>(settings.max_message_bytes);
+      o.log = log;
+      m->upstream = std::make_unique<StdioUpstream>(std::move(o));
+    }
+    g->mounts_.push_back(std::move(m));
+  }
+  return g;
+}
+
+Upstream* McpGateway::upstream(const std::string& name) {
+  for (auto& m : mounts_) {
+    if (m->settings.name == name) return m->upstream.get();
+  }
+  return nullptr;
+}
+
+Status McpGateway::Install(server::Server& server) {
+  for (auto& m : mounts_) {
+    WRIT_RETURN_IF_ERROR(m->upstream->Start(15000));
+  }
+  poller_ = std::thread([this] { PollHeld(); });
+
+  int64_t longest = 0;
+  for (auto& m : mounts_) longest = std::max(longest, m->settings.timeout_ms);
+  server::RouteOptions options;
+  options.timeout = std::chrono::milliseconds(settings_.approval_timeout_ms + longest + 10000);
+  options.max_body_bytes = static_cast<size_t>(settings_.max_message_bytes);
+  for (auto& m : mounts_) {
+    Mount* mount = m.get();
+    std::string path = "/mcp/" + m->settings.name;
+    WRIT_RETURN_IF_ERROR(server.router().Handle(
+        "POST", path,
+        [this, mount](const Request& request, Responder r) {
+          HandlePost(*mount, request, std::move(r));
+        },
+        server::Access::Agents(), options));
+    WRIT_RETURN_IF_ERROR(server.router().Handle(
+        "DELETE", path,
+        [this, mount](const Request& request, Responder r) {
+          HandleDelete(*mount, request, std::move(r));
+        },
+        server::Access::Agents()));
+  }
+  server.AddReadinessCheck("gateway", [this]() -> Status {
+    for (auto& m : mounts_) {
+      if (!m->upstream->ready()) {
+        return Unavailable("upstream `" + m->settings.name + "` is not initialized");
+      }
+    }
+    return Status::Ok();
+  });
+  server.AddShutdownHook("gateway", [this] { Shutdown(); });
+  return Status::Ok();
+}
+
+void McpGateway::Shutdown() {
+  {
+    std::lock_guard<std::mutex> lock(held_mu_);
+    if (shut_down_) return;
+    shut_down_ = true;
+    stopping_ = true;
+  }
+  held_cv_.notify_all();
+  if (poller_.joinable()) poller_.join();
+  for (auto& m : mounts_) m->upstream->Stop();
+  if (pool_) pool_->Stop();
+}
+
+void McpGateway::HandleDelete(Mount& mount, const Request& request, Responder r) {
+  auto token = service::api::AgentToken(request);
+  if (!token) return r.SendError(401, "bearer_token_required", "an agent token is needed");
+  std::string sid(request.header("mcp-session-id"));
+  std::lock_guard<std::mutex> lock(sessions_mu_);
+  auto it = sessions_.find(sid);
+  if (it == sessions_.end() || it->second->mount != &mount) {
+    return r.Send(JsonRpc(404, ErrorMessage(nullptr, kInvalidRequest, "no such session")));
+  }
+  if (it->second->task_id != token->claims.task_id) {
+    return r.Send(JsonRpc(
+        403, ErrorMessage(nullptr, kInvalidRequest, "the session belongs to another task")));
+  }
+  sessions_.erase(it);
+  Response resp;
+  resp.status = 200;
+  r.Send(std::move(resp));
+}
+
+void McpGateway::HandlePost(Mount& mount, const Request& request, Responder r) {
+  auto token = service::api::AgentToken(request);
+  if (!token) return r.SendError(401, "bearer_token_required", "an agent token is needed");
+  std::string_view accept = request.header("accept");
+  bool json_ok = accept.empty() || accept.find("application/json") != std::string_view::npos ||
+                 accept.find("*/*") != std::string_view::npos;
+  bool sse_ok = accept.find("text/event-stream") != std::string_view::npos;
+  if (!json_ok && !sse_ok) {
+    return r.Send(JsonRpc(406, ErrorMessage(nullptr, kInvalidRequest,
+                                            "Accept must include application/json or "
+                                            "text/event-stream")));
+  }
+  Result<Message> parsed = ParseMessage(request.body(), 64);
+  if (!parsed.ok()) {
+    int code = parsed.status().message().starts_with("parse") ? kParseError : kInvalidRequest;
+    return r.Send(JsonRpc(400, ErrorMessage(nullptr, code, parsed.status().message())));
+  }
+  Message& msg = *parsed;
+  std::string sid(request.header("mcp-session-id"));
+
+  if (msg.kind == MessageKind::kRequest && msg.method == "initialize") {
+    auto call = std::make_shared<Call>(std::move(r));
+    call->mount = &mount;
+    call->id = msg.id;
+    call->sse = !json_ok;
+    call->input.caller.task_id = token->claims.task_id;
+    call->input.caller.spiffe_id = token->claims.subject;
+    return Initialize(mount, std::move(call), msg.params);
+  }
+
+  if (sid.empty()) {
+    return r.Send(
+        JsonRpc(400, ErrorMessage(msg.id.is_null() ? json::value() : msg.id, kInvalidRequest,
+                                  "Mcp-Session-Id is required (send initialize first)")));
+  }
+  std::shared_ptr<Session> session;
+  {
+    std::lock_guard<std::mutex> lock(sessions_mu_);
+    auto it = sessions_.find(sid);
+    if (it != sessions_.end() && it->second->mount == &mount) session = it->second;
+  }
+  if (!session) {
+    return r.Send(JsonRpc(404, ErrorMessage(msg.id, kInvalidRequest, "no such session")));
+  }
+  if (session->task_id != token->claims.task_id || session->subject != token->claims.subject) {
+    return r.Send(JsonRpc(403, ErrorMessage(msg.id, kInvalidRequest,
+                                            "the session belongs to another task or agent")));
+  }
+  std::string_view version = request.header("mcp-protocol-version");
+  if (!version.empty() && !Supported(version)) {
+    return r.Send(
+        JsonRpc(400, ErrorMessage(msg.id, kInvalidRequest,
+                                  "unsupported MCP-Protocol-Version " + std::string(version))));
+  }
+  session->last_used_ms = NowMs();
+
+  if (msg.kind == MessageKind::kResponse) return r.Send(Accepted());  // nothing was asked
+  if (msg.kind == MessageKind::kNotification) {
+    if (msg.method == "notifications/initialized") return r.Send(Accepted());
+    if (msg.method == "notifications/cancelled") {
+      const json::value* rid =
+          msg.params.is_object() ? msg.params.get_object().if_contains("requestId") : nullptr;
+      int64_t upstream_id = 0;
+      if (rid != nullptr) {
+        std::lock_guard<std::mutex> lock(session->mu);
+        auto it = session->in_flight.find(json::serialize(*rid));
+        if (it != session->in_flight.end()) upstream_id = it->second;
+      }
+      if (upstream_id != 0) {
+        json::object p{{"requestId", upstream_id}};
+        if (std::string reason = Str(msg.params, "reason"); !reason.empty()) p["reason"] = reason;
+        mount.upstream->Notify("notifications/cancelled", p);
+      }
+      return r.Send(Accepted());
+    }
+    mount.upstream->Notify(msg.method, msg.params);
+    return r.Send(Accepted());
+  }
+
+  auto call = std::make_shared<Call>(std::move(r));
+  call->mount = &mount;
+  call->session = session;
+  call->id = msg.id;
+  call->method = msg.method;
+  call->params = msg.params;
+  call->sse = !json_ok;
+  if (msg.method == "ping") {
+    return Answer(call->responder, ResultMessage(call->id, json::object{}), call->sse, {});
+  }
+  bool decided =
+      msg.method == "tools/call" || msg.method == "resources/read" || msg.method == "prompts/get";
+  if (!decided && msg.method != "tools/list" && !PassesThrough(msg.method)) {
+    return Answer(call->responder,
+                  ErrorMessage(call->id, kMethodNotFound,
+                               "method `" + msg.method + "` is not supported by the Writ gateway"),
+                  call->sse, {});
+  }
+  if (PassesThrough(msg.method)) {
+    mount.upstream->Call(msg.method, msg.params, {}, [call](Result<json::object> res) {
+      json::object out = res.ok() ? std::move(res).value()
+                                  : ErrorMessage(nullptr, kUpstreamError, res.status().message());
+      out["id"] = call->id;
+      Answer(call->responder, out, call->sse, {});
+    });
+    return;
+  }
+
+  Result<authz::Caller> caller = service_.callers().Resolve(*token);
+  if (!caller.ok()) {
+    return Answer(call->responder,
+                  ErrorMessage(call->id, kDenied, caller.status().message(),
+                               json::object{{"code", service::api::CodeOf(caller.status())}}),
+                  call->sse, {});
+  }
+  call->input.caller = std::move(caller).value();
+  call->input.trace = service::api::TraceOf(request);
+  call->input.resource_type = mount.settings.resource_type;
+  call->input.resource_id = mount.settings.name;
+  if (msg.method == "tools/list") return ListTools(std::move(call));
+  Authorize(std::move(call));
+}
+
+void McpGateway::Initialize(Mount& mount, std::shared_ptr<Call> call, const json::value& params) {
+  if (!mount.upstream->ready()) {
+    return Answer(call->responder,
+                  ErrorMessage(call->id, kUpstreamError,
+                               "upstream `" + mount.settings.name + "` is not available"),
+                  call->sse, {});
+  }
+  std::string requested = Str(params, "protocolVersion");
+  std::string version = Supported(requested) ? requested : kProtocolVersions[0];
+  auto session = std::make_shared<Session>();
+  session->id = HexEncode(RandomBytes(16).value());
+  session->mount = &mount;
+  session->subject = call->input.caller.spiffe_id;
+  session->task_id = call->input.caller.task_id;
+  session->protocol_version = version;
+  int64_t now = NowMs();
+  session->last_used_ms = now;
+  {
+    std::lock_guard<std::mutex> lock(sessions_mu_);
+    if (sessions_.size() >= static_cast<size_t>(settings_.max_sessions)) {
+      int64_t idle_before = now - settings_.session_idle_s * 1000;
+      std::erase_if(sessions_, [idle_before](const auto& kv) {
+        return kv.second->last_used_ms.load() < idle_before;
+      });
+    }
+    if (sessions_.size() >= static_cast<size_t>(settings_.max_sessions)) {
+      return call->responder.Send(JsonRpc(
+          503, ErrorMessage(call->id, kInternalError, "too many open sessions; retry later")));
+    }
+    sessions_[session->id] = session;
+  }
+  json::object upstream = mount.upstream->InitializeResult();
+  json::object caps;
+  if (const json::value* c = upstream.if_contains("capabilities"); c && c->is_object()) {
+    for (const char* k : {"tools", "resources", "prompts", "completions"}) {
+      if (c->get_object().contains(k)) caps[k] = json::object{};
+    }
+  }
+  json::object result{{"protocolVersion", version}, {"capabilities", std::move(caps)}};
+  if (const json::value* info = upstream.if_contains("serverInfo")) result["serverInfo"] = *info;
+  if (const json::value* ins = upstream.if_contains("instructions")) result["instructions"] = *ins;
+  Answer(call->responder, ResultMessage(call->id, std::move(result)), call->sse, session->id);
+}
+
+void McpGateway::ListTools(std::shared_ptr<Call> call) {
+  Mount& mount = *call->mount;
+  mount.upstream->Call("tools/list", call->params, {}, [this, call](Result<json::object> res) {
+    if (!res.ok()) {
+      return Answer(call->responder, ErrorMessage(call->id, kUpstreamError, res.status().message()),
+                    call->sse, {});
+    }
+    json::object response = std::move(res).value();
+    response["id"] = call->id;
+    json::value* result = response.if_contains("result");
+    json::value* tools =
+        result && result->is_object() ? result->get_object().if_contains("tools") : nullptr;
+    if (tools == nullptr || !tools->is_array() || tools->get_array().empty()) {
+      return Answer(call->responder, response, call->sse, {});
+    }
+    // One listing decision per tool, all at once; the answer when the last is recorded.
+    struct Gather {
+      std::mutex mu;
+      size_t remaining = 0;
+      std::vector<bool> keep;
+      json::object response;
+    };
+    auto g = std::make_shared<Gather>();
+    size_t n = tools->get_array().size();
+    g->remaining = n;
+    g->keep.assign(n, false);
+    g->response = std::move(response);
+    const json::array& list = g->response.at("result").get_object().at("tools").get_array();
+    std::vector<std::string> names;
+    for (const json::value& t : list) names.push_back(Str(t, "name"));
+    for (size_t i = 0; i < n; ++i) {
+      authz::DecisionInput in = call->input;
+      in.listing = true;
+      in.action = ActionUid(call->mount->settings.action_namespace, names[i]);
+      auto done = [this, call, g, i](Result<authz::DecisionOutcome> out) {
+        bool keep = false;
+        if (out.ok()) {
+          keep = out->verdict != ledger::Verdict::kDeny ||
+                 (out->code == authz::kCodeNoPermit && !out->erroring_policies.empty());
+        }
+        std::unique_lock<std::mutex> lock(g->mu);
+        g->keep[i] = keep;
+        if (--g->remaining != 0) return;
+        lock.unlock();
+        json::array& all = g->response.at("result").get_object().at("tools").get_array();
+        json::array kept;
+        for (size_t j = 0; j < all.size(); ++j) {
+          if (g->keep[j]) kept.push_back(std::move(all[j]));
+        }
+        all = std::move(kept);
+        Answer(call->responder, g->response, call->sse, {});
+      };
+      if (names[i].empty()) {
+        done(InvalidArgument("a tool without a name"));
+        continue;
+      }
+      service_.DecideFor(in, "gateway", std::move(done));
+    }
+  });
+}
+
+void McpGateway::Authorize(std::shared_ptr<Call> call) {
+  const Mount& mount = *call->mount;
+  const json::object empty;
+  const json::object& params = call->params.is_object() ? call->params.get_object() : empty;
+  json::object input;
+  if (call->method == "tools/call") {
+    std::string tool = Str(call->params, "name");
+    if (tool.empty()) {
+      return Answer(call->responder,
+                    ErrorMessage(call->id, kInvalidParams, "tools/call needs a tool `name`"),
+                    call->sse, {});
+    }
+    const json::value* args = params.if_contains("arguments");
+    if (args != nullptr && !args->is_object() && !args->is_null()) {
+      return Answer(call->responder,
+                    ErrorMessage(call->id, kInvalidParams, "`arguments` must be an object"),
+                    call->sse, {});
+    }
+    if (args != nullptr && args->is_object()) input = args->get_object();
+    call->input.action = ActionUid(mount.settings.action_namespace, tool);
+  } else if (call->method == "resources/read") {
+    input["uri"] = Str(call->params, "uri");
+    call->input.action = ActionUid(mount.settings.action_namespace, "resources/read");
+  } else {  // prompts/get
+    input["name"] = Str(call->params, "name");
+    if (const json::value* a = params.if_contains("arguments"); a && a->is_object()) {
+      input["arguments"] = *a;
+    }
+    call->input.action = ActionUid(mount.settings.action_namespace, "prompts/get");
+  }
+  call->input.context = json::object{{"input", std::move(input)}};
+  service_.DecideFor(call->input, "gateway", [this, call](Result<authz::DecisionOutcome> out) {
+    OnDecision(call, std::move(out));
+  });
+}
+
+void McpGateway::OnDecision(std::shared_ptr<Call> call, Result<authz::DecisionOutcome> out) {
+  if (!out.ok()) {
+    bool bad = out.status().code() == StatusCode::kInvalidArgument;
+    return Answer(call->responder,
+                  ErrorMessage(call->id, bad ? kInvalidParams : kInternalError,
+                               (bad ? "the call does not fit the policy schema: "
+                                    : "no decision could be made: ") +
+                                   out.status().message()),
+                  call->sse, {});
+  }
+  const authz::DecisionOutcome& d = *out;
+  if (d.verdict == ledger::Verdict::kApprovalRequired) return Hold(call, d);
+  if (d.verdict == ledger::Verdict::kDeny) {
+    json::object data{{"decision_id", d.decision_id}, {"code", d.code}};
+    if (!d.approval_id.empty()) data["approval_id"] = d.approval_id;
+    if (!call->decision_id.empty() && call->decision_id != d.decision_id) {
+      data["held_decision_id"] = call->decision_id;
+    }
+    return Answer(call->responder, ErrorMessage(call->id, kDenied, d.reason, std::move(data)),
+                  call->sse, {});
+  }
+  Forward(call, d);
+}
+
+void McpGateway::Hold(std::shared_ptr<Call> call, const authz::DecisionOutcome& d) {
+  if (call->hold_deadline_ms == 0) call->hold_deadline_ms = NowMs() + settings_.approval_timeout_ms;
+  if (call->decision_id.empty()) call->decision_id = d.decision_id;
+  std::lock_guard<std::mutex> lock(held_mu_);
+  if (stopping_) {
+    return Answer(call->responder,
+                  ErrorMessage(call->id, kApprovalTimeout, "the gateway is shutting down",
+                               json::object{{"decision_id", d.decision_id}}),
+                  call->sse, {});
+  }
+  held_.push_back(Held{call, d.approval_id, d.decision_id, call->hold_deadline_ms});
+  held_cv_.notify_all();
+}
+
+void McpGateway::PollHeld() {
+  std::unique_lock<std::mutex> lock(held_mu_);
+  while (true) {
+    held_cv_.wait_for(lock, std::chrono::milliseconds(100));
+    if (stopping_) break;
+    if (held_.empty()) continue;
+    std::vector<Held> check;
+    check.swap(held_);
+    lock.unlock();
+    std::vector<Held> still;
+    int64_t now = NowMs();
+    for (Held& h : check) {
+      auto found = store_.approvals().GetApproval(h.approval_id);
+      std::string status = "pending";
+      if (found.ok() && *found) {
+        status = (*found)->status;
+        if (status == "pending" && (*found)->expires_us <= clock_.NowMicros()) status = "expired";
+      }
+      if (status == "pending" && now < h.deadline_ms) {
+        still.push_back(std::move(h));
+        continue;
+      }
+      if (status == "pending" || status == "expired") {
+        std::shared_ptr<Call> call = h.call;
+        Finish(call,
+               ErrorMessage(call->id, kApprovalTimeout,
+                            "no approver decided within " +
+                                std::to_string(settings_.approval_timeout_ms) + " ms",
+                            json::object{{"decision_id", h.decision_id},
+                                         {"approval_id", h.approval_id},
+                                         {"code", "approval_timeout"}}),
+               true, "error", "approval_timeout", 0, {});
+        continue;
+      }
+      // Decided: decide again, presenting the approval (the engine consumes a grant).
+      std::shared_ptr<Call> call = h.call;
+      call->input.approval_id = h.approval_id;
+      service_.DecideFor(call->input, "gateway", [this, call](Result<authz::DecisionOutcome> out) {
+        OnDecision(call, std::move(out));
+      });
+    }
+    lock.lock();
+    for (Held& h : still) held_.push_back(std::move(h));
+  }
+  std::vector<Held> left;
+  left.swap(held_);
+  lock.unlock();
+  for (Held& h : left) {
+    Finish(h.call,
+           ErrorMessage(h.call->id, kApprovalTimeout, "the gateway is shutting down",
+                        json::object{{"decision_id", h.decision_id}}),
+           true, "error", "shutdown while waiting for approval", 0, {});
+  }
+}
+
+void McpGateway::Forward(std::shared_ptr<Call> call, const authz::DecisionOutcome& d) {
+  Mount& mount = *call->mount;
+  call->decision_id = d.decision_id;
+  call->obligations = d.obligations;
+  json::object params = call->params.is_object() ? call->params.get_object() : json::object{};
+  if (call->method == "tools/call" && d.narrowed_input) params["arguments"] = *d.narrowed_input;
+  ExtraHeaders headers;
+  for (const auto& [header, secret] : mount.secret_headers) {
+    identity::SecretRelease rel;
+    rel.decision_id = d.decision_id;
+    rel.verdict = "allow";
+    rel.audience = mount.settings.name;
+    rel.agent = call->input.caller.spiffe_id;
+    rel.task_id = call->input.caller.task_id;
+    Result<identity::SecretValue> value = service_.secrets().Release(secret, rel);
+    if (!value.ok()) {
+      return Finish(call,
+                    ErrorMessage(call->id, kUpstreamError,
+                                 "the secret for the upstream could not be released: " +
+                                     value.status().message(),
+                                 json::object{{"decision_id", d.decision_id}}),
+                    true, "error", "secret_unavailable", 0, {});
+    }
+    headers.emplace_back(header, std::string(value->Reveal()));
+  }
+  std::string key = json::serialize(call->id);
+  call->start_us = MonotonicMicros();
+  int64_t upstream_id = mount.upstream->Call(
+      call->method, params, std::move(headers), [this, call, key](Result<json::object> res) {
+        {
+          std::lock_guard<std::mutex> lock(call->session->mu);
+          call->session->in_flight.erase(key);
+        }
+        if (!res.ok()) {
+          return Finish(call,
+                        ErrorMessage(call->id, kUpstreamError, res.status().message(),
+                                     json::object{{"decision_id", call->decision_id}}),
+                        true, "error", res.status().message(), 0, {});
+        }
+        json::object response = std::move(res).value();
+        response["id"] = call->id;
+        if (const json::value* e = response.if_contains("error")) {
+          std::string err = e->is_object() ? Str(*e, "message") : std::string("error");
+          return Finish(call, std::move(response), true, "error", err, 0, {});
+        }
+        json::value& result = response["result"];
+        if (!call->obligations.redactions.empty()) {
+          authz::ApplyRedactions(call->obligations, result);
+          if (result.is_object()) {
+            if (json::value* sc = result.get_object().if_contains("structuredContent")) {
+              authz::ApplyRedactions(call->obligations, *sc);
+            }
+          }
+        }
+        std::string serialized = json::serialize(result);
+        std::string digest = "sha256:" + DigestHex(Sha256(serialized));
+        bool is_error = result.is_object() && result.get_object().contains("isError") &&
+                        result.get_object().at("isError").is_bool() &&
+                        result.get_object().at("isError").get_bool();
+        Finish(call, std::move(response), true, is_error ? "error" : "success",
+               is_error ? "the tool reported an error" : "",
+               static_cast<int64_t>(serialized.size()), digest);
+      });
+  if (upstream_id != 0) {
+    std::lock_guard<std::mutex> lock(call->session->mu);
+    call->session->in_flight[key] = upstream_id;
+  }
+}
+
+void McpGateway::Finish(std::shared_ptr<Call> call, json::object message, bool record,
+                        const std::string& status, const std::string& error, int64_t result_size,
+                        const std::string& result_digest) {
+  if (!record || call->decision_id.empty()) {
+    return Answer(call->responder, message, call->sse, {});
+  }
+  ledger::OutcomeRecord rec;
+  rec.decision_id = call->decision_id;
+  rec.task_id = call->input.caller.task_id;
+  rec.principal = "Agent::\"" + call->input.caller.agent + "\"";
+  rec.status = status;
+  rec.error = error.substr(0, 4096);
+  rec.result_digest = result_digest;
+  rec.result_size = result_size;
+  rec.latency_us = call->start_us == 0 ? 0 : MonotonicMicros() - call->start_us;
+  rec.trace_id = call->input.trace.trace_id;
+  auto shared = std::make_shared<json::object>(std::move(message));
+  std::string who = call->mount->settings.name;
+  service_.RecordOutcome(rec, [call, shared, who](Result<ledger::AppendReceipt> r) {
+    if (!r.ok()) {
+      LogLine(who, "the outcome of decision " + call->decision_id +
+                       " could not be recorded: " + r.status().ToString());
+    }
+    Answer(call->responder, *shared, call->sse, {});
+  });
+}
+
+Status WireGateway(server::ServiceAssembly& assembly, service::DecisionService* service) {
+  const server::GatewaySettings& g = assembly.config().gateway;
+  if (g.upstreams.empty()) return Status::Ok();
+  if (service == nullptr) {
+    return InvalidArgument(
+        "config: [[gateway.upstream]] needs the decision service (set policies.dir)");
+  }
+  WRIT_ASSIGN_OR_RETURN(std::unique_ptr<McpGateway> gateway,
+                        McpGateway::Create(g, *service, assembly.store(), assembly.clock()));
+  McpGateway& installed = assembly.Adopt(std::move(gateway));
+  return installed.Install(assembly.server());
+}
+
+}  // namespace writ::gateway

@@ -1,0 +1,126 @@
+// McpGateway: Writ between MCP clients and MCP servers (DESIGN.md §3.5; docs/gateway.md).
+//
+// Each configured upstream ([[gateway.upstream]]) is mounted at /mcp/<name> as an MCP
+// Streamable HTTP endpoint:
+//   POST    one JSON-RPC message; a request is answered with JSON (or, for a client that
+//           accepts only text/event-stream, one SSE event), a notification or a response with
+//           202. `initialize` opens a session (Mcp-Session-Id) bound to the token's task and
+//           agent; every later message must carry it.
+//   DELETE  ends the session.
+//   GET     405: server-initiated streams are not offered (the spec allows this).
+// The bearer token (a Writ task or delegated token) is verified on every request, so a revoked
+// task stops at its next message.
+//
+// Methods: `tools/list` is forwarded and its answer filtered to the tools the principal may use
+// (one listing decision per tool, each recorded); `tools/call`, `resources/read` and
+// `prompts/get` are decided before they are forwarded — deny answers a JSON-RPC error with the
+// policy's @reason and the decision id; narrowing rewrites the arguments and redacts result
+// fields; approval_required holds the call until an approver decides through /v1/approvals or
+// the approval timeout passes; brokered secrets are released for allowed calls into header
+// fields of the upstream request. The outcome of every forwarded call (status, result digest and
+// size, latency) is recorded against its decision before the answer is sent. `ping` is answered
+// here; `resources/list`, `resources/templates/list`, `prompts/list` and `completion/complete`
+// pass through unchanged; notifications pass through (`notifications/cancelled` with its
+// request id translated); any other method is method-not-found.
+//
+// The Cedar request of a call: principal Agent::"<agent>" (with the usual request-time
+// entities), action <action_namespace>::Action::"<tool>" (or Action::"resources/read",
+// Action::"prompts/get"), resource <resource_type>::"<upstream name>", context.input the
+// arguments (resources/read: {"uri"}; prompts/get: {"name", "arguments"}).
+//
+// Thread-safety: handlers run on the server's threads; upstream answers on reader and pool
+// threads; held approvals are polled by one thread. All shared state is under locks.
+#pragma once
+
+#include <boost/json.hpp>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "authz/decision.h"
+#include "base/clock.h"
+#include "base/status.h"
+#include "gateway/upstream.h"
+#include "server/config.h"
+#include "server/server.h"
+#include "server/service_assembly.h"
+#include "service/decision_service.h"
+#include "service/work_pool.h"
+#include "store/store.h"
+
+namespace writ::gateway {
+
+class McpGateway {
+ public:
+  // Builds the upstreams (nothing started yet).
+  static Result<std::unique_ptr<McpGateway>> Create(const server::GatewaySettings& settings,
+                                                    service::DecisionService& service,
+                                                    store::Store& store, const Clock& clock);
+  ~McpGateway();
+  McpGateway(const McpGateway&) = delete;
+  McpGateway& operator=(const McpGateway&) = delete;
+
+  // Starts the upstreams (waiting a little for each to initialize), adds the routes, the
+  // readiness check "gateway" (every upstream initialized) and the shutdown hook.
+  Status Install(server::Server& server);
+  // Fails held calls, stops the upstreams and the pool. Idempotent.
+  void Shutdown();
+
+  // The upstream mounted as `name` (null when none), for tests.
+  Upstream* upstream(const std::string& name);
+
+  struct Mount;
+  struct Session;
+  struct Call;
+
+ private:
+  McpGateway(const server::GatewaySettings& settings, service::DecisionService& service,
+             store::Store& store, const Clock& clock);
+
+  void HandlePost(Mount& mount, const server::Request& request, server::Responder responder);
+  void HandleDelete(Mount& mount, const server::Request& request, server::Responder responder);
+  void Initialize(Mount& mount, std::shared_ptr<Call> call, const boost::json::value& params);
+  void ListTools(std::shared_ptr<Call> call);
+  void Authorize(std::shared_ptr<Call> call);
+  void OnDecision(std::shared_ptr<Call> call, Result<authz::DecisionOutcome> outcome);
+  void Forward(std::shared_ptr<Call> call, const authz::DecisionOutcome& decision);
+  void Hold(std::shared_ptr<Call> call, const authz::DecisionOutcome& decision);
+  void PollHeld();
+  void Finish(std::shared_ptr<Call> call, boost::json::object message, bool record,
+              const std::string& status, const std::string& error, int64_t result_size,
+              const std::string& result_digest);
+
+  server::GatewaySettings settings_;
+  service::DecisionService& service_;
+  store::Store& store_;
+  const Clock& clock_;
+  std::unique_ptr<service::WorkPool> pool_;
+  std::vector<std::unique_ptr<Mount>> mounts_;
+
+  std::mutex sessions_mu_;
+  std::map<std::string, std::shared_ptr<Session>> sessions_;
+
+  struct Held {
+    std::shared_ptr<Call> call;
+    std::string approval_id;
+    std::string decision_id;
+    int64_t deadline_ms = 0;
+  };
+  std::mutex held_mu_;
+  std::condition_variable held_cv_;
+  std::vector<Held> held_;
+  bool stopping_ = false;
+  std::thread poller_;
+  bool shut_down_ = false;
+};
+
+// `writ serve`'s wiring: when the configuration names upstreams and the decision service runs,
+// creates the gateway, adopts it and installs it. invalid_argument when upstreams are
+// configured without the decision service.
+Status WireGateway(server::ServiceAssembly& assembly, service::DecisionService* service);
+
+}  // namespace writ::gateway

@@ -1,0 +1,301 @@
+#include "gateway/http_upstream.h"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+
+#include "gateway/jsonrpc.h"
+
+namespace writ::gateway {
+
+namespace json = boost::json;
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+// One keep-alive connection with its own I/O context: exchanges run on the calling thread,
+// asynchronously only so that the stream's deadline applies.
+class HttpUpstream::Connection {
+ public:
+  asio::io_context ioc;
+  beast::tcp_stream stream{ioc};
+  beast::flat_buffer buffer;
+  bool open = false;
+
+  beast::error_code Connect(const identity::ParsedUrl& url, std::chrono::milliseconds timeout) {
+    beast::error_code ec;
+    asio::ip::tcp::resolver resolver(ioc);
+    auto endpoints = resolver.resolve(url.host, url.port, ec);
+    if (ec) return ec;
+    stream.expires_after(timeout);
+    stream.async_connect(endpoints, [&](beast::error_code e, const auto&) { ec = e; });
+    Run();
+    if (!ec) {
+      stream.socket().set_option(asio::ip::tcp::no_delay(true), ec);
+      open = true;
+    }
+    return ec;
+  }
+
+  void Run() {
+    ioc.restart();
+    ioc.run();
+  }
+};
+
+HttpUpstream::HttpUpstream(HttpUpstreamOptions options, service::WorkPool& pool)
+    : options_(std::move(options)), pool_(pool) {}
+
+HttpUpstream::~HttpUpstream() {
+  Stop();
+}
+
+Status HttpUpstream::Start(int64_t wait_ms) {
+  WRIT_ASSIGN_OR_RETURN(url_, identity::ParseHttpUrl(options_.url));
+  if (url_.tls) return InvalidArgument("upstream `" + options_.name + "`: https is not supported");
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+  while (true) {
+    Status s = EnsureSession("");
+    if (s.ok()) return Status::Ok();
+    if (std::chrono::steady_clock::now() >= deadline) {
+      if (options_.log) {
+        options_.log("not initialized yet (" + s.ToString() + "); will retry on the first call");
+      }
+      return Status::Ok();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+void HttpUpstream::Stop() {
+  std::vector<std::unique_ptr<Connection>> idle;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopped_ = true;
+    ready_ = false;
+    idle.swap(idle_);
+  }
+}
+
+Result<HttpUpstream::Reply> HttpUpstream::Post(const std::string& body, const ExtraHeaders& headers,
+                                               bool with_session) {
+  std::unique_ptr<Connection> conn;
+  std::string session, version;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopped_) return Unavailable("upstream `" + options_.name + "` is stopping");
+    if (!idle_.empty()) {
+      conn = std::move(idle_.back());
+      idle_.pop_back();
+    }
+    session = session_id_;
+    version = protocol_version_;
+  }
+  auto timeout = std::chrono::milliseconds(options_.timeout_ms);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    bool reused = conn != nullptr;
+    if (!conn) {
+      conn = std::make_unique<Connection>();
+      if (beast::error_code ec = conn->Connect(url_, timeout)) {
+        return Unavailable("upstream `" + options_.name + "`: cannot connect: " + ec.message());
+      }
+    }
+    http::request<http::string_body> req{http::verb::post, url_.target, 11};
+    req.set(http::field::host, url_.host + ":" + url_.port);
+    req.set(http::field::content_type, "application/json");
+    req.set(http::field::accept, "application/json, text/event-stream");
+    if (with_session && !session.empty()) req.set("Mcp-Session-Id", session);
+    if (with_session && !version.empty()) req.set("MCP-Protocol-Version", version);
+    for (const auto& [k, v] : headers) req.set(k, v);
+    req.body() = body;
+    req.prepare_payload();
+    req.keep_alive(true);
+
+    beast::error_code ec;
+    conn->stream.expires_after(timeout);
+    http::async_write(conn->stream, req, [&](beast::error_code e, size_t) { ec = e; });
+    conn->Run();
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(options_.max_message_bytes);
+    parser.header_limit(64 * 1024);
+    if (!ec) {
+      http::async_read(conn->stream, conn->buffer, parser,
+                       [&](beast::error_code e, size_t) { ec = e; });
+      conn->Run();
+    }
+    if (ec) {
+      conn.reset();
+      // A pooled connection the server had closed: once more on a fresh one.
+      if (reused && ec != beast::error::timeout && ec != http::error::body_limit) continue;
+      if (ec == http::error::body_limit) {
+        return Status(StatusCode::kResourceExhausted,
+                      "upstream `" + options_.name + "`: the answer is larger than " +
+                          std::to_string(options_.max_message_bytes) + " bytes");
+      }
+      if (ec == beast::error::timeout) {
+        return Status(StatusCode::kUnavailable, "upstream `" + options_.name +
+                                                    "` did not answer within " +
+                                                    std::to_string(options_.timeout_ms) + " ms");
+      }
+      return Unavailable("upstream `" + options_.name + "`: " + ec.message());
+    }
+    auto& res = parser.get();
+    Reply reply;
+    reply.status = res.result_int();
+    reply.content_type = std::string(res[http::field::content_type]);
+    reply.session_id = std::string(res["mcp-session-id"]);
+    reply.body = std::move(res.body());
+    if (res.keep_alive()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!stopped_ && idle_.size() < options_.max_idle_connections)
+        idle_.push_back(std::move(conn));
+    }
+    return reply;
+  }
+  return Unavailable("upstream `" + options_.name + "`: the connection was closed");
+}
+
+Result<json::object> HttpUpstream::ResponseIn(const Reply& reply, int64_t id) {
+  auto matches = [id](const json::object& o) {
+    const json::value* i = o.if_contains("id");
+    return i != nullptr && i->is_int64() && i->get_int64() == id && !o.contains("method");
+  };
+  if (reply.content_type.starts_with("text/event-stream")) {
+    // Events are separated by blank lines; their data lines joined with newlines.
+    std::string data;
+    std::string_view body = reply.body;
+    size_t pos = 0;
+    auto flush = [&]() -> std::optional<json::object> {
+      if (data.empty()) return std::nullopt;
+      json::error_code ec;
+      json::value v = json::parse(data, ec);
+      data.clear();
+      if (!ec && v.is_object() && matches(v.get_object())) return std::move(v.get_object());
+      return std::nullopt;
+    };
+    while (pos <= body.size()) {
+      size_t nl = body.find('\n', pos);
+      std::string_view line = body.substr(pos, nl == std::string_view::npos ? body.npos : nl - pos);
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      if (line.empty()) {
+        if (auto m = flush()) return std::move(*m);
+      } else if (line.starts_with("data:")) {
+        std::string_view d = line.substr(5);
+        if (!d.empty() && d.front() == ' ') d.remove_prefix(1);
+        if (!data.empty()) data += '\n';
+        data.append(d);
+      }
+      if (nl == std::string_view::npos) break;
+      pos = nl + 1;
+    }
+    if (auto m = flush()) return std::move(*m);
+    return Unavailable("upstream `" + options_.name +
+                       "`: its event stream ended without the answer");
+  }
+  json::error_code ec;
+  json::value v = json::parse(reply.body, ec);
+  if (ec || !v.is_object() || !matches(v.get_object())) {
+    return Unavailable("upstream `" + options_.name + "`: the answer is not the JSON-RPC response");
+  }
+  return std::move(v.get_object());
+}
+
+Status HttpUpstream::Initialize() {
+  int64_t id = next_id_++;
+  std::string body = json::serialize(RequestMessage(id, "initialize", UpstreamInitializeParams()));
+  WRIT_ASSIGN_OR_RETURN(Reply reply, Post(body, {}, false));
+  if (reply.status != 200) {
+    return Unavailable("upstream `" + options_.name + "`: initialize answered HTTP " +
+                       std::to_string(reply.status));
+  }
+  WRIT_ASSIGN_OR_RETURN(json::object response, ResponseIn(reply, id));
+  const json::value* result = response.if_contains("result");
+  if (result == nullptr || !result->is_object()) {
+    return Unavailable("upstream `" + options_.name +
+                       "`: initialize failed: " + json::serialize(response));
+  }
+  std::string version;
+  if (const json::value* v = result->get_object().if_contains("protocolVersion");
+      v != nullptr && v->is_string()) {
+    version = std::string(v->get_string());
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    session_id_ = reply.session_id;
+    protocol_version_ = version;
+    init_result_ = result->get_object();
+  }
+  WRIT_ASSIGN_OR_RETURN(
+      Reply ack,
+      Post(json::serialize(NotificationMessage("notifications/initialized", nullptr)), {}, true));
+  (void)ack;
+  std::lock_guard<std::mutex> lock(mu_);
+  ready_ = true;
+  return Status::Ok();
+}
+
+Status HttpUpstream::EnsureSession(const std::string& stale_session) {
+  std::lock_guard<std::mutex> init(init_mu_);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (ready_ && session_id_ != stale_session) return Status::Ok();
+    if (ready_ && !stale_session.empty() && session_id_ == stale_session) ready_ = false;
+  }
+  return Initialize();
+}
+
+Result<json::object> HttpUpstream::Exchange(int64_t id, const std::string& body,
+                                            const ExtraHeaders& headers) {
+  WRIT_RETURN_IF_ERROR(EnsureSession(""));
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    std::string session;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      session = session_id_;
+    }
+    WRIT_ASSIGN_OR_RETURN(Reply reply, Post(body, headers, true));
+    if (reply.status == 404 && attempt == 0 && !session.empty()) {
+      if (options_.log) options_.log("the upstream session expired; initializing again");
+      WRIT_RETURN_IF_ERROR(EnsureSession(session));
+      continue;
+    }
+    if (reply.status != 200) {
+      return Unavailable("upstream `" + options_.name + "` answered HTTP " +
+                         std::to_string(reply.status));
+    }
+    return ResponseIn(reply, id);
+  }
+  return Unavailable("upstream `" + options_.name + "`: no session");
+}
+
+int64_t HttpUpstream::Call(std::string_view method, const json::value& params, ExtraHeaders headers,
+                           Callback done) {
+  int64_t id = next_id_++;
+  auto shared_done = std::make_shared<Callback>(std::move(done));
+  std::string body = json::serialize(RequestMessage(id, method, params));
+  bool queued = pool_.TrySubmit([this, id, body = std::move(body), headers = std::move(headers),
+                                 shared_done] { (*shared_done)(Exchange(id, body, headers)); });
+  if (!queued) {
+    (*shared_done)(Status(StatusCode::kResourceExhausted, "the gateway is busy; retry"));
+  }
+  return id;
+}
+
+void HttpUpstream::Notify(std::string_view method, const json::value& params) {
+  std::string body = json::serialize(NotificationMessage(method, params));
+  pool_.TrySubmit([this, body] { (void)Post(body, {}, true); });
+}
+
+json::object HttpUpstream::InitializeResult() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return init_result_;
+}
+
+bool HttpUpstream::ready() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return ready_;
+}
+
+}  // namespace writ::gateway

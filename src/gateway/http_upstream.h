@@ -1,0 +1,83 @@
+// HttpUpstream: an MCP server reached over Streamable HTTP (http:// only; TLS upstreams are not
+// supported yet).
+//
+// Each request is one POST (Accept: application/json, text/event-stream) on a pooled keep-alive
+// connection, made on the gateway's pool (never on the caller's thread). A JSON answer is the
+// response; an SSE answer is read to its end, bounded by the message limit, and the event that
+// carries the response to this request's id is the response (other events on that stream, such
+// as progress notifications, are dropped). The session Writ opened (`Mcp-Session-Id`) and the
+// negotiated `MCP-Protocol-Version` go with every request; when the server answers 404 (the
+// session is gone) Writ initializes again and retries the request once.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "gateway/upstream.h"
+#include "identity/http_fetcher.h"
+#include "service/work_pool.h"
+
+namespace writ::gateway {
+
+struct HttpUpstreamOptions {
+  std::string name;
+  std::string url;
+  int64_t timeout_ms = 60000;
+  size_t max_message_bytes = 4 << 20;
+  size_t max_idle_connections = 64;
+  std::function<void(const std::string&)> log;
+};
+
+class HttpUpstream final : public Upstream {
+ public:
+  // `pool` runs the blocking exchanges and must outlive the upstream's calls.
+  HttpUpstream(HttpUpstreamOptions options, service::WorkPool& pool);
+  ~HttpUpstream() override;
+  HttpUpstream(const HttpUpstream&) = delete;
+  HttpUpstream& operator=(const HttpUpstream&) = delete;
+
+  Status Start(int64_t wait_ms) override;
+  void Stop() override;
+  int64_t Call(std::string_view method, const boost::json::value& params, ExtraHeaders headers,
+               Callback done) override;
+  void Notify(std::string_view method, const boost::json::value& params) override;
+  boost::json::object InitializeResult() const override;
+  bool ready() const override;
+
+  class Connection;
+
+ private:
+  struct Reply {
+    int status = 0;
+    std::string content_type;
+    std::string session_id;
+    std::string body;
+  };
+  // One POST; the connection is reused when both sides keep it alive.
+  Result<Reply> Post(const std::string& body, const ExtraHeaders& headers, bool with_session);
+  // The response to request `id` in a reply (JSON or SSE).
+  Result<boost::json::object> ResponseIn(const Reply& reply, int64_t id);
+  Status Initialize();
+  // Initializes when not initialized (or after a 404); blocking, on pool threads.
+  Status EnsureSession(const std::string& stale_session);
+  Result<boost::json::object> Exchange(int64_t id, const std::string& body,
+                                       const ExtraHeaders& headers);
+
+  HttpUpstreamOptions options_;
+  service::WorkPool& pool_;
+  identity::ParsedUrl url_;
+  mutable std::mutex mu_;
+  std::mutex init_mu_;  // one initialize at a time
+  std::vector<std::unique_ptr<Connection>> idle_;
+  std::string session_id_;
+  std::string protocol_version_;
+  boost::json::object init_result_;
+  bool ready_ = false;
+  bool stopped_ = false;
+  std::atomic<int64_t> next_id_{1};
+};
+
+}  // namespace writ::gateway

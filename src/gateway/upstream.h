@@ -1,0 +1,64 @@
+// Upstream: one MCP server as the gateway reaches it. Writ holds its own MCP session with each
+// upstream (it sends `initialize` and `notifications/initialized` itself, declaring no client
+// capabilities) and multiplexes every downstream session over it, giving each forwarded request
+// an id of its own so that requests of different clients cannot collide.
+//
+// Two transports: stdio (stdio_upstream.h: Writ spawns and supervises the process) and
+// Streamable HTTP (http_upstream.h).
+//
+// Contract of Call: `done` is called exactly once, with the upstream's response message
+// ({"result"} or {"error"}; its id is the upstream's) or with an error Status: unavailable when
+// the upstream is not running, died, closed before answering or did not answer within its
+// timeout; resource_exhausted when the response is larger than allowed. `done` may run on any
+// thread (the caller's, a reader thread, a pool thread) and must be short.
+//
+// Thread-safety: every method may be called from any number of threads.
+#pragma once
+
+#include <boost/json.hpp>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/status.h"
+
+namespace writ::gateway {
+
+// Header fields for one forwarded request (brokered secrets); ignored by stdio upstreams.
+using ExtraHeaders = std::vector<std::pair<std::string, std::string>>;
+
+class Upstream {
+ public:
+  using Callback = std::function<void(Result<boost::json::object>)>;
+
+  virtual ~Upstream() = default;
+
+  // Starts the transport and waits up to `wait_ms` for the first successful initialize. An
+  // upstream that is not ready then keeps trying in the background (an error is returned only
+  // for settings that can never work).
+  virtual Status Start(int64_t wait_ms) = 0;
+  // Fails what is pending, stops the process or closes connections. Idempotent.
+  virtual void Stop() = 0;
+
+  // Sends the request `method`/`params`; returns the id it was sent under (for cancellation).
+  virtual int64_t Call(std::string_view method, const boost::json::value& params,
+                       ExtraHeaders headers, Callback done) = 0;
+  // Sends a notification.
+  virtual void Notify(std::string_view method, const boost::json::value& params) = 0;
+
+  // The result of the last successful initialize (protocolVersion, capabilities, serverInfo,
+  // instructions); empty before the first.
+  virtual boost::json::object InitializeResult() const = 0;
+  // True once initialized and not known to be down.
+  virtual bool ready() const = 0;
+};
+
+// The initialize request Writ sends upstream.
+boost::json::object UpstreamInitializeParams();
+
+// The protocol versions the gateway speaks, newest first.
+inline constexpr const char* kProtocolVersions[] = {"2025-11-25", "2025-06-18", "2025-03-26"};
+
+}  // namespace writ::gateway
