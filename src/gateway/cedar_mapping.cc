@@ -2,38 +2,13 @@
 
 #include <set>
 
+#include "cedar/schema/names.h"
+
 namespace writ::gateway {
 
 namespace json = boost::json;
 
 namespace {
-
-// A Cedar string literal.
-std::string Quote(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out + "\"";
-}
 
 std::string TypeName(const json::object& schema) {
   const json::value* t = schema.if_contains("type");
@@ -64,7 +39,7 @@ std::string ActionUid(std::string_view action_namespace, std::string_view tool) 
     out.append(action_namespace);
     out += "::";
   }
-  return out + "Action::" + Quote(tool);
+  return out + "Action::" + cedar::schema_internal::QuoteString(tool);
 }
 
 std::string CedarType(const json::value& v, int indent) {
@@ -96,8 +71,8 @@ std::string CedarType(const json::value& v, int indent) {
       std::string t = CedarType(kv.value(), indent + 2);
       if (t.empty()) continue;
       std::string name(kv.key());
-      out +=
-          (any ? ",\n" : "\n") + pad + Quote(name) + (required.count(name) ? "" : "?") + ": " + t;
+      out += (any ? ",\n" : "\n") + pad + cedar::schema_internal::QuoteString(name) +
+             (required.count(name) ? "" : "?") + ": " + t;
       any = true;
     }
     if (!any) return "{}";
@@ -164,8 +139,8 @@ Result<std::string> SchemaFromTools(const std::vector<json::value>& tool_lists,
         if (desc.size() > 100) desc = desc.substr(0, 97) + "...";
         out += "// " + desc + "\n";
       }
-      out += "action " + Quote(n) + " appliesTo {\n  principal: [" + options.principal_type +
-             "], resource: [" + options.resource_type +
+      out += "action " + cedar::schema_internal::QuoteString(n) + " appliesTo {\n  principal: [" +
+             options.principal_type + "], resource: [" + options.resource_type +
              "],\n  context: {\n    \"input\": " + input +
              ",\n    \"intent\": String, \"task\": String, \"time\": datetime,\n    \"approval\": "
              "Approval, \"trace\": Trace, \"delegation_depth\": Long, \"user\"?: User\n  }\n};\n";
