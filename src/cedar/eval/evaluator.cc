@@ -92,6 +92,9 @@ Evaluator::Outcome Evaluator::EvaluateConditions(const Policy& policy) {
 }
 
 bool Evaluator::Eval(const Expr& e, Value& out) {
+  if (stack_.Exhausted()) [[unlikely]] {
+    return Fail("expression nested too deeply to evaluate on this thread's stack");
+  }
   switch (e.kind) {
     case ExprKind::kLiteral:
       out = e.lit;

@@ -10,6 +10,7 @@
 #include "cedar/authorizer.h"
 #include "cedar/entities.h"
 #include "cedar/policy.h"
+#include "cedar/stack_guard.h"
 
 namespace cedar {
 
@@ -72,6 +73,9 @@ class Evaluator {
   const Entity* principal_;
   const Entity* action_;
   const Entity* resource_;
+  // Trees are at most 1,000 levels deep (the parser's limit); on a thread whose stack cannot
+  // hold that many, evaluation fails with an error instead of overflowing.
+  StackGuard stack_;
 };
 
 }  // namespace cedar

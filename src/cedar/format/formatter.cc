@@ -27,6 +27,7 @@
 #include "cedar/format/doc.h"
 #include "cedar/json.h"
 #include "cedar/policy.h"
+#include "cedar/stack_guard.h"
 #include "cedar/syntax/lexer.h"
 
 namespace cedar {
@@ -343,7 +344,7 @@ class PolicyLayout {
       ~Level() { --depth_; }
       int& depth_;
     } level(depth_);
-    if (depth_ > kMaxNesting) {
+    if (depth_ > kMaxNesting || stack_.Exhausted()) {
       throw LayoutFailure{Peek().begin, "expressions nested this deep cannot be formatted"};
     }
     if (!IsWord(Peek(), "if")) return Or();
@@ -566,7 +567,8 @@ class PolicyLayout {
   int indent_;
   Docs& d_;
   size_t pos_ = 0;
-  int depth_ = 0;                               // expressions being laid out, one inside the other
+  StackGuard stack_;  // a sanitizer build or a small thread stack may allow fewer levels
+  int depth_ = 0;     // expressions being laid out, one inside the other
   std::vector<std::vector<uint32_t>> leading_;  // per token: comments on lines before it
   std::vector<int32_t> trailing_;               // per token: comment after it on its line
   std::vector<DocId> trail_doc_;                // per token: where that comment is written

@@ -221,7 +221,12 @@ TEST(FormatterTest, ParseErrorsHavePositions) {
     return "permit(principal,action,resource) when { " + std::string(n, '(') + "1" +
            std::string(n, ')') + " };";
   };
+  EXPECT_TRUE(FormatPolicies(nested(200)).ok());
+#if !defined(__SANITIZE_ADDRESS__)
+  // Up to the limit where frames are of normal size; a sanitizer build's larger frames reach
+  // the end of the stack guard's reserve first and are refused the same way.
   EXPECT_TRUE(FormatPolicies(nested(999)).ok());
+#endif
   auto deep = FormatPolicies(nested(5000));
   ASSERT_FALSE(deep.ok());
   EXPECT_NE(deep.error().message.find("nested"), std::string::npos);

@@ -10,6 +10,7 @@
 #include <unordered_set>
 
 #include "cedar/policy.h"
+#include "cedar/stack_guard.h"
 #include "cedar/syntax/lexer.h"
 
 namespace cedar {
@@ -350,7 +351,7 @@ class Parser {
   // ---- expressions ----
   // Every nested expression goes through here, so this bounds the parser's recursion.
   const Expr* ParseExpr() {
-    if (++depth_ > kMaxNesting) {
+    if (++depth_ > kMaxNesting || stack_.Exhausted()) {
       Fail(Peek().begin,
            "expression nested too deeply (more than " + std::to_string(kMaxNesting) + " levels)");
     }
@@ -913,6 +914,7 @@ class Parser {
   const std::vector<Token>& toks_;
   size_t pos_ = 0;
   size_t depth_ = 0;
+  StackGuard stack_;  // a sanitizer build or a small thread stack may allow fewer levels
   Arena* arena_ = nullptr;
 };
 

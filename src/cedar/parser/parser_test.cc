@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
+#include <pthread.h>
 
 #include "cedar/policy.h"
+#include "cedar/stack_guard.h"
 
 namespace cedar {
 namespace {
@@ -214,6 +216,36 @@ TEST(ParserTest, DeepNestingIsRefusedNotACrash) {
   ok += "true";
   for (int i = 0; i < 100; ++i) ok += ")";
   EXPECT_TRUE(ParsePolicies(ok + " };").ok());
+}
+
+// On a thread whose stack is small, deep nesting ends at the stack guard's reserve with the
+// same error instead of overflowing; shallow policies still parse there.
+TEST(ParserTest, DeepNestingOnASmallStackIsRefusedNotACrash) {
+  struct Job {
+    std::string deep_error;
+    bool shallow_ok = false;
+  } job;
+  auto run = [](void* arg) -> void* {
+    auto* j = static_cast<Job*>(arg);
+    auto nested = [](int n) {
+      return std::string(kAll) + " when { " + std::string(n, '(') + "true" + std::string(n, ')') +
+             " };";
+    };
+    auto deep = ParsePolicies(nested(1000));
+    j->deep_error = deep.ok() ? "ok" : deep.error().message;
+    j->shallow_ok = ParsePolicies(nested(5)).ok();
+    return nullptr;
+  };
+  pthread_attr_t attr;
+  ASSERT_EQ(pthread_attr_init(&attr), 0);
+  // 128 KiB beyond the reserve: too little for 1,000 levels (ten calls each), plenty for 5.
+  ASSERT_EQ(pthread_attr_setstacksize(&attr, StackGuard::kDefaultReserve + 128 * 1024), 0);
+  pthread_t thread;
+  ASSERT_EQ(pthread_create(&thread, &attr, run, &job), 0);
+  pthread_join(thread, nullptr);
+  pthread_attr_destroy(&attr);
+  EXPECT_NE(job.deep_error.find("nested too deeply"), std::string::npos) << job.deep_error;
+  EXPECT_TRUE(job.shallow_ok);
 }
 
 }  // namespace
