@@ -353,13 +353,13 @@ Type Typechecker::ActionScopeType(const ActionScope& scope) {
   Expr at;
   at.span = scope.span;
   Deref(obj, at);
+  Expr list;  // the written list of actions, from its `[`
+  list.span = scope.span;
+  if (size_t open = SourceText(at).find('['); open != std::string::npos) {
+    list.span.begin += static_cast<uint32_t>(open);
+  }
   if (scope.uids.empty()) {  // `action in []`
-    SourceSpan span = scope.span;
-    std::string text = SourceText(at);
-    if (size_t open = text.find('['); open != std::string::npos) {
-      span.begin += static_cast<uint32_t>(open);
-    }
-    Report(ValidationCode::kEmptySetLiteral, span,
+    Report(ValidationCode::kEmptySetLiteral, list.span,
            "empty set literals are forbidden in policies: their element type cannot be known");
     return Type::Bool();
   }
@@ -371,13 +371,6 @@ Type Typechecker::ActionScopeType(const ActionScope& scope) {
     for (const EntityUID* uid : scope.uids) {
       Type t = EntityLiteralType(*uid);
       if (t.IsNever() || target.IsNever() || t.entity_ptr() == target.entity_ptr()) continue;
-      SourceSpan span = scope.span;
-      std::string text = SourceText(at);
-      if (size_t open = text.find('['); open != std::string::npos) {
-        span.begin += static_cast<uint32_t>(open);
-      }
-      Expr list;
-      list.span = span;
       Incompatible(list, target, t, "the elements of a set must have compatible types");
       return Type::Bool();
     }

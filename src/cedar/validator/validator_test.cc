@@ -428,6 +428,21 @@ when { User::"alice" in principal };)",
   ExpectOne(r, ValidationCode::kEntityLiteralDeref, "User::\"alice\" in");
 }
 
+TEST_F(ValidatorTest, OneValidatorForManyPolicies) {
+  auto schema = Schema::FromCedar(kSchema);
+  ASSERT_TRUE(schema.ok());
+  Validator validator(*schema);
+  auto good = ParsePolicy("permit(principal is User, action, resource) when { principal.age > 1 };");
+  auto bad = ParsePolicy("permit(principal, action, resource) when { principal.age > 1 };");
+  ASSERT_TRUE(good.ok() && bad.ok());
+  ValidationResult out;
+  validator.ValidatePolicy("good", **good, {}, out);
+  EXPECT_TRUE(out.ok());
+  validator.ValidatePolicy("bad", **bad, {}, out);
+  ASSERT_EQ(out.errors.size(), 1u);
+  EXPECT_EQ(out.errors[0].policy_id, "bad");
+}
+
 TEST_F(ValidatorTest, IssueToStringNamesPolicyPositionAndCode) {
   auto r = Check("permit(principal is User, action, resource)\nwhen { principal.nope };");
   ASSERT_EQ(r.errors.size(), 1u);
