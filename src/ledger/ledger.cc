@@ -309,12 +309,13 @@ std::unique_ptr<Ledger::Batch> Ledger::Prepare(std::vector<std::unique_ptr<Reque
   b.first_seq = range_.size();
   std::vector<CompletedNode> completed;
   int64_t now = clock_.NowMicros();
+  std::string now_text = FormatRfc3339Micros(now);  // every record of the batch has this time
 
   // The entry is consumed: its indexed fields move into the stored record.
   auto add = [&](LedgerEntry& e, Request* r) {
     uint64_t seq = range_.size();
     store::StoredRecord rec;
-    rec.body = EncodeRecord(e, options_.origin, seq, last_leaf_, now);
+    rec.body = EncodeRecord(e, options_.origin, seq, last_leaf_, now_text);
     rec.leaf_hash = LeafHash(hasher_, rec.body);
     completed.clear();
     range_.Append(hasher_, rec.leaf_hash, &completed);

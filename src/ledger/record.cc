@@ -108,8 +108,14 @@ Result<LedgerEntry> MakeEntry(RecordKind kind, const boost::json::object& body) 
 
 std::string EncodeRecord(const LedgerEntry& entry, std::string_view origin, uint64_t seq,
                          const Digest& prev, int64_t time_us) {
+  return EncodeRecord(entry, origin, seq, prev, FormatRfc3339Micros(time_us));
+}
+
+std::string EncodeRecord(const LedgerEntry& entry, std::string_view origin, uint64_t seq,
+                         const Digest& prev, std::string_view rfc3339_time) {
+  static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
-  out.reserve(entry.body.size() + origin.size() + 180);
+  out.reserve(entry.body.size() + origin.size() + rfc3339_time.size() + 160);
   out += "{\"body\":";
   out += entry.body;
   out += ",\"kind\":\"";
@@ -117,13 +123,18 @@ std::string EncodeRecord(const LedgerEntry& entry, std::string_view origin, uint
   out += "\",\"origin\":\"";
   out += origin;
   out += "\",\"prev\":\"";
-  out += DigestHex(prev);
+  char hex[2 * kSha256Size];
+  for (size_t i = 0; i < kSha256Size; ++i) {
+    hex[2 * i] = kHex[prev[i] >> 4];
+    hex[2 * i + 1] = kHex[prev[i] & 0x0f];
+  }
+  out.append(hex, sizeof hex);
   out += "\",\"seq\":";
   char num[24];
   auto r = std::to_chars(num, num + sizeof num, seq);
   out.append(num, r.ptr);
   out += ",\"time\":\"";
-  out += FormatRfc3339Micros(time_us);
+  out += rfc3339_time;
   out += "\",\"v\":1}";
   return out;
 }

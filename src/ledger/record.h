@@ -69,6 +69,10 @@ Result<LedgerEntry> MakeEntry(RecordKind kind, const boost::json::object& body);
 // valid (ValidateOrigin); the result is then canonical JSON as a whole.
 std::string EncodeRecord(const LedgerEntry& entry, std::string_view origin, uint64_t seq,
                          const Digest& prev, int64_t time_us);
+// The same with the time already formatted (FormatRfc3339Micros), for a batch of records that
+// share it.
+std::string EncodeRecord(const LedgerEntry& entry, std::string_view origin, uint64_t seq,
+                         const Digest& prev, std::string_view rfc3339_time);
 
 // The header fields, read from the end of the bytes without parsing the body.
 struct RecordHeader {
