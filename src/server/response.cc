@@ -52,24 +52,25 @@ Responder Responder::ForCallback(std::function<void(Response)> deliver) {
 
 Responder& Responder::operator=(Responder&& other) noexcept {
   if (this != &other) {
-    if (sink_) {
+    if (sink_ && !answered_) {
       sink_->Deliver(Response::Error(500, "no_response", "the handler finished without answering"));
     }
     sink_ = std::move(other.sink_);
+    answered_ = std::exchange(other.answered_, true);
   }
   return *this;
 }
 
 Responder::~Responder() {
-  if (sink_) {
+  if (sink_ && !answered_) {
     sink_->Deliver(Response::Error(500, "no_response", "the handler finished without answering"));
   }
 }
 
 void Responder::Send(Response response) {
-  if (!sink_) return;
-  std::shared_ptr<internal::ResponseSink> sink = std::move(sink_);
-  sink->Deliver(std::move(response));
+  if (!sink_ || answered_) return;
+  answered_ = true;
+  sink_->Deliver(std::move(response));
 }
 
 std::string_view ReasonPhrase(int status) {

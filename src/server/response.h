@@ -67,7 +67,8 @@ class Responder {
   // A Responder that hands its answer to `deliver` (for tests of handlers).
   static Responder ForCallback(std::function<void(Response)> deliver);
 
-  Responder(Responder&&) noexcept = default;
+  Responder(Responder&& other) noexcept
+      : sink_(std::move(other.sink_)), answered_(std::exchange(other.answered_, true)) {}
   Responder& operator=(Responder&& other) noexcept;
   Responder(const Responder&) = delete;
   Responder& operator=(const Responder&) = delete;
@@ -85,10 +86,12 @@ class Responder {
   void SendStatus(const Status& status) { SendError(ApiErrorFromStatus(status)); }
 
   // True once an answer was sent through this Responder (or it was moved from).
-  bool answered() const { return sink_ == nullptr; }
+  bool answered() const { return answered_ || sink_ == nullptr; }
 
  private:
+  // Kept until the Responder is destroyed: the Request lives as long as its Responder.
   std::shared_ptr<internal::ResponseSink> sink_;
+  bool answered_ = false;
 };
 
 // The reason phrase of an HTTP status ("Not Found"); "Unknown" for codes it does not know.

@@ -43,6 +43,21 @@ TEST(ResponderTest, SendsOnceAndIgnoresLaterCalls) {
   EXPECT_EQ(status, 201);
 }
 
+TEST(ResponderTest, KeepsItsSinkUntilDestroyed) {
+  auto sink_alive = std::make_shared<int>(0);
+  std::weak_ptr<int> watch = sink_alive;
+  {
+    Responder r = Responder::ForCallback([keep = std::move(sink_alive)](Response) {});
+    r.Send(Response::Text(200, "x"));
+    EXPECT_FALSE(watch.expired());  // answered, still holding what its request needs
+    Responder moved = std::move(r);
+    EXPECT_TRUE(moved.answered());
+    EXPECT_TRUE(r.answered());  // NOLINT: moved-from
+    moved.Send(Response::Text(500, "ignored"));
+  }
+  EXPECT_TRUE(watch.expired());
+}
+
 TEST(ResponderTest, DroppedWithoutAnswerAnswers500NoResponse) {
   Response got;
   {

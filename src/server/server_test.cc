@@ -133,6 +133,22 @@ class ServerTest : public ::testing::Test {
         },
         Access::Public()));
     ok(router.Handle(
+        "GET", "/after/{n}",
+        [this](const Request& req, Responder r) {
+          // Answers from another thread, then keeps reading its Request: valid while the
+          // Responder lives, even as the connection goes on with its next request.
+          std::lock_guard<std::mutex> lock(mu_);
+          threads_.emplace_back([&req, r = std::move(r), this]() mutable {
+            std::string n(req.path_param("n").value());
+            r.Send(Response::Text(200, n));
+            std::this_thread::sleep_for(std::chrono::milliseconds(30));
+            if (req.path_param("n").value() != n || req.path() != "/after/" + n) {
+              late_read_mismatches_.fetch_add(1);
+            }
+          });
+        },
+        Access::Public()));
+    ok(router.Handle(
         "GET", "/drop", [](const Request&, Responder) {}, Access::Public()));
     ok(router.Handle(
         "GET", "/admin", [](const Request&, Responder r) { r.Send(Response::Text(200, "ok")); },
@@ -201,6 +217,7 @@ class ServerTest : public ::testing::Test {
   std::unique_ptr<Server> server_;
   uint16_t port_ = 0;
   std::atomic<int> echo_calls_{0};
+  std::atomic<int> late_read_mismatches_{0};
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Responder> held_;
@@ -261,6 +278,18 @@ TEST_F(ServerTest, HandlerAnswersFromAnotherThreadAndOrderIsKept) {
   ASSERT_TRUE(first.ok() && second.ok());
   EXPECT_EQ(first->body, "after 150");
   EXPECT_EQ(second->body, "hello");
+}
+
+TEST_F(ServerTest, RequestOutlivesTheAnswerWhileTheResponderLives) {
+  StartServer();
+  auto c = Client();
+  for (int i = 0; i < 20; ++i) {
+    TestResponse r = Get(*c, "/after/" + std::to_string(i));
+    EXPECT_EQ(r.body, std::to_string(i));
+  }
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+  EXPECT_EQ(late_read_mismatches_.load(), 0);
 }
 
 TEST_F(ServerTest, SlowHandlerDoesNotBlockOtherClients) {
