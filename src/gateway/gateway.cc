@@ -447,10 +447,19 @@ void McpGateway::ListTools(std::shared_ptr<Call> call) {
       in.listing = true;
       in.action = ActionUid(call->mount->settings.action_namespace, names[i]);
       auto done = [this, call, g, i](Result<authz::DecisionOutcome> out) {
+        // Offered when allowed (or allowed once approved), or when a permit could not be
+        // evaluated without the arguments (it may allow some calls); hidden when a forbid
+        // applies regardless of arguments or no permit could apply.
         bool keep = false;
         if (out.ok()) {
-          keep = out->verdict != ledger::Verdict::kDeny ||
-                 (out->code == authz::kCodeNoPermit && !out->erroring_policies.empty());
+          keep = out->verdict != ledger::Verdict::kDeny;
+          if (!keep && out->code == authz::kCodeNoPermit) {
+            std::shared_ptr<const authz::Bundle> bundle = service_.bundles().Current();
+            for (const std::string& id : out->erroring_policies) {
+              const cedar::Policy* p = bundle ? bundle->policies.FindPolicy(id) : nullptr;
+              if (p != nullptr && p->effect() == cedar::Effect::kPermit) keep = true;
+            }
+          }
         }
         std::unique_lock<std::mutex> lock(g->mu);
         g->keep[i] = keep;

@@ -1,0 +1,46 @@
+// A minimal MCP server over stdio (no dependencies) for the gateway's robustness tests: tools
+// that echo, answer large results, take their time, and crash the process mid-call.
+'use strict';
+const readline = require('readline');
+
+const tools = [
+  {name: 'say', description: 'Says text back', inputSchema: {type: 'object',
+    properties: {text: {type: 'string'}}, required: ['text']}},
+  {name: 'big', description: 'Answers n bytes', inputSchema: {type: 'object',
+    properties: {n: {type: 'integer'}}, required: ['n']}},
+  {name: 'slow', description: 'Answers after ms milliseconds', inputSchema: {type: 'object',
+    properties: {ms: {type: 'integer'}}, required: ['ms']}},
+  {name: 'crash', description: 'Exits the server mid-call', inputSchema: {type: 'object',
+    properties: {}}},
+];
+
+function send(msg) { process.stdout.write(JSON.stringify(msg) + '\n'); }
+function text(id, t) { send({jsonrpc: '2.0', id, result: {content: [{type: 'text', text: t}]}}); }
+
+process.stderr.write(`fake-mcp: started pid ${process.pid}\n`);
+const rl = readline.createInterface({input: process.stdin});
+rl.on('line', (line) => {
+  let m;
+  try { m = JSON.parse(line); } catch (e) { return; }
+  if (m.method === 'initialize') {
+    send({jsonrpc: '2.0', id: m.id, result: {protocolVersion: m.params.protocolVersion,
+      capabilities: {tools: {}}, serverInfo: {name: 'fake-mcp', version: '1.0.0'}}});
+  } else if (m.method === 'tools/list') {
+    send({jsonrpc: '2.0', id: m.id, result: {tools}});
+  } else if (m.method === 'tools/call') {
+    const a = m.params.arguments || {};
+    switch (m.params.name) {
+      case 'say': return text(m.id, String(a.text));
+      case 'big': return text(m.id, 'x'.repeat(a.n));
+      case 'slow': return setTimeout(() => text(m.id, 'slept ' + a.ms), a.ms);
+      case 'crash':
+        process.stderr.write('fake-mcp: crashing on purpose\n');
+        process.exit(3);
+      default:
+        send({jsonrpc: '2.0', id: m.id, error: {code: -32602, message: 'unknown tool'}});
+    }
+  } else if (m.id !== undefined && m.method) {
+    send({jsonrpc: '2.0', id: m.id, error: {code: -32601, message: 'method not found'}});
+  }
+});
+rl.on('close', () => process.exit(0));

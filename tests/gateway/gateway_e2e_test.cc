@@ -1,0 +1,212 @@
+// The MCP gateway end to end: the official MCP SDK client (tests/gateway/mcp_client.js) through
+// the real `writ serve` to the real server-filesystem (stdio) and server-everything (Streamable
+// HTTP), compared with direct connections; raw HTTP for what no well-behaved client sends.
+#include "gateway_world.h"
+
+namespace writ::gateway::testing {
+namespace {
+
+const json::value* Find(const json::value& v, std::initializer_list<std::string_view> path) {
+  const json::value* cur = &v;
+  for (std::string_view k : path) {
+    const json::object* o = cur->if_object();
+    cur = o ? o->if_contains(k) : nullptr;
+    if (cur == nullptr) return nullptr;
+  }
+  return cur;
+}
+
+std::string Text(const json::value& attempt) {
+  const json::value* content = Find(attempt, {"result", "content"});
+  if (content == nullptr || !content->is_array() || content->get_array().empty()) return {};
+  return Str(content->get_array()[0], "text");
+}
+
+bool Ok(const json::value& attempt) {
+  const json::value* ok = Find(attempt, {"ok"});
+  return ok && ok->is_bool() && ok->get_bool();
+}
+
+int64_t Code(const json::value& attempt) {
+  const json::value* c = Find(attempt, {"code"});
+  return c && c->is_int64() ? c->get_int64() : 0;
+}
+
+std::vector<std::string> Names(const json::value& v) {
+  std::vector<std::string> out;
+  if (const json::value* t = Find(v, {"tools"}); t && t->is_array()) {
+    for (const auto& n : t->get_array()) out.emplace_back(n.get_string());
+  }
+  return out;
+}
+
+class GatewayE2ETest : public GatewayWorld {};
+
+TEST_F(GatewayE2ETest, FilesystemThroughWritEqualsDirectDeniesAndNarrows) {
+  auto [token, task] = Task("files-bot", "payments", "alice");
+  std::string notes = (files_ / "notes.txt").string();
+  json::object direct{{"command", FilesystemCommand()[0]},
+                      {"args", json::array{FilesystemCommand()[1], FilesystemCommand()[2]}}};
+  json::value out = Client(
+      "compare",
+      {{"server", "fs"},
+       {"token", token},
+       {"direct", direct},
+       {"calls",
+        json::array{
+            json::object{{"name", "list_allowed_directories"}, {"arguments", {}}},
+            json::object{{"name", "read_text_file"}, {"arguments", {{"path", notes}}}},
+            json::object{{"name", "read_text_file"}, {"arguments", {{"path", notes}, {"head", 4}}}},
+        }}});
+  // The tools the payments agent may use, and only those.
+  EXPECT_EQ(Names(out),
+            (std::vector<std::string>{"get_file_info", "list_allowed_directories", "list_directory",
+                                      "move_file", "read_text_file", "write_file"}));
+  EXPECT_EQ(Str(*Find(out, {"server"}), "name"), "secure-filesystem-server");
+  const json::array& calls = Find(out, {"calls"})->get_array();
+  ASSERT_EQ(calls.size(), 3u);
+  // Allowed calls answer what the server answers directly.
+  EXPECT_TRUE(Ok(calls[0].at("through"))) << calls[0];
+  EXPECT_EQ(calls[0].at("through"), calls[0].at("direct"));
+  EXPECT_EQ(calls[1].at("through"), calls[1].at("direct"));
+  EXPECT_EQ(Text(calls[1].at("through")), "one\ntwo\nthree\nfour\n");
+  // Narrowed: head capped to 2 by the policy's obligation.
+  EXPECT_EQ(Text(calls[2].at("through")), "one\ntwo");
+  EXPECT_EQ(Text(calls[2].at("direct")), "one\ntwo\nthree\nfour");
+  EXPECT_TRUE(Ok(Find(out, {"ping"})->as_object()));
+
+  // Denied: the error carries the policy's reason and the decision id; the file is untouched.
+  std::string secret = (files_ / "secret.txt").string();
+  std::string fresh = (files_ / "fresh.txt").string();
+  json::value w = Client(
+      "compare",
+      {{"server", "fs"},
+       {"token", token},
+       {"calls", json::array{json::object{{"name", "write_file"},
+                                          {"arguments", {{"path", secret}, {"content", "pwned"}}}},
+                             json::object{{"name", "write_file"},
+                                          {"arguments", {{"path", fresh}, {"content", "hello"}}}},
+                             json::object{{"name", "create_directory"},
+                                          {"arguments", {{"path", fresh + ".d"}}}}}}});
+  const json::array& writes = Find(w, {"calls"})->get_array();
+  const json::value& denied = writes[0].at("through");
+  EXPECT_FALSE(Ok(denied)) << denied;
+  EXPECT_EQ(Code(denied), -32001);
+  EXPECT_NE(Str(denied, "message").find("secret files are off limits to agents"), std::string::npos)
+      << denied;
+  EXPECT_EQ(Str(*Find(denied, {"data"}), "code"), "policy_denied");
+  EXPECT_FALSE(Str(*Find(denied, {"data"}), "decision_id").empty());
+  std::ifstream in(secret);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  EXPECT_EQ(ss.str(), "the original secret\n");
+  EXPECT_TRUE(Ok(writes[1].at("through"))) << writes[1];
+  EXPECT_TRUE(fs::exists(fresh));
+  // Not permitted at all: no_permit, and the directory is not created.
+  EXPECT_EQ(Code(writes[2].at("through")), -32001);
+  EXPECT_EQ(Str(*Find(writes[2].at("through"), {"data"}), "code"), "no_permit");
+  EXPECT_FALSE(fs::exists(fresh + ".d"));
+}
+
+TEST_F(GatewayE2ETest, ToolsListIsFilteredPerPrincipal) {
+  auto [token, task] = Task("research-bot", "research", "bob");
+  json::value out = Client("compare", {{"server", "fs"}, {"token", token}});
+  EXPECT_EQ(Names(out), (std::vector<std::string>{"list_allowed_directories"}));
+  json::value e = Client("compare", {{"server", "everything"}, {"token", token}});
+  EXPECT_EQ(Names(e), (std::vector<std::string>{"echo", "get-sum"}));
+}
+
+TEST_F(GatewayE2ETest, EverythingOverStreamableHttpEqualsDirect) {
+  auto [token, task] = Task("echo-bot", "research", "bob");
+  json::value out = Client(
+      "compare",
+      {{"server", "everything"},
+       {"token", token},
+       {"direct", {{"url", EverythingUrl()}}},
+       {"calls", json::array{json::object{{"name", "echo"}, {"arguments", {{"message", "hi"}}}},
+                             json::object{{"name", "get-sum"}, {"arguments", {{"a", 2}, {"b", 3}}}},
+                             json::object{{"name", "get-env"}, {"arguments", json::object{}}}}}});
+  const json::array& calls = Find(out, {"calls"})->get_array();
+  ASSERT_EQ(calls.size(), 3u);
+  EXPECT_TRUE(Ok(calls[0].at("through"))) << calls[0];
+  EXPECT_EQ(calls[0].at("through"), calls[0].at("direct"));
+  EXPECT_EQ(calls[1].at("through"), calls[1].at("direct"));
+  EXPECT_NE(Text(calls[1].at("through")).find("5"), std::string::npos) << calls[1];
+  // get-env would show the server's environment: not permitted.
+  EXPECT_EQ(Code(calls[2].at("through")), -32001);
+  EXPECT_TRUE(Ok(calls[2].at("direct")));
+}
+
+TEST_F(GatewayE2ETest, ApprovalHeldThenGrantedAndHeldThenTimedOut) {
+  auto [token, task] = Task("mover-bot", "payments", "alice");
+  std::string from = (files_ / "notes.txt").string(), to = (files_ / "moved.txt").string();
+  json::value granted = Client(
+      "approval",
+      {{"server", "fs"},
+       {"token", token},
+       {"call", {{"name", "move_file"}, {"arguments", {{"source", from}, {"destination", to}}}}},
+       {"grant", true},
+       {"approver", approver_},
+       {"approver_user_token", UserToken("carol", {"fs-approvers"})}});
+  EXPECT_TRUE(Ok(*Find(granted, {"result"}))) << granted;
+  EXPECT_EQ(Find(granted, {"granted", "status"})->as_int64(), 200) << granted;
+  EXPECT_TRUE(fs::exists(to));
+  EXPECT_FALSE(fs::exists(from));
+
+  std::string back = (files_ / "back.txt").string();
+  json::value timed_out = Client(
+      "approval",
+      {{"server", "fs"},
+       {"token", token},
+       {"call", {{"name", "move_file"}, {"arguments", {{"source", to}, {"destination", back}}}}},
+       {"grant", false}});
+  const json::value& r = *Find(timed_out, {"result"});
+  EXPECT_FALSE(Ok(r)) << timed_out;
+  EXPECT_EQ(Code(r), -32002) << timed_out;
+  EXPECT_GE(Find(timed_out, {"elapsed_ms"})->to_number<int64_t>(), approval_timeout_ms_ - 200);
+  EXPECT_TRUE(fs::exists(to));
+  EXPECT_FALSE(fs::exists(back));
+}
+
+TEST_F(GatewayE2ETest, RevokingTheTaskStopsTheNextCall) {
+  auto [token, task] = Task("revoked-bot", "payments", "alice");
+  json::value out = Client("revoke", {{"server", "fake"},
+                                      {"token", token},
+                                      {"task_id", task},
+                                      {"admin", admin_},
+                                      {"call", {{"name", "say"}, {"arguments", {{"text", "x"}}}}}});
+  EXPECT_TRUE(Ok(*Find(out, {"before"}))) << out;
+  EXPECT_EQ(Find(out, {"revoked", "status"})->as_int64(), 201) << out;
+  EXPECT_FALSE(Ok(*Find(out, {"after"}))) << out;
+  EXPECT_EQ(Code(*Find(out, {"after"})), 401) << out;
+  EXPECT_NE(Str(*Find(out, {"after"}), "message").find("task_revoked"), std::string::npos) << out;
+}
+
+// Every forwarded call is in the ledger with its outcome, and explain reconstructs the task.
+TEST_F(GatewayE2ETest, EveryCallIsRecordedWithItsOutcome) {
+  auto [token, task] = Task("ledger-bot", "payments", "alice");
+  std::string notes = (files_ / "notes.txt").string();
+  Client("compare",
+         {{"server", "fs"},
+          {"token", token},
+          {"calls",
+           json::array{
+               json::object{{"name", "read_text_file"}, {"arguments", {{"path", notes}}}},
+               json::object{{"name", "write_file"},
+                            {"arguments",
+                             {{"path", (files_ / "secret.txt").string()}, {"content", "x"}}}}}}});
+  std::string out, err;
+  ASSERT_EQ(Writ({"explain", task, "--data", data_, "--json"}, &out, &err), 0) << err;
+  json::value explained = json::parse(out);
+  std::string text = json::serialize(explained);
+  // The read: allowed, forwarded, outcome success; the write: denied, never forwarded.
+  EXPECT_NE(text.find("read_text_file"), std::string::npos) << text;
+  EXPECT_NE(text.find("\"outcome\""), std::string::npos) << text;
+  EXPECT_NE(text.find("\"success\""), std::string::npos) << text;
+  EXPECT_NE(text.find("secret files are off limits"), std::string::npos) << text;
+  // tools/list's listing decisions are recorded too.
+  EXPECT_NE(text.find("list_allowed_directories"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace writ::gateway::testing

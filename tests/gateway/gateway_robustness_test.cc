@@ -1,0 +1,152 @@
+// The gateway under what no well-behaved client or server does: malformed JSON-RPC, batches,
+// oversized messages, unknown methods and sessions, an upstream that crashes mid-call or answers
+// too much, and a client that disconnects mid-call. Clear errors, no crash, nothing unrecorded.
+#include "gateway_world.h"
+
+namespace writ::gateway::testing {
+namespace {
+
+using server::HttpTestClient;
+using server::TestResponse;
+
+class GatewayRobustnessTest : public GatewayWorld {
+ protected:
+  TestResponse Mcp(const std::string& server, const std::string& token, const std::string& body,
+                   const std::string& session = {}) {
+    service::testing::Headers h{{"Accept", "application/json, text/event-stream"}};
+    if (!session.empty()) h.emplace_back("Mcp-Session-Id", session);
+    return Call("POST", "/mcp/" + server, token, body, "application/json", h);
+  }
+  std::string Open(const std::string& server, const std::string& token) {
+    auto r = Mcp(server, token,
+                 R"({"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":)"
+                 R"("2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}})");
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(Str(*Json(r).as_object().if_contains("result"), "protocolVersion"), "2025-06-18");
+    return r.header("mcp-session-id");
+  }
+  static int64_t ErrorCodeOf(const TestResponse& r) {
+    json::value v = Json(r);
+    const json::value* e = v.is_object() ? v.as_object().if_contains("error") : nullptr;
+    return e && e->is_object() ? e->as_object().at("code").as_int64() : 0;
+  }
+  std::string CallTool(const std::string& name, const std::string& args, int id = 1) {
+    return R"({"jsonrpc":"2.0","id":)" + std::to_string(id) +
+           R"(,"method":"tools/call","params":{"name":")" + name + R"(","arguments":)" + args +
+           "}}";
+  }
+};
+
+TEST_F(GatewayRobustnessTest, MalformedUnknownAndOversizedMessagesGetClearErrors) {
+  auto [token, task] = Task("raw-bot", "payments", "alice");
+  EXPECT_EQ(Mcp("fake", "", "{}").status, 401);
+  EXPECT_EQ(Mcp("nowhere", token, "{}").status, 404);
+  std::string sid = Open("fake", token);
+  ASSERT_FALSE(sid.empty());
+
+  auto r = Mcp("fake", token, "{not json", sid);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(ErrorCodeOf(r), -32700) << r.body;
+  r = Mcp("fake", token, R"([{"jsonrpc":"2.0","id":1,"method":"ping"}])", sid);
+  EXPECT_EQ(ErrorCodeOf(r), -32600) << r.body;
+  r = Mcp("fake", token, R"({"jsonrpc":"1.0","id":1,"method":"ping"})", sid);
+  EXPECT_EQ(ErrorCodeOf(r), -32600) << r.body;
+  r = Mcp("fake", token, R"({"jsonrpc":"2.0","id":1,"method":"sampling/whatever"})", sid);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(ErrorCodeOf(r), -32601) << r.body;
+  r = Mcp("fake", token, R"({"jsonrpc":"2.0","id":1,"method":"ping"})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  r = Mcp("fake", token, R"({"jsonrpc":"2.0","id":1,"method":"ping"})", "no-such-session");
+  EXPECT_EQ(r.status, 404) << r.body;
+  r = Mcp("fake", token, R"({"jsonrpc":"2.0","id":1,"method":"ping"})", sid);
+  EXPECT_EQ(r.body, R"({"jsonrpc":"2.0","id":1,"result":{}})");
+  r = Mcp("fake", token, R"({"jsonrpc":"2.0","method":"notifications/initialized"})", sid);
+  EXPECT_EQ(r.status, 202);
+  // Arguments that do not fit the tool's schema are refused before anything is forwarded.
+  r = Mcp("fake", token, CallTool("say", R"({"text":1.5})"), sid);
+  EXPECT_EQ(ErrorCodeOf(r), -32602) << r.body;
+  // Larger than gateway.max_message_bytes (256 KiB).
+  r = Mcp("fake", token, CallTool("say", R"({"text":")" + std::string(300000, 'a') + "\"}"), sid);
+  EXPECT_EQ(r.status, 413) << r.body;
+  // Server-initiated streams are not offered.
+  EXPECT_EQ(Call("GET", "/mcp/fake", token).status, 405);
+  // Still serving.
+  r = Mcp("fake", token, CallTool("say", R"({"text":"still here"})"), sid);
+  EXPECT_NE(r.body.find("still here"), std::string::npos) << r.body;
+  EXPECT_EQ(Call("DELETE", "/mcp/fake", token, "", "", {{"Mcp-Session-Id", sid}}).status, 200);
+  r = Mcp("fake", token, R"({"jsonrpc":"2.0","id":1,"method":"ping"})", sid);
+  EXPECT_EQ(r.status, 404);
+}
+
+TEST_F(GatewayRobustnessTest, UpstreamCrashAndOversizedAnswerFailTheCallAndAreRecorded) {
+  auto [token, task] = Task("crash-bot", "payments", "alice");
+  std::string sid = Open("fake", token);
+  auto r = Mcp("fake", token, CallTool("crash", "{}"), sid);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(ErrorCodeOf(r), -32003) << r.body;
+  std::string crashed_decision =
+      Str(Json(r).as_object().at("error").as_object().at("data"), "decision_id");
+  EXPECT_FALSE(crashed_decision.empty());
+  // The server is started again; calls work once it is back.
+  bool back = false;
+  for (int i = 0; i < 100 && !back; ++i) {
+    r = Mcp("fake", token, CallTool("say", R"({"text":"back"})", 2), sid);
+    back = r.body.find("\"back\"") != std::string::npos;
+    if (!back) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(back) << r.body;
+  // The server's stderr is relayed to Writ's log.
+  for (int i = 0; i < 30 && serve_->err().find("crashing on purpose") == std::string::npos; ++i) {
+    serve_->WaitForLine("\x01", std::chrono::milliseconds(100));  // reads what is pending
+  }
+  EXPECT_NE(serve_->err().find("writ: gateway fake: fake-mcp: crashing on purpose"),
+            std::string::npos);
+
+  // An answer larger than the message limit: refused, the server restarted.
+  r = Mcp("fake", token, CallTool("big", R"({"n":400000})", 3), sid);
+  EXPECT_EQ(ErrorCodeOf(r), -32003) << r.body.substr(0, 500);
+
+  // Both failed calls have their decision and an error outcome.
+  auto records = LedgerRecordsOfTask(task);
+  int outcomes = 0, errors = 0;
+  for (const auto& rec : records) {
+    std::string s = json::serialize(rec);
+    if (s.find("\"outcome\"") == std::string::npos) continue;
+    ++outcomes;
+    if (s.find("\"error\"") != std::string::npos) ++errors;
+  }
+  EXPECT_GE(outcomes, 3) << json::serialize(json::value_from(records));
+  EXPECT_GE(errors, 2);
+}
+
+TEST_F(GatewayRobustnessTest, ClientDisconnectMidCallStillRecordsTheOutcome) {
+  auto [token, task] = Task("gone-bot", "payments", "alice");
+  std::string sid = Open("fake", token);
+  {
+    auto c = HttpTestClient::Connect("127.0.0.1", port_);
+    ASSERT_TRUE(c.ok());
+    std::string body = CallTool("slow", R"({"ms":800})");
+    std::string req = "POST /mcp/fake HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token +
+                      "\r\nContent-Type: application/json\r\nAccept: application/json\r\n"
+                      "Mcp-Session-Id: " +
+                      sid + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
+                      body;
+    ASSERT_TRUE((*c)->WriteRaw(req).ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }  // disconnected mid-call
+  bool recorded = false;
+  for (int i = 0; i < 50 && !recorded; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    for (const auto& rec : LedgerRecordsOfTask(task)) {
+      std::string s = json::serialize(rec);
+      if (s.find("\"outcome\"") != std::string::npos && s.find("success") != std::string::npos) {
+        recorded = true;
+      }
+    }
+  }
+  EXPECT_TRUE(recorded);
+  EXPECT_EQ(Call("GET", "/healthz").status, 200);
+}
+
+}  // namespace
+}  // namespace writ::gateway::testing
