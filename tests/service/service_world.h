@@ -468,7 +468,8 @@ ttl_s = 600
   bool Active(const std::string& token) {
     auto r = PostForm("/oauth/introspect", viewer_, {{"token", token}});
     EXPECT_EQ(r.status, 200) << r.body;
-    const json::value* a = Json(r).as_object().if_contains("active");
+    json::value v = Json(r);
+    const json::value* a = v.as_object().if_contains("active");
     return a != nullptr && a->is_bool() && a->get_bool();
   }
 
