@@ -114,8 +114,8 @@ bool PassesThrough(std::string_view method) {
 
 }  // namespace
 
-McpGateway::McpGateway(const server::GatewaySettings& settings, service::DecisionService& service,
-                       store::Store& store, const Clock& clock)
+McpGateway::McpGateway(Passkey, const server::GatewaySettings& settings,
+                       service::DecisionService& service, store::Store& store, const Clock& clock)
     : settings_(settings), service_(service), store_(store), clock_(clock) {}
 
 McpGateway::~McpGateway() {
@@ -126,7 +126,7 @@ Result<std::unique_ptr<McpGateway>> McpGateway::Create(const server::GatewaySett
                                                        service::DecisionService& service,
                                                        store::Store& store, const Clock& clock) {
   WRIT_RETURN_IF_ERROR(server::ValidateGatewaySettings(settings));
-  std::unique_ptr<McpGateway> g(new McpGateway(settings, service, store, clock));
+  auto g = std::make_unique<McpGateway>(Passkey{}, settings, service, store, clock);
   g->pool_ = std::make_unique<service::WorkPool>(settings.threads, 65536);
   for (const server::GatewayUpstreamSettings& u : settings.upstreams) {
     auto m = std::make_unique<Mount>();

@@ -55,6 +55,8 @@
 namespace writ::gateway {
 
 class McpGateway {
+  struct Passkey {};
+
  public:
   // Builds the upstreams (nothing started yet).
   static Result<std::unique_ptr<McpGateway>> Create(const server::GatewaySettings& settings,
@@ -77,10 +79,10 @@ class McpGateway {
   struct Session;
   struct Call;
 
- private:
-  McpGateway(const server::GatewaySettings& settings, service::DecisionService& service,
+  McpGateway(Passkey, const server::GatewaySettings& settings, service::DecisionService& service,
              store::Store& store, const Clock& clock);
 
+ private:
   void HandlePost(Mount& mount, const server::Request& request, server::Responder responder);
   void HandleDelete(Mount& mount, const server::Request& request, server::Responder responder);
   void Initialize(Mount& mount, std::shared_ptr<Call> call, const boost::json::value& params);

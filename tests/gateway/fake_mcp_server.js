@@ -12,6 +12,8 @@ const tools = [
     properties: {ms: {type: 'integer'}}, required: ['ms']}},
   {name: 'crash', description: 'Exits the server mid-call', inputSchema: {type: 'object',
     properties: {}}},
+  {name: 'profile', description: 'A person with their email', inputSchema: {type: 'object',
+    properties: {}}},
 ];
 
 function send(msg) { process.stdout.write(JSON.stringify(msg) + '\n'); }
@@ -33,6 +35,10 @@ rl.on('line', (line) => {
       case 'say': return text(m.id, String(a.text));
       case 'big': return text(m.id, 'x'.repeat(a.n));
       case 'slow': return setTimeout(() => text(m.id, 'slept ' + a.ms), a.ms);
+      case 'profile':
+        return send({jsonrpc: '2.0', id: m.id, result: {
+          content: [{type: 'text', text: 'a profile'}],
+          structuredContent: {name: 'Ada', email: 'ada@example.com'}}});
       case 'crash':
         process.stderr.write('fake-mcp: crashing on purpose\n');
         process.exit(3);

@@ -182,6 +182,24 @@ TEST_F(GatewayE2ETest, RevokingTheTaskStopsTheNextCall) {
   EXPECT_NE(Str(*Find(out, {"after"}), "message").find("task_revoked"), std::string::npos) << out;
 }
 
+// Result fields named by redact() obligations are replaced before the client sees them.
+TEST_F(GatewayE2ETest, ResultFieldsAreRedacted) {
+  auto [token, task] = Task("profile-bot", "research", "bob");
+  json::value out = Client(
+      "compare",
+      {{"server", "fake"},
+       {"token", token},
+       {"direct",
+        {{"command", NodeBinary()}, {"args", json::array{kHere + "/fake_mcp_server.js"}}}},
+       {"calls", json::array{json::object{{"name", "profile"}, {"arguments", json::object{}}}}}});
+  const json::value& call = Find(out, {"calls"})->get_array()[0];
+  EXPECT_EQ(*Find(call.at("through"), {"result", "structuredContent"}),
+            json::parse(R"({"name":"Ada","email":"[REDACTED]"})"))
+      << call;
+  EXPECT_EQ(*Find(call.at("direct"), {"result", "structuredContent"}),
+            json::parse(R"({"name":"Ada","email":"ada@example.com"})"));
+}
+
 // Every forwarded call is in the ledger with its outcome, and explain reconstructs the task.
 TEST_F(GatewayE2ETest, EveryCallIsRecordedWithItsOutcome) {
   auto [token, task] = Task("ledger-bot", "payments", "alice");

@@ -178,6 +178,11 @@ permit(principal, action in [Action::"echo", Action::"get-sum"],
 @id("fake")
 permit(principal, action in [Action::"say", Action::"big", Action::"slow", Action::"crash"],
        resource == McpServer::"fake");
+
+// Profiles without their email.
+@id("fake-profile")
+@narrow("redact(result.email)")
+permit(principal, action == Action::"profile", resource == McpServer::"fake");
 )cedar");
   }
 
