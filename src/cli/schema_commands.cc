@@ -81,6 +81,7 @@ void AddSchemaCommands(CLI::App& app) {
     std::vector<std::string> command;
     std::string resource_type = "McpServer";
     bool actions_only = false;
+    bool resources_and_prompts = false;
   };
   auto m = std::make_shared<McpOptions>();
   from_mcp->add_option("files", m->files, "tools/list results (JSON files; - for stdin)");
@@ -93,6 +94,8 @@ void AddSchemaCommands(CLI::App& app) {
   from_mcp->add_option("--resource-type", m->resource_type, "the Cedar resource type");
   from_mcp->add_flag("--actions-only", m->actions_only,
                      "only the actions (to add to a schema that declares Writ's base types)");
+  from_mcp->add_flag("--resources-and-prompts", m->resources_and_prompts,
+                     "also the actions resources/read and prompts/get");
   from_mcp->callback([m] {
     std::vector<boost::json::value> lists;
     std::vector<std::string> sources;
@@ -165,6 +168,7 @@ void AddSchemaCommands(CLI::App& app) {
     gateway::SchemaOptions options;
     options.resource_type = m->resource_type;
     options.standalone = !m->actions_only;
+    options.resources_and_prompts = m->resources_and_prompts;
     for (size_t i = 0; i < sources.size(); ++i) {
       options.source += (i ? ", " : "") + sources[i];
     }

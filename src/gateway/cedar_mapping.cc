@@ -105,6 +105,20 @@ Result<std::string> SchemaFromTools(const std::vector<json::value>& tool_lists,
            "\"delegation_depth\": Long, \"user\"?: User }\n};\n";
   }
   std::set<std::string> seen;
+  auto action = [&](const std::string& name, const std::string& input) {
+    out += "action " + cedar::schema_internal::QuoteString(name) + " appliesTo {\n  principal: [" +
+           options.principal_type + "], resource: [" + options.resource_type +
+           "],\n  context: {\n    \"input\": " + input +
+           ",\n    \"intent\": String, \"task\": String, \"time\": datetime,\n    \"approval\": "
+           "Approval, \"trace\": Trace, \"delegation_depth\": Long, \"user\"?: User\n  }\n};\n";
+  };
+  if (options.resources_and_prompts) {
+    out += "\n// Reading a resource, getting a prompt (not tools: the gateway's own actions).\n";
+    action("resources/read", "{ \"uri\": String }");
+    action("prompts/get", "{ \"name\": String }");
+    seen.insert("resources/read");
+    seen.insert("prompts/get");
+  }
   for (const json::value& list : tool_lists) {
     const json::value* tools = nullptr;
     if (const json::object* o = list.if_object()) {
@@ -139,11 +153,7 @@ Result<std::string> SchemaFromTools(const std::vector<json::value>& tool_lists,
         if (desc.size() > 100) desc = desc.substr(0, 97) + "...";
         out += "// " + desc + "\n";
       }
-      out += "action " + cedar::schema_internal::QuoteString(n) + " appliesTo {\n  principal: [" +
-             options.principal_type + "], resource: [" + options.resource_type +
-             "],\n  context: {\n    \"input\": " + input +
-             ",\n    \"intent\": String, \"task\": String, \"time\": datetime,\n    \"approval\": "
-             "Approval, \"trace\": Trace, \"delegation_depth\": Long, \"user\"?: User\n  }\n};\n";
+      action(n, input);
     }
   }
   return out;

@@ -36,6 +36,9 @@ struct SchemaOptions {
   // otherwise only the tools' actions, to be added to a schema that has them.
   bool standalone = true;
   std::string source;  // named in the header comment
+  // Also the actions of resources/read (input {"uri": String}) and prompts/get (input
+  // {"name": String}; a prompt's arguments are not part of the Cedar request).
+  bool resources_and_prompts = false;
 };
 
 // The Cedar schema (text) for the tools of one or more tools/list results (each either the

@@ -505,11 +505,8 @@ void McpGateway::Authorize(std::shared_ptr<Call> call) {
   } else if (call->method == "resources/read") {
     input["uri"] = Str(call->params, "uri");
     call->input.action = ActionUid(mount.settings.action_namespace, "resources/read");
-  } else {  // prompts/get
-    input["name"] = Str(call->params, "name");
-    if (const json::value* a = params.if_contains("arguments"); a && a->is_object()) {
-      input["arguments"] = *a;
-    }
+  } else {                                      // prompts/get
+    input["name"] = Str(call->params, "name");  // the arguments are not typed for Cedar
     call->input.action = ActionUid(mount.settings.action_namespace, "prompts/get");
   }
   call->input.context = json::object{{"input", std::move(input)}};

@@ -26,7 +26,7 @@
 // The Cedar request of a call: principal Agent::"<agent>" (with the usual request-time
 // entities), action <action_namespace>::Action::"<tool>" (or Action::"resources/read",
 // Action::"prompts/get"), resource <resource_type>::"<upstream name>", context.input the
-// arguments (resources/read: {"uri"}; prompts/get: {"name", "arguments"}).
+// arguments (resources/read: {"uri"}; prompts/get: {"name"}).
 //
 // Thread-safety: handlers run on the server's threads; upstream answers on reader and pool
 // threads; held approvals are polled by one thread. All shared state is under locks.

@@ -101,6 +101,62 @@ TEST(ConfigTest, ErrorsNameTheFileLineAndKey) {
   }
 }
 
+TEST(ConfigTest, ReadsGatewayUpstreams) {
+  auto r = ParseServeConfig(R"(
+[gateway]
+approval_timeout_ms = 5000
+max_message_bytes = 65536
+
+[[gateway.upstream]]
+name = "fs"
+command = "node"
+args = ["server.js", "/srv"]
+env = ["A=1"]
+timeout_ms = 1000
+
+[[gateway.upstream]]
+name = "tickets"
+url = "http://127.0.0.1:3001/mcp"
+secret_headers = ["Authorization=tickets-key"]
+action_namespace = "Tickets"
+)",
+                            "writ.toml");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const GatewaySettings& g = r->gateway;
+  EXPECT_EQ(g.approval_timeout_ms, 5000);
+  EXPECT_EQ(g.max_message_bytes, 65536);
+  ASSERT_EQ(g.upstreams.size(), 2u);
+  EXPECT_EQ(g.upstreams[0].name, "fs");
+  EXPECT_EQ(g.upstreams[0].args, (std::vector<std::string>{"server.js", "/srv"}));
+  EXPECT_EQ(g.upstreams[0].env, (std::vector<std::string>{"A=1"}));
+  EXPECT_EQ(g.upstreams[0].timeout_ms, 1000);
+  EXPECT_EQ(g.upstreams[0].resource_type, "McpServer");
+  EXPECT_EQ(g.upstreams[1].url, "http://127.0.0.1:3001/mcp");
+  EXPECT_EQ(g.upstreams[1].action_namespace, "Tickets");
+
+  const std::pair<const char*, const char*> bad[] = {
+      {"[[gateway.upstream]]\nname = \"a\"\n", "exactly one of `url` and `command`"},
+      {"[[gateway.upstream]]\nname = \"a\"\nurl = \"http://x\"\ncommand = \"y\"\n",
+       "exactly one of"},
+      {"[[gateway.upstream]]\nname = \"a b\"\ncommand = \"y\"\n", "must be 1-64"},
+      {"[[gateway.upstream]]\nname = \"a\"\ncommand = \"y\"\n[[gateway.upstream]]\nname = "
+       "\"a\"\ncommand = \"y\"\n",
+       "two [[gateway.upstream]] are named `a`"},
+      {"[[gateway.upstream]]\nname = \"a\"\nurl = \"ftp://x\"\n", "http(s)"},
+      {"[[gateway.upstream]]\nname = \"a\"\ncommand = \"y\"\nenv = [\"NOVALUE\"]\n", "NAME=value"},
+      {"[[gateway.upstream]]\nname = \"a\"\nurl = \"http://x\"\nsecret_headers = [\"X\"]\n",
+       "Header=secret-name"},
+      {"[[gateway.upstream]]\nname = \"a\"\ncommand = \"y\"\nport = 1\n",
+       "unknown key `gateway.upstream.port`"},
+  };
+  for (const auto& [text, expected] : bad) {
+    auto b = ParseServeConfig(text, "writ.toml");
+    ASSERT_FALSE(b.ok()) << text;
+    EXPECT_NE(b.status().message().find(expected), std::string::npos)
+        << text << " -> " << b.status().message();
+  }
+}
+
 TEST(ConfigTest, MissingFileIsNotFound) {
   EXPECT_EQ(LoadServeConfig("/nonexistent/writ.toml").status().code(), StatusCode::kNotFound);
 }

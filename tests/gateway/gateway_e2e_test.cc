@@ -182,6 +182,26 @@ TEST_F(GatewayE2ETest, RevokingTheTaskStopsTheNextCall) {
   EXPECT_NE(Str(*Find(out, {"after"}), "message").find("task_revoked"), std::string::npos) << out;
 }
 
+// resources/read and prompts/get are decided like tools/call.
+TEST_F(GatewayE2ETest, ResourcesAndPromptsAreDecided) {
+  auto [token, task] = Task("reader-bot", "research", "bob");
+  json::value out = Client(
+      "resources",
+      {{"server", "everything"},
+       {"token", token},
+       {"direct", {{"url", EverythingUrl()}}},
+       {"uris", json::array{"demo://resource/dynamic/text/1", "demo://resource/dynamic/blob/1"}},
+       {"prompts", json::array{"simple-prompt", "args-prompt"}}});
+  const json::array& reads = Find(out, {"reads"})->get_array();
+  EXPECT_TRUE(Ok(reads[0].at("through"))) << reads[0];
+  EXPECT_EQ(reads[0].at("through"), reads[0].at("direct"));
+  EXPECT_EQ(Code(reads[1].at("through")), -32001) << reads[1];
+  const json::array& prompts = Find(out, {"prompts"})->get_array();
+  EXPECT_TRUE(Ok(prompts[0].at("through"))) << prompts[0];
+  EXPECT_EQ(prompts[0].at("through"), prompts[0].at("direct"));
+  EXPECT_EQ(Code(prompts[1].at("through")), -32001) << prompts[1];
+}
+
 // Result fields named by redact() obligations are replaced before the client sees them.
 TEST_F(GatewayE2ETest, ResultFieldsAreRedacted) {
   auto [token, task] = Task("profile-bot", "research", "bob");

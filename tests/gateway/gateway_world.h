@@ -125,7 +125,8 @@ class GatewayWorld : public ServiceWorld {
     for (const auto& a : FilesystemCommand()) cmd.push_back(a);
     std::string fs_schema, everything_schema, fake_schema, err;
     ASSERT_EQ(Writ(cmd, &fs_schema, &err), 0) << err;
-    ASSERT_EQ(Writ({"schema", "from-mcp", "--actions-only", "--url", EverythingUrl()},
+    ASSERT_EQ(Writ({"schema", "from-mcp", "--actions-only", "--resources-and-prompts", "--url",
+                    EverythingUrl()},
                    &everything_schema, &err),
               0)
         << err;
@@ -178,6 +179,15 @@ permit(principal, action in [Action::"echo", Action::"get-sum"],
 @id("fake")
 permit(principal, action in [Action::"say", Action::"big", Action::"slow", Action::"crash"],
        resource == McpServer::"fake");
+
+// Dynamic text resources may be read, and the simple prompt got, from server-everything.
+@id("everything-text")
+permit(principal, action == Action::"resources/read", resource == McpServer::"everything")
+when { context.input.uri like "demo://resource/dynamic/text/*" };
+
+@id("everything-prompt")
+permit(principal, action == Action::"prompts/get", resource == McpServer::"everything")
+when { context.input.name == "simple-prompt" };
 
 // Profiles without their email.
 @id("fake-profile")

@@ -69,6 +69,24 @@ const scenarios = {
     return out;
   },
 
+  // resources/read and prompts/get through Writ and directly.
+  async resources() {
+    const w = await viaWrit(args.server, args.token);
+    const d = await direct(args.direct);
+    const out = {reads: [], prompts: []};
+    for (const uri of args.uris) {
+      out.reads.push({uri, through: await attempt(() => w.readResource({uri})),
+                      direct: await attempt(() => d.readResource({uri}))});
+    }
+    for (const name of args.prompts) {
+      out.prompts.push({name, through: await attempt(() => w.getPrompt({name})),
+                        direct: await attempt(() => d.getPrompt({name}))});
+    }
+    await w.close();
+    await d.close();
+    return out;
+  },
+
   // One call held for approval; granted through the API when args.grant, else left to time out.
   async approval() {
     const w = await viaWrit(args.server, args.token);
