@@ -24,3 +24,4 @@ if (diff) {
   console.error(`${diff} of ${a.length} decisions differ`);
   process.exit(1);
 }
+console.error(`${a.length} decisions equal (decision, reasons, erroring policies)`);
