@@ -60,9 +60,18 @@ Status HttpUpstream::Start(int64_t wait_ms) {
     Status s = EnsureSession("");
     if (s.ok()) return Status::Ok();
     if (std::chrono::steady_clock::now() >= deadline) {
-      if (options_.log) {
-        options_.log("not initialized yet (" + s.ToString() + "); will retry on the first call");
-      }
+      if (options_.log) options_.log("not initialized yet (" + s.ToString() + "); retrying");
+      retry_ = std::thread([this] {
+        std::unique_lock<std::mutex> lock(mu_);
+        while (!stopped_ && !ready_) {
+          stop_cv_.wait_for(lock, std::chrono::seconds(1));
+          if (stopped_) break;
+          lock.unlock();
+          Status again = EnsureSession("");
+          if (again.ok() && options_.log) options_.log("initialized");
+          lock.lock();
+        }
+      });
       return Status::Ok();
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -77,6 +86,8 @@ void HttpUpstream::Stop() {
     ready_ = false;
     idle.swap(idle_);
   }
+  stop_cv_.notify_all();
+  if (retry_.joinable()) retry_.join();
 }
 
 Result<HttpUpstream::Reply> HttpUpstream::Post(const std::string& body, const ExtraHeaders& headers,
@@ -256,7 +267,9 @@ Result<json::object> HttpUpstream::Exchange(int64_t id, const std::string& body,
       session = session_id_;
     }
     WRIT_ASSIGN_OR_RETURN(Reply reply, Post(body, headers, true));
-    if (reply.status == 404 && attempt == 0 && !session.empty()) {
+    // 404 is the specification's answer for a session the server no longer knows; some
+    // servers (server-everything among them) answer 400 instead.
+    if ((reply.status == 404 || reply.status == 400) && attempt == 0 && !session.empty()) {
       if (options_.log) options_.log("the upstream session expired; initializing again");
       WRIT_RETURN_IF_ERROR(EnsureSession(session));
       continue;

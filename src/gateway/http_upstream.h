@@ -7,13 +7,17 @@
 // carries the response to this request's id is the response (other events on that stream, such
 // as progress notifications, are dropped). The session Writ opened (`Mcp-Session-Id`) and the
 // negotiated `MCP-Protocol-Version` go with every request; when the server answers 404 (the
-// session is gone) Writ initializes again and retries the request once.
+// session is gone; some servers answer 400) Writ initializes again and retries the request once. An
+// upstream that is not up at Start is initialized in the background, once a second, until it
+// answers.
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gateway/upstream.h"
@@ -78,6 +82,9 @@ class HttpUpstream final : public Upstream {
   bool ready_ = false;
   bool stopped_ = false;
   std::atomic<int64_t> next_id_{1};
+  // Keeps initializing, once a second, an upstream that was not up at Start.
+  std::thread retry_;
+  std::condition_variable stop_cv_;
 };
 
 }  // namespace writ::gateway

@@ -119,6 +119,23 @@ TEST_F(GatewayRobustnessTest, UpstreamCrashAndOversizedAnswerFailTheCallAndAreRe
   EXPECT_GE(errors, 2);
 }
 
+// A Streamable HTTP upstream that restarts loses Writ's session (404): Writ initializes again.
+TEST_F(GatewayRobustnessTest, HttpUpstreamRestartIsReinitialized) {
+  auto [token, task] = Task("http-bot", "payments", "alice");
+  std::string sid = Open("everything", token);
+  std::string echo = R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo",)"
+                     R"("arguments":{"message":"again"}}})";
+  auto r = Mcp("everything", token, echo, sid);
+  EXPECT_NE(r.body.find("Echo: again"), std::string::npos) << r.body;
+  everything_.reset();  // killed
+  r = Mcp("everything", token, echo, sid);
+  EXPECT_EQ(ErrorCodeOf(r), -32003) << r.body;
+  StartEverything();
+  ASSERT_TRUE(CanConnect(everything_port_));
+  r = Mcp("everything", token, echo, sid);
+  EXPECT_NE(r.body.find("Echo: again"), std::string::npos) << r.body;
+}
+
 TEST_F(GatewayRobustnessTest, ClientDisconnectMidCallStillRecordsTheOutcome) {
   auto [token, task] = Task("gone-bot", "payments", "alice");
   std::string sid = Open("fake", token);

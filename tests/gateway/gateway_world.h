@@ -62,12 +62,7 @@ class GatewayWorld : public ServiceWorld {
     WriteFile(files_ / "secret.txt", "the original secret\n");
 
     everything_port_ = FreePort();
-    everything_ = std::make_unique<Child>(std::vector<std::string>{
-        "/usr/bin/env", "PORT=" + std::to_string(everything_port_), NodeBinary(),
-        kNodeModules + "/@modelcontextprotocol/server-everything/dist/index.js", "streamableHttp"});
-    for (int i = 0; i < 300 && !CanConnect(everything_port_); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
+    StartEverything();
     ASSERT_TRUE(CanConnect(everything_port_)) << "server-everything did not listen";
 
     WriteBundle();
@@ -78,6 +73,16 @@ class GatewayWorld : public ServiceWorld {
   void TearDown() override {
     ServiceWorld::TearDown();
     everything_.reset();
+  }
+
+  // server-everything (Streamable HTTP) on everything_port_; waits until it listens.
+  void StartEverything() {
+    everything_ = std::make_unique<Child>(std::vector<std::string>{
+        "/usr/bin/env", "PORT=" + std::to_string(everything_port_), NodeBinary(),
+        kNodeModules + "/@modelcontextprotocol/server-everything/dist/index.js", "streamableHttp"});
+    for (int i = 0; i < 300 && !CanConnect(everything_port_); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
   }
 
   static std::string NodeBinary() {
