@@ -7,9 +7,9 @@
 // carries the response to this request's id is the response (other events on that stream, such
 // as progress notifications, are dropped). The session Writ opened (`Mcp-Session-Id`) and the
 // negotiated `MCP-Protocol-Version` go with every request; when the server answers 404 (the
-// session is gone; some servers answer 400) Writ initializes again and retries the request once. An
-// upstream that is not up at Start is initialized in the background, once a second, until it
-// answers.
+// session is gone; some servers answer 400) Writ initializes again and retries the request
+// once. An upstream that is not up at Start is initialized in the background, once a second,
+// until it answers.
 #pragma once
 
 #include <atomic>
