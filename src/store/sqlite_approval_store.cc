@@ -1,6 +1,8 @@
 #include "store/sqlite_approval_store.h"
 
 #include <mutex>
+#include <string>
+#include <unordered_map>
 
 #include "store/sqlite_schema.h"
 #include "store/sqlite_util.h"
@@ -71,6 +73,9 @@ class SqliteApprovalStore final : public ApprovalStore {
       return Status(StatusCode::kAlreadyExists, "store: an approval with id `" + a.id + "` exists");
     }
     if (rc != SQLITE_DONE) return SqliteError(db_.get(), rc, "inserting an approval");
+    if (open_loaded_ && (a.status == "pending" || a.status == "granted")) {
+      ++open_[a.request_digest];
+    }
     return Status::Ok();
   }
 
@@ -87,6 +92,12 @@ class SqliteApprovalStore final : public ApprovalStore {
                                                          const std::string& version,
                                                          int64_t now_us) override {
     std::lock_guard<std::mutex> lock(mu_);
+    // Most requests have no approval: the in-memory set of open digests answers them without
+    // a query (see open_).
+    if (!read_only_) {
+      if (!open_loaded_) WRIT_RETURN_IF_ERROR(LoadOpen());
+      if (open_.find(digest) == open_.end()) return std::optional<StoredApproval>();
+    }
     WRIT_ASSIGN_OR_RETURN(
         StmtPtr s, sqlite::Prepare(db_.get(), std::string("SELECT ") + kColumns +
                                                   " FROM approvals WHERE request_digest = ? AND "
@@ -124,7 +135,7 @@ class SqliteApprovalStore final : public ApprovalStore {
         StmtPtr s, sqlite::Prepare(db_.get(),
                                    "UPDATE approvals SET status = ?, approver = ?, note = ?, "
                                    "override = ?, decided_us = ? WHERE id = ? AND status = "
-                                   "'pending' AND expires_us > ?"));
+                                   "'pending' AND expires_us > ? RETURNING request_digest"));
     BindText(s.get(), 1, grant ? "granted" : "denied");
     BindText(s.get(), 2, approver);
     BindText(s.get(), 3, note);
@@ -133,8 +144,14 @@ class SqliteApprovalStore final : public ApprovalStore {
     BindText(s.get(), 6, id);
     sqlite3_bind_int64(s.get(), 7, now_us);
     int rc = sqlite3_step(s.get());
+    if (rc == SQLITE_ROW) {
+      std::string digest = ColumnText(s.get(), 0);
+      rc = sqlite3_step(s.get());
+      if (rc != SQLITE_DONE) return SqliteError(db_.get(), rc, "deciding an approval");
+      if (!grant) Closed(digest);
+      return Status::Ok();
+    }
     if (rc != SQLITE_DONE) return SqliteError(db_.get(), rc, "deciding an approval");
-    if (sqlite3_changes(db_.get()) == 1) return Status::Ok();
     return Explain(id, now_us, "decided");
   }
 
@@ -155,7 +172,10 @@ class SqliteApprovalStore final : public ApprovalStore {
     sqlite3_bind_int64(s.get(), 5, now_us);
     int rc = sqlite3_step(s.get());
     if (rc != SQLITE_DONE) return SqliteError(db_.get(), rc, "consuming an approval");
-    if (sqlite3_changes(db_.get()) == 1) return Status::Ok();
+    if (sqlite3_changes(db_.get()) == 1) {
+      Closed(digest);
+      return Status::Ok();
+    }
     return Explain(id, now_us, "used");
   }
 
@@ -195,9 +215,40 @@ class SqliteApprovalStore final : public ApprovalStore {
                               " now");
   }
 
+  // Fills open_ from the table (called with mu_ held).
+  Status LoadOpen() {
+    WRIT_ASSIGN_OR_RETURN(StmtPtr s, sqlite::Prepare(db_.get(),
+                                                     "SELECT request_digest, count(*) FROM "
+                                                     "approvals WHERE status IN ('pending', "
+                                                     "'granted') GROUP BY request_digest"));
+    int rc;
+    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+      open_[ColumnText(s.get(), 0)] = static_cast<uint32_t>(sqlite3_column_int64(s.get(), 1));
+    }
+    if (rc != SQLITE_DONE) {
+      open_.clear();
+      return SqliteError(db_.get(), rc, "loading open approvals");
+    }
+    open_loaded_ = true;
+    return Status::Ok();
+  }
+
+  // An approval of `digest` left the pending and granted states (called with mu_ held).
+  void Closed(const std::string& digest) {
+    auto it = open_.find(digest);
+    if (it != open_.end() && --it->second == 0) open_.erase(it);
+  }
+
   std::mutex mu_;
   DbPtr db_;
   bool read_only_;
+  // How many approvals are pending or granted, by request digest — every row written through
+  // this store counted, as the embedded store has one writing process. Expiry is not tracked:
+  // the set only spares the query when a digest has no open approval at all; a digest in it is
+  // still looked up in the table with its expiry. A read-only store (another process, beside a
+  // running server) always queries.
+  std::unordered_map<std::string, uint32_t> open_;
+  bool open_loaded_ = false;
 };
 
 }  // namespace

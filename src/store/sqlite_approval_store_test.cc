@@ -112,5 +112,48 @@ TEST_F(ApprovalStoreTest, SurvivesReopen) {
   EXPECT_TRUE((*got)->override_);
 }
 
+// The lookup that most decisions make (no approval for their request) is answered from memory;
+// it must agree with the table through every change, before and after the first lookup and
+// across a reopen.
+TEST_F(ApprovalStoreTest, OpenLookupFollowsEveryChange) {
+  auto open_id = [&](const std::string& digest) -> std::string {
+    auto r = approvals().FindOpenApproval(digest, "v1", 150);
+    EXPECT_TRUE(r.ok());
+    return r.ok() && r->has_value() ? (*r)->id : "";
+  };
+  StoredApproval before = Pending("before");
+  before.request_digest = "d-before";
+  ASSERT_TRUE(approvals().InsertApproval(before).ok());  // before the first lookup
+  EXPECT_EQ(open_id("d-before"), "before");
+  EXPECT_EQ(open_id("d-none"), "");
+  StoredApproval after = Pending("after");
+  after.request_digest = "d-after";
+  ASSERT_TRUE(approvals().InsertApproval(after).ok());  // after it
+  EXPECT_EQ(open_id("d-after"), "after");
+  // Granted stays open until consumed; denied closes.
+  ASSERT_TRUE(approvals().DecideApproval("after", true, "alice", "", false, 120).ok());
+  EXPECT_EQ(open_id("d-after"), "after");
+  ASSERT_TRUE(approvals().ConsumeApproval("after", "d-after", "v1", "dx", 130).ok());
+  EXPECT_EQ(open_id("d-after"), "");
+  ASSERT_TRUE(approvals().DecideApproval("before", false, "bob", "", false, 120).ok());
+  EXPECT_EQ(open_id("d-before"), "");
+  // Two open approvals of one request: closing one leaves the other found.
+  StoredApproval x = Pending("x1", 100);
+  x.request_digest = "d-twice";
+  ASSERT_TRUE(approvals().InsertApproval(x).ok());
+  x.id = "x2";
+  x.created_us = 110;
+  ASSERT_TRUE(approvals().InsertApproval(x).ok());
+  ASSERT_TRUE(approvals().DecideApproval("x2", false, "bob", "", false, 120).ok());
+  EXPECT_EQ(open_id("d-twice"), "x1");
+  // A failed change (already decided) leaves the set as it was.
+  EXPECT_FALSE(approvals().DecideApproval("x2", false, "bob", "", false, 121).ok());
+  EXPECT_EQ(open_id("d-twice"), "x1");
+  Open();
+  EXPECT_EQ(open_id("d-twice"), "x1");
+  EXPECT_EQ(open_id("d-after"), "");
+  EXPECT_EQ(open_id("d-before"), "");
+}
+
 }  // namespace
 }  // namespace writ::store
