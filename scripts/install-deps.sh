@@ -13,7 +13,7 @@ APT_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   nodejs npm
   wrk nginx-light rsyslog chromium
-  python3 curl ca-certificates procps
+  python3 python3-cryptography curl ca-certificates procps
 )
 
 missing=()
