@@ -211,6 +211,29 @@ TEST_F(DecisionEngineTest, ApprovalHoldsUntilGrantedAndIsConsumedOnce) {
   EXPECT_NE(after->approval_id, held->approval_id);
 }
 
+// A listing probe (the MCP gateway's tools/list) has no arguments: permits that read them error
+// (and the caller may still be allowed some calls); an approval-gated allow opens no approval.
+TEST_F(DecisionEngineTest, ListingProbesOpenNoApprovals) {
+  DecisionInput in = Input("refund", "Tool", "payments");
+  in.listing = true;
+  auto probe = engine_->Decide(in);
+  ASSERT_TRUE(probe.ok()) << probe.status().ToString();
+  EXPECT_EQ(probe->verdict, ledger::Verdict::kDeny);
+  EXPECT_EQ(probe->code, kCodeNoPermit);
+  EXPECT_EQ(probe->erroring_policies, std::vector<std::string>{"refund-needs-finance"});
+  EXPECT_EQ(*store_->approvals().CountPending(clock_.NowMicros()), 0);
+
+  DecisionInput gated =
+      Input("refund", "Tool", "payments", json::object{{"input", {{"amount", 5}}}});
+  gated.listing = true;
+  auto held = engine_->Decide(gated);
+  EXPECT_EQ(held->verdict, ledger::Verdict::kApprovalRequired);
+  EXPECT_TRUE(held->approval_id.empty());
+  EXPECT_EQ(*store_->approvals().CountPending(clock_.NowMicros()), 0);
+  // Recorded like any decision.
+  EXPECT_EQ(RecordAt(held->ledger_seq).kind, ledger::RecordKind::kDecision);
+}
+
 TEST_F(DecisionEngineTest, ApprovalDeniedAndExpired) {
   json::object ctx{{"input", {{"amount", 10}}}};
   auto held = engine_->Decide(Input("refund", "Tool", "payments", ctx));
