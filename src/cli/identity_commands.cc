@@ -20,6 +20,7 @@
 #include "identity/events.h"
 #include "identity/master_key.h"
 #include "identity/revocation_index.h"
+#include "identity/secret_broker.h"
 #include "identity/signing_keys.h"
 #include "identity/token_service.h"
 #include "ledger/checkpoint.h"
@@ -502,11 +503,60 @@ void AddRevoke(CLI::App& app) {
 
 }  // namespace
 
+// `writ secret put|list`: secrets the broker keeps sealed for upstream calls (the MCP gateway's
+// secret_headers), never given to agents.
+void AddSecrets(CLI::App& app) {
+  auto* secret = app.add_subcommand("secret", "brokered secrets (for upstream calls)");
+  secret->require_subcommand(1);
+  auto a = std::make_shared<IdentityArgs>();
+  struct PutArgs {
+    std::string name, audience, description, value_env;
+  };
+  auto p = std::make_shared<PutArgs>();
+  auto* put =
+      secret->add_subcommand("put", "store or replace a secret (its value from a variable)");
+  AddCommonOptions(put, a.get());
+  put->add_option("name", p->name, "the secret's name ([A-Za-z0-9._-], 1-128)")->required();
+  put->add_option("--value-env", p->value_env, "environment variable holding the value")
+      ->required();
+  put->add_option("--audience", p->audience, "the only upstream it is released to (optional)");
+  put->add_option("--description", p->description, "what it is for");
+  put->callback([a, p] {
+    const char* v = std::getenv(p->value_env.c_str());
+    if (v == nullptr) Fail(kExitInputError, p->value_env + " is not set");
+    Session s(*a);
+    s.OpenKeys(true);
+    identity::SecretBroker broker(s.store->identity(), *s.master, *s.sink, s.clock);
+    Status put = broker.Put(p->name, v, p->audience, p->description);
+    if (!put.ok()) FailStatus(*a, put);
+    Print(*a, json::object{{"name", p->name}, {"audience", p->audience}},
+          "stored secret " + p->name + "\n");
+  });
+  auto b = std::make_shared<IdentityArgs>();
+  auto* list = secret->add_subcommand("list", "list secrets (names and audiences, never values)");
+  AddCommonOptions(list, b.get());
+  list->callback([b] {
+    Session s(*b);
+    s.OpenKeys(true);
+    identity::SecretBroker broker(s.store->identity(), *s.master, *s.sink, s.clock);
+    auto all = broker.List();
+    if (!all.ok()) FailStatus(*b, all.status());
+    json::array items;
+    std::string text;
+    for (const auto& x : *all) {
+      items.push_back(json::object{{"name", x.name}, {"audience", x.audience}});
+      text += x.name + (x.audience.empty() ? "" : "  (" + x.audience + ")") + "\n";
+    }
+    Print(*b, json::object{{"secrets", std::move(items)}}, text);
+  });
+}
+
 void AddIdentityCommands(CLI::App& app) {
   AddKeys(app);
   AddAgents(app);
   AddTokens(app);
   AddRevoke(app);
+  AddSecrets(app);
 }
 
 }  // namespace writ::cli

@@ -53,6 +53,7 @@ struct McpGateway::Call {
   authz::ObligationSet obligations;
   int64_t start_us = 0;
   int64_t hold_deadline_ms = 0;
+  bool on_pool = false;  // releasing secrets waits on the ledger: never on its own thread
 };
 
 namespace {
@@ -610,6 +611,20 @@ void McpGateway::PollHeld() {
 
 void McpGateway::Forward(std::shared_ptr<Call> call, const authz::DecisionOutcome& d) {
   Mount& mount = *call->mount;
+  if (!mount.secret_headers.empty() && !call->on_pool) {
+    // A release is recorded durably (a secret_released record) before it returns, and this
+    // runs on the ledger's completion thread: release on the pool.
+    call->on_pool = true;
+    auto decided = std::make_shared<authz::DecisionOutcome>(d);
+    if (!pool_->TrySubmit([this, call, decided] { Forward(call, *decided); })) {
+      call->decision_id = d.decision_id;
+      Finish(call,
+             ErrorMessage(call->id, kUpstreamError, "the gateway is busy; retry",
+                          json::object{{"decision_id", d.decision_id}}),
+             true, "error", "gateway_busy", 0, {});
+    }
+    return;
+  }
   call->decision_id = d.decision_id;
   call->obligations = d.obligations;
   json::object params = call->params.is_object() ? call->params.get_object() : json::object{};

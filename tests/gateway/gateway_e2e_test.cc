@@ -202,6 +202,26 @@ TEST_F(GatewayE2ETest, ResourcesAndPromptsAreDecided) {
   EXPECT_EQ(Code(prompts[1].at("through")), -32001) << prompts[1];
 }
 
+// A brokered secret reaches the upstream as a header for allowed calls; the client never sees it.
+TEST_F(GatewayE2ETest, BrokeredSecretReachesTheUpstreamOnly) {
+  auto [token, task] = Task("keyed-bot", "research", "bob");
+  std::string url = "http://127.0.0.1:" + std::to_string(keyed_port_) + "/mcp";
+  json::value out = Client(
+      "compare",
+      {{"server", "keyed"},
+       {"token", token},
+       {"direct", {{"url", url}}},
+       {"calls", json::array{json::object{{"name", "whoami"}, {"arguments", json::object{}}}}}});
+  const json::value& call = Find(out, {"calls"})->get_array()[0];
+  EXPECT_EQ(Text(call.at("through")), "key ok") << call;
+  EXPECT_EQ(Text(call.at("direct")), "key missing") << call;
+  EXPECT_EQ(json::serialize(out).find(kKeyedSecret), std::string::npos);
+  // The release is in the ledger, by name and decision, never by value.
+  auto r = Call("GET", "/v1/explain/" + task, viewer_);
+  EXPECT_NE(r.body.find("keyed-key"), std::string::npos) << r.body;
+  EXPECT_EQ(r.body.find(kKeyedSecret), std::string::npos);
+}
+
 // Result fields named by redact() obligations are replaced before the client sees them.
 TEST_F(GatewayE2ETest, ResultFieldsAreRedacted) {
   auto [token, task] = Task("profile-bot", "research", "bob");

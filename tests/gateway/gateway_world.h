@@ -64,15 +64,48 @@ class GatewayWorld : public ServiceWorld {
     everything_port_ = FreePort();
     StartEverything();
     ASSERT_TRUE(CanConnect(everything_port_)) << "server-everything did not listen";
+    keyed_port_ = FreePort();
+    keyed_ = std::make_unique<Child>(std::vector<std::string>{
+        "/usr/bin/env", "PORT=" + std::to_string(keyed_port_), "EXPECTED_KEY=" + kKeyedSecret,
+        NodeBinary(), kHere + "/fake_http_server.js"});
+    for (int i = 0; i < 300 && !CanConnect(keyed_port_); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ASSERT_TRUE(CanConnect(keyed_port_)) << "fake_http_server did not listen";
 
     WriteBundle();
     WriteConfig(GatewayConfig());
+    // The brokered secret the `keyed` upstream gets (never its clients).
+    std::string out, err;
+    ASSERT_EQ(
+        WritEnv({"KEYED_SECRET=" + kKeyedSecret},
+                {"secret", "put", "keyed-key", "--value-env", "KEYED_SECRET", "--audience", "keyed",
+                 "--data", data_, "--master-key-file", (dir_ / "master.key").string()},
+                &out, &err),
+        0)
+        << err;
     StartWithKeys();
   }
 
   void TearDown() override {
     ServiceWorld::TearDown();
     everything_.reset();
+    keyed_.reset();
+  }
+
+  // `env VAR=value... writ args...`, for a command that reads a variable.
+  int WritEnv(std::vector<std::string> env, std::vector<std::string> args, std::string* out,
+              std::string* err) {
+    std::vector<std::string> argv{"/usr/bin/env"};
+    argv.insert(argv.end(), env.begin(), env.end());
+    argv.push_back(WRIT_BINARY);
+    argv.insert(argv.end(), args.begin(), args.end());
+    Child c(argv);
+    EXPECT_TRUE(c.started());
+    int rc = c.Wait(std::chrono::seconds(120));
+    *out = c.out();
+    *err = c.err();
+    return rc;
   }
 
   // server-everything (Streamable HTTP) on everything_port_; waits until it listens.
@@ -119,7 +152,9 @@ class GatewayWorld : public ServiceWorld {
         "\n\n[[gateway.upstream]]\nname = \"everything\"\nurl = \"" + EverythingUrl() +
         "\"\n\n[[gateway.upstream]]\nname = \"fake\"\ncommand = " +
         json::serialize(json::value(NodeBinary())) +
-        "\nargs = " + TomlList({kHere + "/fake_mcp_server.js"}) + "\ntimeout_ms = 5000\n";
+        "\nargs = " + TomlList({kHere + "/fake_mcp_server.js"}) +
+        "\ntimeout_ms = 5000\n\n[[gateway.upstream]]\nname = \"keyed\"\nurl = \"http://127.0.0.1:" +
+        std::to_string(keyed_port_) + "/mcp\"\nsecret_headers = [\"X-Api-Key=keyed-key\"]\n";
     return toml;
   }
 
@@ -142,7 +177,14 @@ class GatewayWorld : public ServiceWorld {
         << err;
     ASSERT_NE(fs_schema.find("action \"read_text_file\""), std::string::npos) << fs_schema;
     ASSERT_NE(everything_schema.find("action \"echo\""), std::string::npos) << everything_schema;
-    WriteFile(bundle_ / "schema.cedarschema", fs_schema + everything_schema + fake_schema);
+    std::string keyed_schema;
+    ASSERT_EQ(Writ({"schema", "from-mcp", "--actions-only", "--url",
+                    "http://127.0.0.1:" + std::to_string(keyed_port_) + "/mcp"},
+                   &keyed_schema, &err),
+              0)
+        << err;
+    WriteFile(bundle_ / "schema.cedarschema",
+              fs_schema + everything_schema + fake_schema + keyed_schema);
     WriteFile(bundle_ / "entities.json", "[]");
     WriteFile(bundle_ / "policies.cedar", R"cedar(
 @id("tasks")
@@ -194,6 +236,9 @@ when { context.input.uri like "demo://resource/dynamic/text/*" };
 permit(principal, action == Action::"prompts/get", resource == McpServer::"everything")
 when { context.input.name == "simple-prompt" };
 
+@id("keyed")
+permit(principal, action == Action::"whoami", resource == McpServer::"keyed");
+
 // Profiles without their email.
 @id("fake-profile")
 @narrow("redact(result.email)")
@@ -225,7 +270,10 @@ permit(principal, action == Action::"profile", resource == McpServer::"fake");
     return {Str(v, "token"), Str(v, "task_id")};
   }
 
+  inline static const std::string kKeyedSecret = "s3cr3t-upstream-key-7f1c";
   fs::path files_;
+  uint16_t keyed_port_ = 0;
+  std::unique_ptr<Child> keyed_;
   uint16_t everything_port_ = 0;
   std::unique_ptr<Child> everything_;
   int64_t approval_timeout_ms_ = 6000;

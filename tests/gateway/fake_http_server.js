@@ -1,0 +1,44 @@
+// A minimal MCP server over Streamable HTTP (JSON answers, no dependencies) for the gateway's
+// brokered-secret test: its tool `whoami` says whether the request carried the expected API key
+// (X-Api-Key, compared with the environment's EXPECTED_KEY) without ever showing the key.
+//   PORT=... EXPECTED_KEY=... node fake_http_server.js
+'use strict';
+const http = require('http');
+const crypto = require('crypto');
+
+const sessions = new Set();
+const tools = [{name: 'whoami', description: 'Says whether the API key was sent',
+                inputSchema: {type: 'object', properties: {}}}];
+
+http.createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    if (req.method !== 'POST') { res.writeHead(405); return res.end(); }
+    let m;
+    try { m = JSON.parse(Buffer.concat(chunks).toString()); } catch (e) {
+      res.writeHead(400); return res.end();
+    }
+    const answer = (result, headers = {}) => {
+      res.writeHead(200, {'Content-Type': 'application/json', ...headers});
+      res.end(JSON.stringify({jsonrpc: '2.0', id: m.id, result}));
+    };
+    if (m.method === 'initialize') {
+      const sid = crypto.randomUUID();
+      sessions.add(sid);
+      return answer({protocolVersion: m.params.protocolVersion, capabilities: {tools: {}},
+                     serverInfo: {name: 'fake-http', version: '1.0.0'}}, {'Mcp-Session-Id': sid});
+    }
+    if (!sessions.has(req.headers['mcp-session-id'])) { res.writeHead(404); return res.end(); }
+    if (m.id === undefined) { res.writeHead(202); return res.end(); }
+    if (m.method === 'tools/list') return answer({tools});
+    if (m.method === 'tools/call' && m.params.name === 'whoami') {
+      const ok = req.headers['x-api-key'] === process.env.EXPECTED_KEY;
+      return answer({content: [{type: 'text', text: ok ? 'key ok' : 'key missing'}]});
+    }
+    res.writeHead(200, {'Content-Type': 'application/json'});
+    res.end(JSON.stringify({jsonrpc: '2.0', id: m.id, error: {code: -32601, message: 'no'}}));
+  });
+}).listen(Number(process.env.PORT), '127.0.0.1', () => {
+  process.stderr.write(`fake-http: listening on ${process.env.PORT}\n`);
+});
