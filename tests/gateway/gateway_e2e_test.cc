@@ -170,7 +170,7 @@ TEST_F(GatewayE2ETest, ApprovalHeldThenGrantedAndHeldThenTimedOut) {
 
 TEST_F(GatewayE2ETest, RevokingTheTaskStopsTheNextCall) {
   auto [token, task] = Task("revoked-bot", "payments", "alice");
-  json::value out = Client("revoke", {{"server", "fake"},
+  json::value out = Client("revoke", {{"server", "faulty"},
                                       {"token", token},
                                       {"task_id", task},
                                       {"admin", admin_},
@@ -227,10 +227,10 @@ TEST_F(GatewayE2ETest, ResultFieldsAreRedacted) {
   auto [token, task] = Task("profile-bot", "research", "bob");
   json::value out = Client(
       "compare",
-      {{"server", "fake"},
+      {{"server", "faulty"},
        {"token", token},
        {"direct",
-        {{"command", NodeBinary()}, {"args", json::array{kHere + "/fake_mcp_server.js"}}}},
+        {{"command", NodeBinary()}, {"args", json::array{kHere + "/faulty_mcp_server.js"}}}},
        {"calls", json::array{json::object{{"name", "profile"}, {"arguments", json::object{}}}}}});
   const json::value& call = Find(out, {"calls"})->get_array()[0];
   EXPECT_EQ(*Find(call.at("through"), {"result", "structuredContent"}),

@@ -39,49 +39,49 @@ class GatewayRobustnessTest : public GatewayWorld {
 
 TEST_F(GatewayRobustnessTest, MalformedUnknownAndOversizedMessagesGetClearErrors) {
   auto [token, task] = Task("raw-bot", "payments", "alice");
-  EXPECT_EQ(Mcp("fake", "", "{}").status, 401);
+  EXPECT_EQ(Mcp("faulty", "", "{}").status, 401);
   EXPECT_EQ(Mcp("nowhere", token, "{}").status, 404);
-  std::string sid = Open("fake", token);
+  std::string sid = Open("faulty", token);
   ASSERT_FALSE(sid.empty());
 
-  auto r = Mcp("fake", token, "{not json", sid);
+  auto r = Mcp("faulty", token, "{not json", sid);
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(ErrorCodeOf(r), -32700) << r.body;
-  r = Mcp("fake", token, R"([{"jsonrpc":"2.0","id":1,"method":"ping"}])", sid);
+  r = Mcp("faulty", token, R"([{"jsonrpc":"2.0","id":1,"method":"ping"}])", sid);
   EXPECT_EQ(ErrorCodeOf(r), -32600) << r.body;
-  r = Mcp("fake", token, R"({"jsonrpc":"1.0","id":1,"method":"ping"})", sid);
+  r = Mcp("faulty", token, R"({"jsonrpc":"1.0","id":1,"method":"ping"})", sid);
   EXPECT_EQ(ErrorCodeOf(r), -32600) << r.body;
-  r = Mcp("fake", token, R"({"jsonrpc":"2.0","id":1,"method":"sampling/whatever"})", sid);
+  r = Mcp("faulty", token, R"({"jsonrpc":"2.0","id":1,"method":"sampling/whatever"})", sid);
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(ErrorCodeOf(r), -32601) << r.body;
-  r = Mcp("fake", token, R"({"jsonrpc":"2.0","id":1,"method":"ping"})");
+  r = Mcp("faulty", token, R"({"jsonrpc":"2.0","id":1,"method":"ping"})");
   EXPECT_EQ(r.status, 400) << r.body;
-  r = Mcp("fake", token, R"({"jsonrpc":"2.0","id":1,"method":"ping"})", "no-such-session");
+  r = Mcp("faulty", token, R"({"jsonrpc":"2.0","id":1,"method":"ping"})", "no-such-session");
   EXPECT_EQ(r.status, 404) << r.body;
-  r = Mcp("fake", token, R"({"jsonrpc":"2.0","id":1,"method":"ping"})", sid);
+  r = Mcp("faulty", token, R"({"jsonrpc":"2.0","id":1,"method":"ping"})", sid);
   EXPECT_EQ(r.body, R"({"jsonrpc":"2.0","id":1,"result":{}})");
-  r = Mcp("fake", token, R"({"jsonrpc":"2.0","method":"notifications/initialized"})", sid);
+  r = Mcp("faulty", token, R"({"jsonrpc":"2.0","method":"notifications/initialized"})", sid);
   EXPECT_EQ(r.status, 202);
   // Arguments that do not fit the tool's schema are refused before anything is forwarded.
-  r = Mcp("fake", token, CallTool("say", R"({"text":1.5})"), sid);
+  r = Mcp("faulty", token, CallTool("say", R"({"text":1.5})"), sid);
   EXPECT_EQ(ErrorCodeOf(r), -32602) << r.body;
   // Larger than gateway.max_message_bytes (256 KiB).
-  r = Mcp("fake", token, CallTool("say", R"({"text":")" + std::string(300000, 'a') + "\"}"), sid);
+  r = Mcp("faulty", token, CallTool("say", R"({"text":")" + std::string(300000, 'a') + "\"}"), sid);
   EXPECT_EQ(r.status, 413) << r.body;
   // Server-initiated streams are not offered.
-  EXPECT_EQ(Call("GET", "/mcp/fake", token).status, 405);
+  EXPECT_EQ(Call("GET", "/mcp/faulty", token).status, 405);
   // Still serving.
-  r = Mcp("fake", token, CallTool("say", R"({"text":"still here"})"), sid);
+  r = Mcp("faulty", token, CallTool("say", R"({"text":"still here"})"), sid);
   EXPECT_NE(r.body.find("still here"), std::string::npos) << r.body;
-  EXPECT_EQ(Call("DELETE", "/mcp/fake", token, "", "", {{"Mcp-Session-Id", sid}}).status, 200);
-  r = Mcp("fake", token, R"({"jsonrpc":"2.0","id":1,"method":"ping"})", sid);
+  EXPECT_EQ(Call("DELETE", "/mcp/faulty", token, "", "", {{"Mcp-Session-Id", sid}}).status, 200);
+  r = Mcp("faulty", token, R"({"jsonrpc":"2.0","id":1,"method":"ping"})", sid);
   EXPECT_EQ(r.status, 404);
 }
 
 TEST_F(GatewayRobustnessTest, UpstreamCrashAndOversizedAnswerFailTheCallAndAreRecorded) {
   auto [token, task] = Task("crash-bot", "payments", "alice");
-  std::string sid = Open("fake", token);
-  auto r = Mcp("fake", token, CallTool("crash", "{}"), sid);
+  std::string sid = Open("faulty", token);
+  auto r = Mcp("faulty", token, CallTool("crash", "{}"), sid);
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(ErrorCodeOf(r), -32003) << r.body;
   std::string crashed_decision =
@@ -90,7 +90,7 @@ TEST_F(GatewayRobustnessTest, UpstreamCrashAndOversizedAnswerFailTheCallAndAreRe
   // The server is started again; calls work once it is back.
   bool back = false;
   for (int i = 0; i < 100 && !back; ++i) {
-    r = Mcp("fake", token, CallTool("say", R"({"text":"back"})", 2), sid);
+    r = Mcp("faulty", token, CallTool("say", R"({"text":"back"})", 2), sid);
     back = r.body.find("\"back\"") != std::string::npos;
     if (!back) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
@@ -99,11 +99,11 @@ TEST_F(GatewayRobustnessTest, UpstreamCrashAndOversizedAnswerFailTheCallAndAreRe
   for (int i = 0; i < 30 && serve_->err().find("crashing on purpose") == std::string::npos; ++i) {
     serve_->WaitForLine("\x01", std::chrono::milliseconds(100));  // reads what is pending
   }
-  EXPECT_NE(serve_->err().find("writ: gateway fake: fake-mcp: crashing on purpose"),
+  EXPECT_NE(serve_->err().find("writ: gateway faulty: faulty-mcp: crashing on purpose"),
             std::string::npos);
 
   // An answer larger than the message limit: refused, the server restarted.
-  r = Mcp("fake", token, CallTool("big", R"({"n":400000})", 3), sid);
+  r = Mcp("faulty", token, CallTool("big", R"({"n":400000})", 3), sid);
   EXPECT_EQ(ErrorCodeOf(r), -32003) << r.body.substr(0, 500);
 
   // Both failed calls have their decision and an error outcome.
@@ -138,12 +138,12 @@ TEST_F(GatewayRobustnessTest, HttpUpstreamRestartIsReinitialized) {
 
 TEST_F(GatewayRobustnessTest, ClientDisconnectMidCallStillRecordsTheOutcome) {
   auto [token, task] = Task("gone-bot", "payments", "alice");
-  std::string sid = Open("fake", token);
+  std::string sid = Open("faulty", token);
   {
     auto c = HttpTestClient::Connect("127.0.0.1", port_);
     ASSERT_TRUE(c.ok());
     std::string body = CallTool("slow", R"({"ms":800})");
-    std::string req = "POST /mcp/fake HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token +
+    std::string req = "POST /mcp/faulty HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token +
                       "\r\nContent-Type: application/json\r\nAccept: application/json\r\n"
                       "Mcp-Session-Id: " +
                       sid + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" +

@@ -3,7 +3,7 @@
 // `writ schema from-mcp` from the live servers — and three upstreams: the real
 // @modelcontextprotocol/server-filesystem over stdio, the real
 // @modelcontextprotocol/server-everything over Streamable HTTP (started here on a free port),
-// and a small fake stdio server whose tools crash, stall and answer large results.
+// and a small faulty stdio server whose tools crash, stall and answer large results.
 #pragma once
 
 #include <arpa/inet.h>
@@ -67,11 +67,11 @@ class GatewayWorld : public ServiceWorld {
     keyed_port_ = FreePort();
     keyed_ = std::make_unique<Child>(std::vector<std::string>{
         "/usr/bin/env", "PORT=" + std::to_string(keyed_port_), "EXPECTED_KEY=" + kKeyedSecret,
-        NodeBinary(), kHere + "/fake_http_server.js"});
+        NodeBinary(), kHere + "/keyed_http_server.js"});
     for (int i = 0; i < 300 && !CanConnect(keyed_port_); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-    ASSERT_TRUE(CanConnect(keyed_port_)) << "fake_http_server did not listen";
+    ASSERT_TRUE(CanConnect(keyed_port_)) << "keyed_http_server did not listen";
 
     WriteBundle();
     WriteConfig(GatewayConfig());
@@ -150,9 +150,9 @@ class GatewayWorld : public ServiceWorld {
         json::serialize(json::value(fs_cmd[0])) +
         "\nargs = " + TomlList({fs_cmd.begin() + 1, fs_cmd.end()}) +
         "\n\n[[gateway.upstream]]\nname = \"everything\"\nurl = \"" + EverythingUrl() +
-        "\"\n\n[[gateway.upstream]]\nname = \"fake\"\ncommand = " +
+        "\"\n\n[[gateway.upstream]]\nname = \"faulty\"\ncommand = " +
         json::serialize(json::value(NodeBinary())) +
-        "\nargs = " + TomlList({kHere + "/fake_mcp_server.js"}) +
+        "\nargs = " + TomlList({kHere + "/faulty_mcp_server.js"}) +
         "\ntimeout_ms = 5000\n\n[[gateway.upstream]]\nname = \"keyed\"\nurl = \"http://127.0.0.1:" +
         std::to_string(keyed_port_) + "/mcp\"\nsecret_headers = [\"X-Api-Key=keyed-key\"]\n";
     return toml;
@@ -163,7 +163,7 @@ class GatewayWorld : public ServiceWorld {
     for (const auto& e : fs::directory_iterator(bundle_)) fs::remove_all(e.path());
     std::vector<std::string> cmd = {"schema", "from-mcp", "--command"};
     for (const auto& a : FilesystemCommand()) cmd.push_back(a);
-    std::string fs_schema, everything_schema, fake_schema, err;
+    std::string fs_schema, everything_schema, faulty_schema, err;
     ASSERT_EQ(Writ(cmd, &fs_schema, &err), 0) << err;
     ASSERT_EQ(Writ({"schema", "from-mcp", "--actions-only", "--resources-and-prompts", "--url",
                     EverythingUrl()},
@@ -171,8 +171,8 @@ class GatewayWorld : public ServiceWorld {
               0)
         << err;
     ASSERT_EQ(Writ({"schema", "from-mcp", "--actions-only", "--command", NodeBinary(),
-                    kHere + "/fake_mcp_server.js"},
-                   &fake_schema, &err),
+                    kHere + "/faulty_mcp_server.js"},
+                   &faulty_schema, &err),
               0)
         << err;
     ASSERT_NE(fs_schema.find("action \"read_text_file\""), std::string::npos) << fs_schema;
@@ -184,7 +184,7 @@ class GatewayWorld : public ServiceWorld {
               0)
         << err;
     WriteFile(bundle_ / "schema.cedarschema",
-              fs_schema + everything_schema + fake_schema + keyed_schema);
+              fs_schema + everything_schema + faulty_schema + keyed_schema);
     WriteFile(bundle_ / "entities.json", "[]");
     WriteFile(bundle_ / "policies.cedar", R"cedar(
 @id("tasks")
@@ -218,14 +218,14 @@ permit(principal in Team::"payments", action == Action::"move_file",
 permit(principal in Team::"research", action == Action::"list_allowed_directories",
        resource == McpServer::"fs");
 
-// Everyone may use server-everything's echo and get-sum, and the fake server.
+// Everyone may use server-everything's echo and get-sum, and the faulty server.
 @id("everything")
 permit(principal, action in [Action::"echo", Action::"get-sum"],
        resource == McpServer::"everything");
 
-@id("fake")
+@id("faulty")
 permit(principal, action in [Action::"say", Action::"big", Action::"slow", Action::"crash"],
-       resource == McpServer::"fake");
+       resource == McpServer::"faulty");
 
 // Dynamic text resources may be read, and the simple prompt got, from server-everything.
 @id("everything-text")
@@ -240,9 +240,9 @@ when { context.input.name == "simple-prompt" };
 permit(principal, action == Action::"whoami", resource == McpServer::"keyed");
 
 // Profiles without their email.
-@id("fake-profile")
+@id("faulty-profile")
 @narrow("redact(result.email)")
-permit(principal, action == Action::"profile", resource == McpServer::"fake");
+permit(principal, action == Action::"profile", resource == McpServer::"faulty");
 )cedar");
   }
 

@@ -1,7 +1,7 @@
 // A minimal MCP server over Streamable HTTP (JSON answers, no dependencies) for the gateway's
 // brokered-secret test: its tool `whoami` says whether the request carried the expected API key
 // (X-Api-Key, compared with the environment's EXPECTED_KEY) without ever showing the key.
-//   PORT=... EXPECTED_KEY=... node fake_http_server.js
+//   PORT=... EXPECTED_KEY=... node keyed_http_server.js
 'use strict';
 const http = require('http');
 const crypto = require('crypto');
@@ -27,7 +27,7 @@ http.createServer((req, res) => {
       const sid = crypto.randomUUID();
       sessions.add(sid);
       return answer({protocolVersion: m.params.protocolVersion, capabilities: {tools: {}},
-                     serverInfo: {name: 'fake-http', version: '1.0.0'}}, {'Mcp-Session-Id': sid});
+                     serverInfo: {name: 'keyed-http', version: '1.0.0'}}, {'Mcp-Session-Id': sid});
     }
     if (!sessions.has(req.headers['mcp-session-id'])) { res.writeHead(404); return res.end(); }
     if (m.id === undefined) { res.writeHead(202); return res.end(); }
@@ -40,5 +40,5 @@ http.createServer((req, res) => {
     res.end(JSON.stringify({jsonrpc: '2.0', id: m.id, error: {code: -32601, message: 'no'}}));
   });
 }).listen(Number(process.env.PORT), '127.0.0.1', () => {
-  process.stderr.write(`fake-http: listening on ${process.env.PORT}\n`);
+  process.stderr.write(`keyed-http: listening on ${process.env.PORT}\n`);
 });

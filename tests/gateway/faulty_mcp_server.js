@@ -19,14 +19,14 @@ const tools = [
 function send(msg) { process.stdout.write(JSON.stringify(msg) + '\n'); }
 function text(id, t) { send({jsonrpc: '2.0', id, result: {content: [{type: 'text', text: t}]}}); }
 
-process.stderr.write(`fake-mcp: started pid ${process.pid}\n`);
+process.stderr.write(`faulty-mcp: started pid ${process.pid}\n`);
 const rl = readline.createInterface({input: process.stdin});
 rl.on('line', (line) => {
   let m;
   try { m = JSON.parse(line); } catch (e) { return; }
   if (m.method === 'initialize') {
     send({jsonrpc: '2.0', id: m.id, result: {protocolVersion: m.params.protocolVersion,
-      capabilities: {tools: {}}, serverInfo: {name: 'fake-mcp', version: '1.0.0'}}});
+      capabilities: {tools: {}}, serverInfo: {name: 'faulty-mcp', version: '1.0.0'}}});
   } else if (m.method === 'tools/list') {
     send({jsonrpc: '2.0', id: m.id, result: {tools}});
   } else if (m.method === 'tools/call') {
@@ -40,7 +40,7 @@ rl.on('line', (line) => {
           content: [{type: 'text', text: 'a profile'}],
           structuredContent: {name: 'Ada', email: 'ada@example.com'}}});
       case 'crash':
-        process.stderr.write('fake-mcp: crashing on purpose\n');
+        process.stderr.write('faulty-mcp: crashing on purpose\n');
         process.exit(3);
       default:
         send({jsonrpc: '2.0', id: m.id, error: {code: -32602, message: 'unknown tool'}});
