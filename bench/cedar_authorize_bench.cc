@@ -80,7 +80,9 @@ int main(int argc, char** argv) {
     per_request.push_back((NowNs() - t0) / kRepeat);
   }
   std::sort(per_request.begin(), per_request.end());
-  auto pct = [&](double p) { return per_request[static_cast<size_t>(p * (per_request.size() - 1))]; };
+  auto pct = [&](double p) {
+    return per_request[static_cast<size_t>(p * (per_request.size() - 1))];
+  };
   constexpr int kPasses = 50;
   double t0 = NowNs();
   for (int pass = 0; pass < kPasses; ++pass) {

@@ -19,8 +19,7 @@ constexpr const char* kRfc8037X = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
 
 std::string Rfc8037Pkcs8() {
   // PKCS #8 wrapping of an Ed25519 seed (RFC 8410 §7): a fixed 16-byte prefix and the seed.
-  return HexDecode("302e020100300506032b657004220420").value() +
-         HexDecode(kRfc8037Seed).value();
+  return HexDecode("302e020100300506032b657004220420").value() + HexDecode(kRfc8037Seed).value();
 }
 
 TEST(JoseTest, AlgorithmNamesAreTheThreeAllowedOnly) {
@@ -43,8 +42,9 @@ TEST(JoseTest, Rfc8037KnownAnswers) {
   std::string input = "eyJhbGciOiJFZERTQSJ9.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmc";
   auto sig = key->Sign(input);
   ASSERT_TRUE(sig.ok());
-  EXPECT_EQ(Base64UrlEncode(*sig),
-            "hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg");
+  EXPECT_EQ(
+      Base64UrlEncode(*sig),
+      "hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg");
   EXPECT_TRUE(pub.Verify(input, *sig));
   EXPECT_FALSE(pub.Verify(input + "x", *sig));
 }
@@ -109,8 +109,8 @@ TEST(JoseTest, MalformedJwksAreRefused) {
     return PublicJwk::FromJson(o);
   };
   EXPECT_TRUE(PublicJwk::FromJson(good).ok());
-  EXPECT_FALSE(with("d", "AAAA").ok());                // private member
-  EXPECT_FALSE(with("alg", "RS256").ok());             // alg does not fit the key
+  EXPECT_FALSE(with("d", "AAAA").ok());     // private member
+  EXPECT_FALSE(with("alg", "RS256").ok());  // alg does not fit the key
   EXPECT_FALSE(with("alg", "HS256").ok());
   EXPECT_FALSE(with("use", "enc").ok());
   EXPECT_FALSE(with("crv", "P-384").ok());

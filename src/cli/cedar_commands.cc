@@ -218,9 +218,9 @@ std::set<std::string> StringSet(const json::value* v) {
 
 // --validate: the validator's verdict must be the test's `shouldValidate`, inverted for the
 // tests listed in `exceptions` (where the reference engine's verdict has changed since).
-void CheckValidation(const std::string& file, const json::object& test,
-                     const cedar::Schema* schema, const cedar::PolicySet& policies,
-                     const std::set<std::string>& exceptions, TestCounts& counts) {
+void CheckValidation(const std::string& file, const json::object& test, const cedar::Schema* schema,
+                     const cedar::PolicySet& policies, const std::set<std::string>& exceptions,
+                     TestCounts& counts) {
   const json::value* want = test.if_contains("shouldValidate");
   if (schema == nullptr || want == nullptr || !want->is_bool()) return;
   bool expected = want->get_bool() != (exceptions.count(fs::path(file).filename().string()) > 0);
@@ -329,7 +329,8 @@ int RunTestCedar(const std::string& root, const std::vector<std::string>& inputs
   }
   std::sort(files.begin(), files.end());
   TestCounts counts;
-  for (const auto& f : files) RunTestFile(f, root.empty() ? fs::path(".") : fs::path(root), counts, validate);
+  for (const auto& f : files)
+    RunTestFile(f, root.empty() ? fs::path(".") : fs::path(root), counts, validate);
   std::cout << counts.passed << " passed, " << counts.failed << " failed\n";
   return counts.failed == 0 ? kExitOk : kExitInputError;
 }

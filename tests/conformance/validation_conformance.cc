@@ -55,10 +55,9 @@ cedar::Result<cedar::PolicySet> Policies(const json::object& c, cedar::Arena& ar
   if (const json::value* ls = c.if_contains("links")) {
     for (const auto& l : ls->as_array()) {
       const json::object& o = l.as_object();
-      cedar::Status st = set->Link(std::string(o.at("template").as_string()),
-                                   std::string(o.at("id").as_string()),
-                                   Uid(arena, o.if_contains("principal")),
-                                   Uid(arena, o.if_contains("resource")));
+      cedar::Status st =
+          set->Link(std::string(o.at("template").as_string()), std::string(o.at("id").as_string()),
+                    Uid(arena, o.if_contains("principal")), Uid(arena, o.if_contains("resource")));
       if (!st.ok()) return st.error();
     }
   }
@@ -90,8 +89,8 @@ int main(int argc, char** argv) {
     ++cases;
     auto schema = cedar::Schema::FromCedar(std::string(c.at("schema").as_string()));
     cedar::Arena arena;
-    auto policies = schema.ok() ? Policies(c, arena)
-                                : cedar::Result<cedar::PolicySet>(schema.error());
+    auto policies =
+        schema.ok() ? Policies(c, arena) : cedar::Result<cedar::PolicySet>(schema.error());
     if (!policies.ok()) {
       std::cout << name << ": Writ cannot read the case: " << policies.error().ToString() << "\n";
       ++differ;
@@ -119,7 +118,7 @@ int main(int argc, char** argv) {
       for (const auto& w : r.warnings) std::cout << "    " << w.ToString() << "\n";
     }
   }
-  std::cout << cases << " cases (" << valid << " valid, " << warned << " with warnings): "
-            << differ << " differ from cedar-wasm\n";
+  std::cout << cases << " cases (" << valid << " valid, " << warned << " with warnings): " << differ
+            << " differ from cedar-wasm\n";
   return differ == 0 && cases > 0 ? 0 : 1;
 }

@@ -38,10 +38,10 @@ struct Datetime {
   // "YYYY-MM-DDThh:mm:ss.SSSZ" when the year is in 0..9999; otherwise the millisecond count.
   std::string ToString() const;
 
-  Result<Datetime> Offset(Duration d) const;           // overflow is an error
+  Result<Datetime> Offset(Duration d) const;             // overflow is an error
   Result<Duration> DurationSince(Datetime other) const;  // overflow is an error
-  Result<Datetime> ToDate() const;                     // midnight UTC of the same day
-  Duration ToTime() const;                             // time elapsed since that midnight
+  Result<Datetime> ToDate() const;                       // midnight UTC of the same day
+  Duration ToTime() const;                               // time elapsed since that midnight
 
   friend bool operator==(const Datetime&, const Datetime&) = default;
   friend auto operator<=>(const Datetime&, const Datetime&) = default;

@@ -6,6 +6,8 @@
 
 namespace cedar {
 
+// One line per token: the table reads as one.
+// clang-format off
 const char* TokName(Tok t) {
   switch (t) {
     case Tok::kEof: return "end of input";
@@ -43,6 +45,7 @@ const char* TokName(Tok t) {
   }
   return "token";
 }
+// clang-format on
 
 namespace {
 
@@ -100,19 +103,21 @@ void AppendUtf8(std::string& out, uint32_t cp) {
 }
 
 bool IsUnicodeSpace(uint32_t cp) {
-  switch (cp) {
-    case 0x09: case 0x0A: case 0x0B: case 0x0C: case 0x0D: case 0x20: case 0x85: case 0xA0:
-    case 0x1680: case 0x2028: case 0x2029: case 0x202F: case 0x205F: case 0x3000:
-      return true;
-    default:
-      return cp >= 0x2000 && cp <= 0x200A;
+  static constexpr uint32_t kSpaces[] = {0x09, 0x0A,   0x0B,   0x0C,   0x0D,   0x20,   0x85,
+                                         0xA0, 0x1680, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000};
+  if (cp >= 0x2000 && cp <= 0x200A) return true;
+  for (uint32_t space : kSpaces) {
+    if (cp == space) return true;
   }
+  return false;
 }
 
 bool IsIdentStart(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
 }
-bool IsIdentChar(char c) { return IsIdentStart(c) || (c >= '0' && c <= '9'); }
+bool IsIdentChar(char c) {
+  return IsIdentStart(c) || (c >= '0' && c <= '9');
+}
 
 Error LexError(std::string_view source, uint32_t offset, std::string message) {
   return MakeError(ErrorCode::kParse, std::move(message), PositionOf(source, offset));
@@ -126,8 +131,8 @@ int HexValue(char c) {
 }
 
 // Decodes `body` into `out`; with `pieces`, unescaped stars split the pattern.
-Status Unescape(std::string_view body, uint32_t offset, std::string_view source,
-                std::string& out, std::vector<PatternPiece>* pieces) {
+Status Unescape(std::string_view body, uint32_t offset, std::string_view source, std::string& out,
+                std::vector<PatternPiece>* pieces) {
   size_t i = 0;
   auto flush_piece = [&] {
     if (!out.empty()) {
@@ -152,13 +157,34 @@ Status Unescape(std::string_view body, uint32_t offset, std::string_view source,
     if (i + 1 >= body.size()) return LexError(source, at, "the input `\\` is not a valid escape");
     char e = body[i + 1];
     switch (e) {
-      case 'n': out += '\n'; i += 2; continue;
-      case 'r': out += '\r'; i += 2; continue;
-      case 't': out += '\t'; i += 2; continue;
-      case '\\': out += '\\'; i += 2; continue;
-      case '0': out += '\0'; i += 2; continue;
-      case '\'': out += '\''; i += 2; continue;
-      case '"': out += '"'; i += 2; continue;
+      case 'n':
+        out += '\n';
+        i += 2;
+        continue;
+      case 'r':
+        out += '\r';
+        i += 2;
+        continue;
+      case 't':
+        out += '\t';
+        i += 2;
+        continue;
+      case '\\':
+        out += '\\';
+        i += 2;
+        continue;
+      case '0':
+        out += '\0';
+        i += 2;
+        continue;
+      case '\'':
+        out += '\'';
+        i += 2;
+        continue;
+      case '"':
+        out += '"';
+        i += 2;
+        continue;
       case '*':
         if (pieces != nullptr) {
           out += '*';
@@ -208,9 +234,9 @@ Status Unescape(std::string_view body, uint32_t offset, std::string_view source,
     }
     uint32_t cp = 0;
     size_t n = DecodeUtf8(body, i + 1, &cp);
-    return LexError(source, at,
-                    "the input `\\" + std::string(body.substr(i + 1, n ? n : 1)) +
-                        "` is not a valid escape");
+    return LexError(
+        source, at,
+        "the input `\\" + std::string(body.substr(i + 1, n ? n : 1)) + "` is not a valid escape");
   }
   return {};
 }
@@ -309,22 +335,54 @@ Result<TokenStream> Tokenize(std::string_view src) {
     Tok t;
     size_t len = 1;
     switch (c) {
-      case '(': t = Tok::kLParen; break;
-      case ')': t = Tok::kRParen; break;
-      case '[': t = Tok::kLBracket; break;
-      case ']': t = Tok::kRBracket; break;
-      case '{': t = Tok::kLBrace; break;
-      case '}': t = Tok::kRBrace; break;
-      case ',': t = Tok::kComma; break;
-      case ';': t = Tok::kSemi; break;
-      case '.': t = Tok::kDot; break;
-      case '@': t = Tok::kAt; break;
-      case '?': t = Tok::kQuestion; break;
-      case '+': t = Tok::kPlus; break;
-      case '-': t = Tok::kMinus; break;
-      case '*': t = Tok::kStar; break;
-      case '/': t = Tok::kSlash; break;
-      case '%': t = Tok::kPercent; break;
+      case '(':
+        t = Tok::kLParen;
+        break;
+      case ')':
+        t = Tok::kRParen;
+        break;
+      case '[':
+        t = Tok::kLBracket;
+        break;
+      case ']':
+        t = Tok::kRBracket;
+        break;
+      case '{':
+        t = Tok::kLBrace;
+        break;
+      case '}':
+        t = Tok::kRBrace;
+        break;
+      case ',':
+        t = Tok::kComma;
+        break;
+      case ';':
+        t = Tok::kSemi;
+        break;
+      case '.':
+        t = Tok::kDot;
+        break;
+      case '@':
+        t = Tok::kAt;
+        break;
+      case '?':
+        t = Tok::kQuestion;
+        break;
+      case '+':
+        t = Tok::kPlus;
+        break;
+      case '-':
+        t = Tok::kMinus;
+        break;
+      case '*':
+        t = Tok::kStar;
+        break;
+      case '/':
+        t = Tok::kSlash;
+        break;
+      case '%':
+        t = Tok::kPercent;
+        break;
       case ':':
         t = next_is(':') ? (len = 2, Tok::kColonColon) : Tok::kColon;
         break;
@@ -341,18 +399,20 @@ Result<TokenStream> Tokenize(std::string_view src) {
         t = next_is('=') ? (len = 2, Tok::kGe) : Tok::kGt;
         break;
       case '&':
-        if (!next_is('&')) return LexError(src, static_cast<uint32_t>(i), "unexpected `&`; did you mean `&&`?");
+        if (!next_is('&'))
+          return LexError(src, static_cast<uint32_t>(i), "unexpected `&`; did you mean `&&`?");
         t = Tok::kAnd;
         len = 2;
         break;
       case '|':
-        if (!next_is('|')) return LexError(src, static_cast<uint32_t>(i), "unexpected `|`; did you mean `||`?");
+        if (!next_is('|'))
+          return LexError(src, static_cast<uint32_t>(i), "unexpected `|`; did you mean `||`?");
         t = Tok::kOr;
         len = 2;
         break;
       default: {
-        std::string shown = (uc < 0x20 || uc == 0x7f) ? "\\u{" + std::to_string(uc) + "}"
-                                                       : std::string(1, c);
+        std::string shown =
+            (uc < 0x20 || uc == 0x7f) ? "\\u{" + std::to_string(uc) + "}" : std::string(1, c);
         return LexError(src, static_cast<uint32_t>(i), "unexpected character `" + shown + "`");
       }
     }

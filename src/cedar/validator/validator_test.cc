@@ -432,7 +432,8 @@ TEST_F(ValidatorTest, OneValidatorForManyPolicies) {
   auto schema = Schema::FromCedar(kSchema);
   ASSERT_TRUE(schema.ok());
   Validator validator(*schema);
-  auto good = ParsePolicy("permit(principal is User, action, resource) when { principal.age > 1 };");
+  auto good =
+      ParsePolicy("permit(principal is User, action, resource) when { principal.age > 1 };");
   auto bad = ParsePolicy("permit(principal, action, resource) when { principal.age > 1 };");
   ASSERT_TRUE(good.ok() && bad.ok());
   ValidationResult out;
