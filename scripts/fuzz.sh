@@ -15,9 +15,11 @@ seeds=$build/fuzz-seeds
 if [[ ! -d "$seeds/policies" ]]; then
   mkdir -p "$seeds/policies" "$seeds/json" "$seeds/unpacked"
   tar xzf "$conformance/corpus-tests.tar.gz" -C "$seeds/unpacked"
-  # A sample of the corpus is enough to start from; libFuzzer mutates it.
-  find "$seeds/unpacked" -name '*.cedar' | head -500 | xargs -I{} cp {} "$seeds/policies/"
-  find "$seeds/unpacked" -name '*.entities.json' | head -300 | xargs -I{} cp {} "$seeds/json/"
+  # A sample of the corpus is enough to start from; libFuzzer mutates it. (awk reads all of
+  # find's output: `head` would end the pipe early, and pipefail would fail on find's SIGPIPE.)
+  find "$seeds/unpacked" -name '*.cedar' | sort | awk 'NR <= 500' | xargs -I{} cp {} "$seeds/policies/"
+  find "$seeds/unpacked" -name '*.entities.json' | sort | awk 'NR <= 300' |
+    xargs -I{} cp {} "$seeds/json/"
   cp examples/bundle/*.cedar "$seeds/policies/"
   cp examples/bundle/entities.json "$seeds/json/"
   rm -rf "$seeds/unpacked"
