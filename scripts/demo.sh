@@ -18,7 +18,7 @@ LISTEN=${WRIT_DEMO_LISTEN:-127.0.0.1:8080}
 
 build/writ demo setup "$DEMO_DIR" --bundle examples/bundle --listen "$LISTEN" >/dev/null
 # The address the directory's writ.toml names (it may predate WRIT_DEMO_LISTEN).
-LISTEN=$(sed -n 's/^listen = "\(.*\)"$/\1/p' "$DEMO_DIR/writ.toml" | head -n 1)
+LISTEN=$(sed -n '/^listen = "/{s/^listen = "\(.*\)"$/\1/p;q;}' "$DEMO_DIR/writ.toml")
 URL="http://$LISTEN"
 if curl -fsS -o /dev/null "$URL/healthz" 2>/dev/null; then
   echo "demo: something already answers at $URL; stop it or set WRIT_DEMO_LISTEN" >&2
