@@ -1,6 +1,7 @@
 #include "cedar/ast.h"
 
 #include <array>
+#include <vector>
 
 namespace cedar {
 
@@ -92,6 +93,18 @@ const ExtFnInfo* FindExtFn(std::string_view name) {
     if (name == info.name) return &info;
   }
   return nullptr;
+}
+
+void FoldSetLiteral(Arena& arena, Expr& e) {
+  if (e.kind != ExprKind::kSet || e.items.empty()) return;
+  std::vector<Value> values;
+  values.reserve(e.items.size());
+  for (const Expr* item : e.items) {
+    if (item->kind != ExprKind::kLiteral && !item->folded) return;
+    values.push_back(item->lit);  // a literal, a folded constructor or a nested constant set
+  }
+  e.lit = Value::Set(MakeSet(arena, values));
+  e.folded = true;
 }
 
 bool PatternMatches(std::span<const PatternElem> pattern, std::string_view text) {

@@ -128,8 +128,8 @@ struct Expr {
   bool bracket_or_quoted = false;
   uint8_t parens = 0;       // enclosing pairs of parentheses as written (saturates at 255)
   SourceSpan span;          // includes the parentheses
-  Value lit;                // kLiteral; kCall: the folded value when constant (see folded)
-  bool folded = false;      // kCall on a literal argument, evaluated once at parse time
+  Value lit;                // kLiteral; kCall, kSet: the folded value when constant (see folded)
+  bool folded = false;      // kCall on a literal argument, kSet of constants: evaluated once
   const Expr* a = nullptr;  // operand / condition / receiver
   const Expr* b = nullptr;  // right operand / then / `in` target of kIs
   const Expr* c = nullptr;  // else
@@ -141,6 +141,10 @@ struct Expr {
 
   Expr() : var(Var::kPrincipal) {}
 };
+
+// Folds a set literal whose elements are all constants (literals or folded constructors) into
+// one canonical set value built in `arena`, so that evaluation does not rebuild it.
+void FoldSetLiteral(Arena& arena, Expr& e);
 
 enum class Effect : uint8_t { kPermit, kForbid };
 

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <unordered_set>
 
 #include "cedar/policy.h"
@@ -46,6 +47,20 @@ void PolicyIndex::Add(uint32_t index, const Policy& policy) {
       break;
     }
   }
+}
+
+uint32_t PolicyIndex::Marks::Begin(size_t policies) {
+  if (stamp.size() < policies) stamp.resize(policies, 0);
+  if (++generation == 0) {  // wrapped: old stamps could match again
+    std::fill(stamp.begin(), stamp.end(), 0);
+    generation = 1;
+  }
+  return generation;
+}
+
+PolicyIndex::Marks& PolicyIndex::ThreadMarks() {
+  thread_local Marks marks;
+  return marks;
 }
 
 void PolicyIndex::Clear() {

@@ -235,8 +235,13 @@ const RecordData* MakeRecord(Arena& arena, std::span<const RecordField> fields) 
   if (fields.empty()) return EmptyRecord();
   RecordField* out = arena.NewArray<RecordField>(fields.size());
   std::copy(fields.begin(), fields.end(), out);
-  std::sort(out, out + fields.size(),
-            [](const RecordField& a, const RecordField& b) { return a.key < b.key; });
+  // Keys mostly differ in their first byte: compare it before calling memcmp.
+  std::sort(out, out + fields.size(), [](const RecordField& a, const RecordField& b) {
+    if (!a.key.empty() && !b.key.empty() && a.key[0] != b.key[0]) {
+      return static_cast<unsigned char>(a.key[0]) < static_cast<unsigned char>(b.key[0]);
+    }
+    return a.key < b.key;
+  });
   for (size_t i = 1; i < fields.size(); ++i) {
     if (out[i - 1].key == out[i].key) return nullptr;
   }

@@ -154,12 +154,10 @@ int RunAuthorize(const std::string& policies_path, const std::string& entities_p
   cedar::Response response;
   std::string out;
   out.reserve(1 << 16);
-  char* line = nullptr;
-  size_t cap = 0;
-  ssize_t len;
+  LineSource lines(f);
+  std::string_view text;
   bool any_error = false;
-  while ((len = getline(&line, &cap, f)) != -1) {
-    std::string_view text(line, static_cast<size_t>(len));
+  while (lines.Next(text)) {
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
     if (text.empty()) continue;
     arena.Reset();
@@ -184,7 +182,13 @@ int RunAuthorize(const std::string& policies_path, const std::string& entities_p
       out.clear();
     }
   }
-  std::free(line);
+  if (lines.failed()) {
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    std::fflush(stdout);
+    PrintError("cannot read `" + requests_path + "`: read error");
+    if (f != stdin) std::fclose(f);
+    return kExitInputError;
+  }
   std::fwrite(out.data(), 1, out.size(), stdout);
   std::fflush(stdout);
   if (f != stdin) std::fclose(f);

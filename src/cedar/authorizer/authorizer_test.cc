@@ -102,7 +102,10 @@ TEST(AuthorizerTest, IndexAgreesWithEvaluatingEveryPolicy) {
     return std::string(types[pick(4)]) + "::\"" + std::to_string(pick(5)) + "\"";
   };
   auto action = [&] { return "Action::\"" + std::to_string(pick(5)) + "\""; };
-  for (int round = 0; round < 40; ++round) {
+  // 60 policies, and 400 so that candidate lists are long enough for the index to intersect
+  // two dimensions (PolicyIndex::kFilterAbove).
+  for (int round = 0; round < 50; ++round) {
+    const int npolicies = round < 40 ? 60 : 400;
     // Entities: a random DAG (parents always have a smaller number, so no cycles).
     std::string ents = "[";
     for (int t = 0; t < 4; ++t) {
@@ -129,7 +132,7 @@ TEST(AuthorizerTest, IndexAgreesWithEvaluatingEveryPolicy) {
     }
     ents += "]";
     std::string text;
-    for (int p = 0; p < 60; ++p) {
+    for (int p = 0; p < npolicies; ++p) {
       text += pick(4) == 0 ? "forbid(" : "permit(";
       auto entity_scope = [&](const char* var) {
         std::string s = var;

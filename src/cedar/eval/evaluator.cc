@@ -194,6 +194,10 @@ bool Evaluator::Eval(const Expr& e, Value& out) {
       return EvalIn(v, target, out);
     }
     case ExprKind::kSet: {
+      if (e.folded) {
+        out = e.lit;
+        return true;
+      }
       std::array<Value, kInlineItems> inline_items;
       std::span<Value> items;
       if (e.items.size() <= kInlineItems) {

@@ -43,6 +43,29 @@ std::string EvalExpr(std::string_view expr, std::string_view context_json = "{}"
   return v.ToCedar();
 }
 
+TEST(EvaluatorTest, ConstantSetLiteralsAreFoldedOnce) {
+  Arena arena;
+  auto folded = ParseExpression(arena, R"([3, 1, 3, "a", ip("10.0.0.1"), [2, 2], User::"x"])");
+  ASSERT_TRUE(folded.ok());
+  ASSERT_TRUE((*folded)->folded);
+  EXPECT_EQ((*folded)->lit.AsSet().items.size(), 6u);  // canonical: the second 3 dropped
+  auto mixed = ParseExpression(arena, "[1, principal]");
+  ASSERT_TRUE(mixed.ok());
+  EXPECT_FALSE((*mixed)->folded);
+  auto bad_ip = ParseExpression(arena, R"([ip("not an ip")])");
+  ASSERT_TRUE(bad_ip.ok());
+  EXPECT_FALSE((*bad_ip)->folded);  // the error is for evaluation to report
+  // Folded and evaluated sets mean the same.
+  EXPECT_EQ(EvalExpr("[3, 1, 3] == [1, 3]"), "true");
+  EXPECT_EQ(EvalExpr("[1, principal] == [principal, 1, 1]"), "true");
+  EXPECT_EQ(EvalExpr(R"([[2, 2], [1]] == [[1], [2]])"), "true");
+  EXPECT_EQ(EvalExpr(R"(["x", "b"].containsAny(principal.tags))"), "true");
+  EXPECT_EQ(EvalExpr(R"(principal.tags.containsAll(["b", "a", "a"]))"), "true");
+  EXPECT_EQ(EvalExpr(R"(principal in [Group::"all", User::"nobody"])"), "true");
+  EXPECT_EQ(EvalExpr(R"([ip("1.2.3.4"), ip("1.2.3.4")] == [ip("1.2.3.4")])"), "true");
+  EXPECT_EQ(EvalExpr(R"([ip("not an ip")])").rfind("error: ", 0), 0u);
+}
+
 TEST(EvaluatorTest, Literals) {
   EXPECT_EQ(EvalExpr("1"), "1");
   EXPECT_EQ(EvalExpr("-9223372036854775808"), "-9223372036854775808");

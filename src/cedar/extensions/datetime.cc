@@ -210,18 +210,19 @@ std::string Duration::ToString() const {
 }
 
 Result<Datetime> Datetime::Parse(std::string_view text) {
-  const std::string quoted = Quote(text);
+  // Messages are built only on error: this runs for every datetime in every request.
+  auto quoted = [&] { return Quote(text); };
   int year = 0, month = 0, day = 0;
   if (!Digits(text, 0, 4, year) || text.size() < 10 || text[4] != '-' ||
       !Digits(text, 5, 2, month) || text[7] != '-' || !Digits(text, 8, 2, day)) {
-    return Invalid(quoted + " is not a valid datetime: it must start with a date `YYYY-MM-DD`");
+    return Invalid(quoted() + " is not a valid datetime: it must start with a date `YYYY-MM-DD`");
   }
   if (month < 1 || month > 12) {
-    return Invalid(quoted + " is not a valid datetime: month " + TwoDigits(month) +
+    return Invalid(quoted() + " is not a valid datetime: month " + TwoDigits(month) +
                    " is not between 01 and 12");
   }
   if (day < 1 || day > DaysInMonth(year, month)) {
-    return Invalid(quoted + " is not a valid datetime: " + kMonthNames[month - 1] + " " +
+    return Invalid(quoted() + " is not a valid datetime: " + kMonthNames[month - 1] + " " +
                    std::to_string(year) + " has no day " + TwoDigits(day));
   }
   int64_t ms = DaysFromCivil(year, month, day) * kMsPerDay;
@@ -234,26 +235,27 @@ Result<Datetime> Datetime::Parse(std::string_view text) {
   int hour = 0, minute = 0, second = 0;
   if (text[10] != 'T' || !Digits(text, 11, 2, hour) || text.size() < 19 || text[13] != ':' ||
       !Digits(text, 14, 2, minute) || text[16] != ':' || !Digits(text, 17, 2, second)) {
-    return Invalid(quoted +
+    return Invalid(quoted() +
                    " is not a valid datetime: the date must be followed by `Thh:mm:ss` and "
                    "a time zone");
   }
   if (hour > 23 || minute > 59 || second > 59) {
-    return Invalid(quoted + " is not a valid datetime: the time " +
+    return Invalid(quoted() + " is not a valid datetime: the time " +
                    std::string(text.substr(11, 8)) +
                    " is out of range (hours 00-23, minutes and seconds 00-59; leap seconds are "
                    "not supported)");
   }
   ms += hour * kMsPerHour + minute * kMsPerMinute + second * kMsPerSecond;
 
-  const std::string tail_error =
-      quoted +
-      " is not a valid datetime: the time must be followed by an optional `.SSS` (exactly "
-      "three digits) and then `Z` or an offset `+hhmm` / `-hhmm`";
+  auto tail_error = [&] {
+    return quoted() +
+           " is not a valid datetime: the time must be followed by an optional `.SSS` (exactly "
+           "three digits) and then `Z` or an offset `+hhmm` / `-hhmm`";
+  };
   size_t i = 19;
   if (i < text.size() && text[i] == '.') {
     int millis = 0;
-    if (!Digits(text, i + 1, 3, millis)) return Invalid(tail_error);
+    if (!Digits(text, i + 1, 3, millis)) return Invalid(tail_error());
     ms += millis;
     i += 4;
   }
@@ -265,11 +267,11 @@ Result<Datetime> Datetime::Parse(std::string_view text) {
   int offset_hours = 0, offset_minutes = 0;
   if (i + 5 != text.size() || (text[i] != '+' && text[i] != '-') ||
       !Digits(text, i + 1, 2, offset_hours) || !Digits(text, i + 3, 2, offset_minutes)) {
-    return Invalid(tail_error);
+    return Invalid(tail_error());
   }
   if (offset_hours > 23 || offset_minutes > 59) {
-    return Invalid(quoted + " is not a valid datetime: the offset " + std::string(text.substr(i)) +
-                   " is out of range (hours 00-23, minutes 00-59)");
+    return Invalid(quoted() + " is not a valid datetime: the offset " +
+                   std::string(text.substr(i)) + " is out of range (hours 00-23, minutes 00-59)");
   }
   // Local time = UTC + offset, so UTC = local time - offset.
   int64_t offset = offset_hours * kMsPerHour + offset_minutes * kMsPerMinute;

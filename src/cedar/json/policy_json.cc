@@ -469,6 +469,7 @@ class EstReader {
       for (const auto& x : body.get_array()) items.push_back(ReadExpr(x, arena));
       Expr* e = New(arena, ExprKind::kSet);
       e->items = arena.CopyArray<const Expr*>(items);
+      FoldSetLiteral(arena, *e);
       return e;
     }
     if (k == "Record") {

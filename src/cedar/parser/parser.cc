@@ -790,6 +790,7 @@ class Parser {
         const Token& close = Expect(Tok::kRBracket, "`]` to close the set");
         Expr* e = NewExpr(ExprKind::kSet, t.begin, close.end);
         e->items = arena_->CopyArray<const Expr*>(items);
+        FoldSetLiteral(*arena_, *e);
         return e;
       }
       case Tok::kLBrace: {
