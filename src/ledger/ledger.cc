@@ -378,8 +378,21 @@ std::unique_ptr<Ledger::Batch> Ledger::Prepare(std::vector<std::unique_ptr<Reque
 
 void Ledger::CommitLoop() {
   std::unique_lock<std::mutex> lock(mu_);
+  // A committed batch still waiting for the syncer will be made durable by the same sync as
+  // anything committed now: while one waits, the prepared batch is held so that it keeps
+  // growing (the preparer merges into it), and one transaction per sync is written rather
+  // than several small ones. Each small transaction rewrites the right-hand pages of every
+  // B-tree it touches; measured with 1.3 KB records at 64 writers, that was about as many bytes
+  // as the records themselves.
+  auto ready = [&] {
+    if (preparer_done_) return true;
+    if (commit_queue_.empty()) return false;
+    const Batch& next = *commit_queue_.front();
+    return sync_queue_.empty() || !next.status.ok() ||
+           next.data.records.size() >= options_.max_batch_records;
+  };
   for (;;) {
-    commit_cv_.wait(lock, [&] { return !commit_queue_.empty() || preparer_done_; });
+    commit_cv_.wait(lock, ready);
     if (commit_queue_.empty()) {
       committer_done_ = true;
       sync_cv_.notify_one();
@@ -422,6 +435,7 @@ void Ledger::SyncLoop() {
       group.push_back(std::move(sync_queue_.front()));
       sync_queue_.pop_front();
     }
+    commit_cv_.notify_one();  // a held batch may be committed now (see CommitLoop)
     lock.unlock();
     bool any_committed = false;
     for (const auto& b : group) any_committed = any_committed || b->committed;
