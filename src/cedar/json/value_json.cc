@@ -1,67 +1,12 @@
-#include <boost/json/basic_parser_impl.hpp>
-#include <unordered_set>
-
 #include "cedar/json.h"
 #include "cedar/json/json_util.h"
+#include "cedar/schema/json_text.h"
 
 namespace cedar {
 
 namespace json = boost::json;
 
 namespace {
-
-// A validating pass that only looks at object keys: Boost.JSON keeps the last of duplicate
-// keys silently, and Cedar's formats reject them.
-class DuplicateKeyCheck {
- public:
-  static constexpr std::size_t max_object_size = std::size_t(-1);
-  static constexpr std::size_t max_array_size = std::size_t(-1);
-  static constexpr std::size_t max_key_size = std::size_t(-1);
-  static constexpr std::size_t max_string_size = std::size_t(-1);
-
-  std::string duplicate;
-
-  bool on_document_begin(json::error_code&) { return true; }
-  bool on_document_end(json::error_code&) { return true; }
-  bool on_object_begin(json::error_code&) {
-    keys_.emplace_back();
-    return true;
-  }
-  bool on_object_end(std::size_t, json::error_code&) {
-    keys_.pop_back();
-    return true;
-  }
-  bool on_array_begin(json::error_code&) { return true; }
-  bool on_array_end(std::size_t, json::error_code&) { return true; }
-  bool on_key_part(json::string_view s, std::size_t, json::error_code&) {
-    partial_.append(s.data(), s.size());
-    return true;
-  }
-  bool on_key(json::string_view s, std::size_t, json::error_code& ec) {
-    partial_.append(s.data(), s.size());
-    if (!keys_.back().insert(partial_).second) {
-      duplicate = partial_;
-      ec = json::error::syntax;
-      return false;
-    }
-    partial_.clear();
-    return true;
-  }
-  bool on_string_part(json::string_view, std::size_t, json::error_code&) { return true; }
-  bool on_string(json::string_view, std::size_t, json::error_code&) { return true; }
-  bool on_number_part(json::string_view, json::error_code&) { return true; }
-  bool on_int64(std::int64_t, json::string_view, json::error_code&) { return true; }
-  bool on_uint64(std::uint64_t, json::string_view, json::error_code&) { return true; }
-  bool on_double(double, json::string_view, json::error_code&) { return true; }
-  bool on_bool(bool, json::error_code&) { return true; }
-  bool on_null(json::error_code&) { return true; }
-  bool on_comment_part(json::string_view, json::error_code&) { return true; }
-  bool on_comment(json::string_view, json::error_code&) { return true; }
-
- private:
-  std::vector<std::unordered_set<std::string>> keys_;
-  std::string partial_;
-};
 
 Error JsonError(std::string msg) {
   return MakeError(ErrorCode::kJson, std::move(msg));
@@ -72,13 +17,8 @@ Error JsonError(std::string msg) {
 Result<json::value> ParseJsonText(std::string_view text) {
   json::parse_options opts;
   opts.max_depth = kMaxJsonDepth;
-  {
-    json::basic_parser<DuplicateKeyCheck> check(opts);
-    json::error_code ec;
-    check.write_some(false, text.data(), text.size(), ec);
-    if (ec && !check.handler().duplicate.empty()) {
-      return JsonError("duplicate key `" + check.handler().duplicate + "` in JSON object");
-    }
+  if (std::string dup = json_text::FirstDuplicateKey(text, opts); !dup.empty()) {
+    return JsonError("duplicate key `" + dup + "` in JSON object");
   }
   json::error_code ec;
   json::value v = json::parse(json::string_view(text.data(), text.size()), ec, {}, opts);

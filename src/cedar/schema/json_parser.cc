@@ -1,10 +1,10 @@
 // The JSON schema format: reads a Boost.JSON document into a SchemaFragment, rejecting what the
 // reference engine rejects (unknown fields, wrong JSON types, invalid names).
 #include <boost/json.hpp>
-#include <boost/json/basic_parser_impl.hpp>
 #include <initializer_list>
 #include <unordered_set>
 
+#include "cedar/schema/json_text.h"
 #include "cedar/schema/names.h"
 #include "cedar/schema_fragment.h"
 #include "cedar/syntax/lexer.h"
@@ -24,59 +24,6 @@ using schema_internal::IsValidPath;
 // the stack (the same limit as the Cedar format's). A record level takes two JSON levels.
 constexpr int kMaxTypeDepth = 512;
 constexpr int kMaxJsonDepth = 2 * kMaxTypeDepth + 8;
-
-// A pass over the text that only looks at object keys: Boost.JSON keeps the last of duplicate
-// keys silently, and a schema with two declarations of one name is ambiguous.
-class DuplicateKeyCheck {
- public:
-  static constexpr std::size_t max_object_size = std::size_t(-1);
-  static constexpr std::size_t max_array_size = std::size_t(-1);
-  static constexpr std::size_t max_key_size = std::size_t(-1);
-  static constexpr std::size_t max_string_size = std::size_t(-1);
-
-  std::string duplicate;
-
-  bool on_document_begin(json::error_code&) { return true; }
-  bool on_document_end(json::error_code&) { return true; }
-  bool on_object_begin(json::error_code&) {
-    keys_.emplace_back();
-    return true;
-  }
-  bool on_object_end(std::size_t, json::error_code&) {
-    keys_.pop_back();
-    return true;
-  }
-  bool on_array_begin(json::error_code&) { return true; }
-  bool on_array_end(std::size_t, json::error_code&) { return true; }
-  bool on_key_part(json::string_view s, std::size_t, json::error_code&) {
-    partial_.append(s.data(), s.size());
-    return true;
-  }
-  bool on_key(json::string_view s, std::size_t, json::error_code& ec) {
-    partial_.append(s.data(), s.size());
-    if (!keys_.back().insert(partial_).second) {
-      duplicate = partial_;
-      ec = json::error::syntax;
-      return false;
-    }
-    partial_.clear();
-    return true;
-  }
-  bool on_string_part(json::string_view, std::size_t, json::error_code&) { return true; }
-  bool on_string(json::string_view, std::size_t, json::error_code&) { return true; }
-  bool on_number_part(json::string_view, json::error_code&) { return true; }
-  bool on_int64(std::int64_t, json::string_view, json::error_code&) { return true; }
-  bool on_uint64(std::uint64_t, json::string_view, json::error_code&) { return true; }
-  bool on_double(double, json::string_view, json::error_code&) { return true; }
-  bool on_bool(bool, json::error_code&) { return true; }
-  bool on_null(json::error_code&) { return true; }
-  bool on_comment_part(json::string_view, json::error_code&) { return true; }
-  bool on_comment(json::string_view, json::error_code&) { return true; }
-
- private:
-  std::vector<std::unordered_set<std::string>> keys_;
-  std::string partial_;
-};
 
 // Thrown inside this file only; FromJson turns it into an Error.
 struct JsonFailure {
@@ -477,16 +424,10 @@ Result<SchemaFragment> SchemaFragment::FromJsonValue(const json::value& json) {
 Result<SchemaFragment> SchemaFragment::FromJson(std::string_view text) {
   json::parse_options opts;
   opts.max_depth = kMaxJsonDepth;
-  {
-    json::basic_parser<DuplicateKeyCheck> check(opts);
-    json::error_code ec;
-    check.write_some(false, text.data(), text.size(), ec);
-    if (ec && !check.handler().duplicate.empty()) {
-      return MakeError(ErrorCode::kJson,
-                       "invalid JSON schema: the key " +
-                           schema_internal::QuoteString(check.handler().duplicate) +
-                           " appears twice in one object");
-    }
+  if (std::string dup = json_text::FirstDuplicateKey(text, opts); !dup.empty()) {
+    return MakeError(ErrorCode::kJson, "invalid JSON schema: the key " +
+                                           schema_internal::QuoteString(dup) +
+                                           " appears twice in one object");
   }
   json::error_code ec;
   json::value v = json::parse(json::string_view(text.data(), text.size()), ec, {}, opts);

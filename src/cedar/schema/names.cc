@@ -4,6 +4,7 @@
 #include <set>
 
 #include "cedar/syntax/lexer.h"
+#include "cedar/value.h"
 
 namespace cedar::schema_internal {
 
@@ -80,42 +81,7 @@ std::string Qualify(std::string_view ns, std::string_view name) {
 }
 
 std::string QuoteString(std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "\"";
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\0':
-        out += "\\0";
-        break;
-      default:
-        if (u < 0x20 || u == 0x7f) {
-          out += "\\u{";
-          if (u >= 0x10) out += kHex[u >> 4];
-          out += kHex[u & 0xf];
-          out += '}';
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-  return out;
+  return "\"" + EscapeString(s) + "\"";
 }
 
 std::string AttributeName(std::string_view name) {
