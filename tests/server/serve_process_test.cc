@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "server/http_test_client.h"
+#include "support/child_process.h"
 
 extern char** environ;
 
@@ -28,107 +29,7 @@ namespace {
 namespace json = boost::json;
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
-// A child process with its stdout and stderr captured.
-class Process {
- public:
-  explicit Process(std::vector<std::string> args) {
-    int out[2], err[2];
-    if (::pipe(out) != 0 || ::pipe(err) != 0) return;
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-    posix_spawn_file_actions_adddup2(&actions, err[1], 2);
-    posix_spawn_file_actions_addclose(&actions, out[0]);
-    posix_spawn_file_actions_addclose(&actions, err[0]);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(out[1]);
-    ::close(err[1]);
-    out_fd_ = out[0];
-    err_fd_ = err[0];
-  }
-  ~Process() {
-    if (pid_ > 0 && !exited_) {
-      ::kill(pid_, SIGKILL);
-      int status;
-      ::waitpid(pid_, &status, 0);
-    }
-    if (out_fd_ >= 0) ::close(out_fd_);
-    if (err_fd_ >= 0) ::close(err_fd_);
-  }
-
-  bool started() const { return pid_ > 0; }
-
-  // Reads stdout until a line containing `needle` (returned) or the timeout.
-  std::string WaitForLine(std::string_view needle, std::chrono::milliseconds timeout) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      size_t nl;
-      while ((nl = out_.find('\n', scanned_)) != std::string::npos) {
-        std::string line = out_.substr(scanned_, nl - scanned_);
-        scanned_ = nl + 1;
-        if (line.find(needle) != std::string::npos) return line;
-      }
-      if (!Pump(50)) break;
-    }
-    return {};
-  }
-
-  // Waits for the exit; the exit code, or -1 on timeout or signal.
-  int Wait(std::chrono::milliseconds timeout) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      Pump(20);
-      int status;
-      pid_t r = ::waitpid(pid_, &status, WNOHANG);
-      if (r == pid_) {
-        exited_ = true;
-        while (Pump(0)) {
-        }
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      }
-    }
-    return -1;
-  }
-
-  void Signal(int sig) { ::kill(pid_, sig); }
-  const std::string& out() const { return out_; }
-  const std::string& err() const { return err_; }
-
- private:
-  // Reads what is available on both pipes; false when both are at end.
-  bool Pump(int timeout_ms) {
-    pollfd fds[2] = {{out_fd_, POLLIN, 0}, {err_fd_, POLLIN, 0}};
-    if (::poll(fds, 2, timeout_ms) <= 0) return out_fd_ >= 0 || err_fd_ >= 0;
-    char buf[4096];
-    bool open = false;
-    for (int i = 0; i < 2; ++i) {
-      int& fd = i == 0 ? out_fd_ : err_fd_;
-      if (fd < 0) continue;
-      if (fds[i].revents & (POLLIN | POLLHUP)) {
-        ssize_t n = ::read(fd, buf, sizeof(buf));
-        if (n > 0) {
-          (i == 0 ? out_ : err_).append(buf, static_cast<size_t>(n));
-        } else {
-          ::close(fd);
-          fd = -1;
-          continue;
-        }
-      }
-      open = true;
-    }
-    return open;
-  }
-
-  pid_t pid_ = -1;
-  bool exited_ = false;
-  int out_fd_ = -1, err_fd_ = -1;
-  std::string out_, err_;
-  size_t scanned_ = 0;
-};
+using Process = ::writ::testing::ChildProcess;  // tests/support/child_process.h
 
 class ServeProcessTest : public ::testing::Test {
  protected:
