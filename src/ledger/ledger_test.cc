@@ -258,6 +258,33 @@ TEST_F(AsyncLedgerTest, NextBatchIsWrittenWhileThePreviousOneSyncs) {
   EXPECT_TRUE(cb.errors().empty());
 }
 
+TEST_F(AsyncLedgerTest, BatchesWaitingForTheSameSyncBecomeOneTransaction) {
+  options_.checkpoint_every_records = 1000000;
+  options_.checkpoint_every_ms = 1000000;
+  OpenControlled();
+  controlled_->HoldSyncs(true);
+  Callbacks cb;
+  ASSERT_TRUE(ledger_->AppendAsync(TestEntry(1), cb.Make()).ok());
+  ASSERT_TRUE(controlled_->WaitSyncsStarted(1));  // batch 1 syncing (held)
+  ASSERT_TRUE(ledger_->AppendAsync(TestEntry(2), cb.Make()).ok());
+  ASSERT_TRUE(controlled_->WaitCommitsStarted(2));  // batch 2 committed, waits for a sync
+  // Appends made while batch 2 waits would be made durable by the same sync as it: they are
+  // held and merged, not committed one by one.
+  for (uint64_t i = 3; i <= 5; ++i) {
+    ASSERT_TRUE(ledger_->AppendAsync(TestEntry(i), cb.Make()).ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // prepared apart
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(controlled_->commits_started(), 2);
+  EXPECT_TRUE(cb.seqs().empty());
+  controlled_->HoldSyncs(false);
+  ASSERT_TRUE(cb.WaitFor(5));
+  EXPECT_EQ(cb.seqs(), (std::vector<uint64_t>{0, 1, 2, 3, 4}));
+  EXPECT_TRUE(cb.errors().empty());
+  EXPECT_EQ(controlled_->commits_started(), 3);  // records 3-5 in one transaction
+  ExpectCleanVerify(5 + 1);                      // and the checkpoint written at Close
+}
+
 TEST_F(AsyncLedgerTest, FullQueueRefusesAsyncAppendsAndBlocksSyncOnes) {
   options_.max_pending_records = 4;
   OpenControlled();
