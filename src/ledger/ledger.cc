@@ -259,6 +259,29 @@ void Ledger::PrepareLoop() {
       for (const auto& r : requests) batch->records += r->entries.size();
       batch->requests = std::move(requests);
     }
+    // Nothing in flight and a small batch: commit and sync it here. An append at low load then
+    // wakes one thread (this one) instead of three in turn. Under load the stages run on their
+    // own threads, so that a batch is written while the one before syncs.
+    if (batch && options_.inline_when_idle_records > 0 &&
+        batch->data.records.size() <= options_.inline_when_idle_records && commit_queue_.empty() &&
+        !committing_ && sync_queue_.empty() && !syncing_) {
+      committing_ = true;
+      syncing_ = true;
+      ++in_pipeline_;
+      lock.unlock();
+      CommitOne(*batch);
+      bool failed = !batch->status.ok();
+      std::vector<std::unique_ptr<Batch>> group;
+      group.push_back(std::move(batch));
+      SyncAndComplete(group);
+      group.clear();
+      lock.lock();
+      if (failed) reload_needed_ = true;
+      committing_ = false;
+      syncing_ = false;
+      in_pipeline_ -= 1;
+      if (in_pipeline_ == 0) drained_cv_.notify_all();
+    }
     // Hand the batch over. While the committer is busy, what is prepared meanwhile joins the
     // batch waiting in the slot, so each commit takes everything that arrived during the
     // previous one (fewer, larger transactions when the committer is the bottleneck).
@@ -400,33 +423,37 @@ void Ledger::CommitLoop() {
     }
     std::unique_ptr<Batch> batch = std::move(commit_queue_.front());
     commit_queue_.pop_front();
+    committing_ = true;
     work_cv_.notify_one();  // the slot is free: the preparer may hand over the next batch
     lock.unlock();
-    if (batch->status.ok()) {
-      if (batch->epoch == failed_epoch_) {
-        // Prepared on top of a batch that failed: its seqs and chain assumed that one.
-        batch->status = failed_cause_;
-      } else if (!batch->data.records.empty()) {
-        Status s = store_.CommitBatch(batch->data);
-        if (s.ok()) {
-          batch->committed = true;
-        } else {
-          batch->status = CannotRecord(s);
-          failed_epoch_ = batch->epoch;
-          failed_cause_ = batch->status;
-        }
-      }
-    }
+    CommitOne(*batch);
     lock.lock();
     if (!batch->status.ok()) reload_needed_ = true;
     sync_queue_.push_back(std::move(batch));
+    committing_ = false;
     sync_cv_.notify_one();
+  }
+}
+
+void Ledger::CommitOne(Batch& batch) {
+  if (!batch.status.ok()) return;
+  if (batch.epoch == failed_epoch_) {
+    // Prepared on top of a batch that failed: its seqs and chain assumed that one.
+    batch.status = failed_cause_;
+  } else if (!batch.data.records.empty()) {
+    Status s = store_.CommitBatch(batch.data);
+    if (s.ok()) {
+      batch.committed = true;
+    } else {
+      batch.status = CannotRecord(s);
+      failed_epoch_ = batch.epoch;
+      failed_cause_ = batch.status;
+    }
   }
 }
 
 void Ledger::SyncLoop() {
   std::unique_lock<std::mutex> lock(mu_);
-  bool file_behind = false;  // an append to the outside file failed: resynchronise it whole
   for (;;) {
     sync_cv_.wait(lock, [&] { return !sync_queue_.empty() || committer_done_; });
     if (sync_queue_.empty()) return;
@@ -435,48 +462,53 @@ void Ledger::SyncLoop() {
       group.push_back(std::move(sync_queue_.front()));
       sync_queue_.pop_front();
     }
+    syncing_ = true;
     commit_cv_.notify_one();  // a held batch may be committed now (see CommitLoop)
     lock.unlock();
-    bool any_committed = false;
-    for (const auto& b : group) any_committed = any_committed || b->committed;
-    if (any_committed) {
-      Status s = store_.SyncCommitted();
-      std::lock_guard<std::mutex> stats_lock(mu_);
-      ++stats_.syncs;
-      if (!s.ok()) {
-        for (auto& b : group) {
-          if (b->committed) b->status = CannotRecord(s);
-        }
-        reload_needed_ = true;
-      }
-    }
-    for (auto& b : group) Complete(*b);
-    if (checkpoint_file_) {
-      for (const auto& b : group) {
-        if (!b->status.ok() || b->checkpoints == 0) continue;
-        Status s;
-        if (file_behind) {
-          s = SyncCheckpointFile();
-        } else {
-          for (const auto& c : b->data.checkpoints) {
-            if (s.ok() && c.tree_size > checkpoint_file_->LastTreeSize(options_.origin)) {
-              s = checkpoint_file_->Append(c);
-            }
-          }
-        }
-        file_behind = !s.ok();
-        if (!s.ok()) {
-          std::lock_guard<std::mutex> stats_lock(mu_);
-          stats_.checkpoint_file_failures += 1;
-          stats_.last_error = s.message();
-        }
-      }
-    }
+    SyncAndComplete(group);
     size_t n = group.size();
     group.clear();  // the records' bytes are freed here, off the committer's thread
     lock.lock();
+    syncing_ = false;
     in_pipeline_ -= n;
     if (in_pipeline_ == 0) drained_cv_.notify_all();
+  }
+}
+
+void Ledger::SyncAndComplete(std::vector<std::unique_ptr<Batch>>& group) {
+  bool any_committed = false;
+  for (const auto& b : group) any_committed = any_committed || b->committed;
+  if (any_committed) {
+    Status s = store_.SyncCommitted();
+    std::lock_guard<std::mutex> stats_lock(mu_);
+    ++stats_.syncs;
+    if (!s.ok()) {
+      for (auto& b : group) {
+        if (b->committed) b->status = CannotRecord(s);
+      }
+      reload_needed_ = true;
+    }
+  }
+  for (auto& b : group) Complete(*b);
+  if (!checkpoint_file_) return;
+  for (const auto& b : group) {
+    if (!b->status.ok() || b->checkpoints == 0) continue;
+    Status s;
+    if (checkpoint_file_behind_) {
+      s = SyncCheckpointFile();
+    } else {
+      for (const auto& c : b->data.checkpoints) {
+        if (s.ok() && c.tree_size > checkpoint_file_->LastTreeSize(options_.origin)) {
+          s = checkpoint_file_->Append(c);
+        }
+      }
+    }
+    checkpoint_file_behind_ = !s.ok();
+    if (!s.ok()) {
+      std::lock_guard<std::mutex> stats_lock(mu_);
+      stats_.checkpoint_file_failures += 1;
+      stats_.last_error = s.message();
+    }
   }
 }
 

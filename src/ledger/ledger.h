@@ -4,7 +4,8 @@
 // enqueues and returns at once; its callback runs when the record is durable (or could not be
 // recorded). Append() and AppendBatch() are the same with the caller blocked until then.
 //
-// Pipeline (three threads, so that a batch is hashed and written while earlier ones sync):
+// Pipeline (three threads, so that a batch is hashed and written while earlier ones sync; at low
+// load, when none is in flight, the preparer commits and syncs a small batch itself):
 //   1. the preparer takes everything queued (up to max_batch_records), assigns sequence
 //      numbers, encodes, chains and hashes the records, extends the Merkle tree and adds any
 //      due checkpoint — while the committer writes the batch before;
@@ -43,8 +44,9 @@
 // checkpoints it lacks. No record or leaf hash is kept after its batch completes.
 //
 // Thread-safety: every public method may be called from any number of threads. Callbacks run
-// on the syncer thread, one after another: they must be short and must not call Append,
-// AppendBatch, Checkpoint or Close (which wait for that thread); AppendAsync is allowed. The
+// on a ledger thread (the syncer, or the preparer when it committed an idle batch itself), one
+// after another: they must be short and must not call Append, AppendBatch, Checkpoint or Close
+// (which wait for the ledger's threads); AppendAsync is allowed. The
 // Ledger must be destroyed after every call has returned; the store and the signer must outlive
 // it. Close() completes every accepted append before it returns.
 #pragma once
@@ -76,6 +78,10 @@ struct LedgerOptions {
   std::string outside_checkpoint_file;  // empty: none
   size_t max_batch_records = 8192;      // upper bound of one group commit
   size_t max_pending_records = 65536;   // accepted and not yet completed (see above)
+  // When nothing is being committed or synced, a batch of at most this many records is
+  // committed and synced by the preparing thread itself (two thread hand-offs fewer for an
+  // append at low load); 0 turns this off, so that every batch goes through the pipeline.
+  size_t inline_when_idle_records = 64;
 };
 
 struct AppendReceipt {
@@ -161,6 +167,10 @@ class Ledger {
   void PrepareLoop();
   void CommitLoop();
   void SyncLoop();
+  // The work of the commit and sync stages, run by whoever holds the stage (committing_,
+  // syncing_): the committer and the syncer, or the preparer when the pipeline is idle.
+  void CommitOne(Batch& batch);
+  void SyncAndComplete(std::vector<std::unique_ptr<Batch>>& group);
   std::unique_ptr<Batch> Prepare(std::vector<std::unique_ptr<Request>> requests, bool force);
   bool CanMerge(const Batch& waiting, const Batch& next) const;
   void Merge(Batch& into, Batch&& next);
@@ -183,8 +193,9 @@ class Ledger {
   int64_t first_uncovered_us_ = 0;  // when the first uncovered record was appended (0: none)
   uint64_t epoch_ = 1;              // bumped at each reload of the tree state
 
-  uint64_t failed_epoch_ = 0;  // committer: batches of this epoch are failed without writing
-  Status failed_cause_;        // committer: why
+  uint64_t failed_epoch_ = 0;  // commit stage: batches of this epoch are failed without writing
+  Status failed_cause_;        // commit stage: why
+  bool checkpoint_file_behind_ = false;  // sync stage: an append to the outside file failed
 
   mutable std::mutex mu_;
   std::condition_variable work_cv_;     // preparer: requests queued, commit slot free, stop
@@ -201,6 +212,8 @@ class Ledger {
   bool stopping_ = false;
   bool preparer_done_ = false;
   bool committer_done_ = false;
+  bool committing_ = false;  // the commit stage is busy (committer, or preparer inline)
+  bool syncing_ = false;     // the sync stage is busy (syncer, or preparer inline)
   bool closed_ = false;
   LedgerStats stats_;
   std::mutex close_mu_;  // serialises Close()

@@ -1,6 +1,7 @@
 #include "ledger/ledger.h"
 
 #include <gtest/gtest.h>
+#include <pthread.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -30,6 +31,7 @@ class ControlledStore final : public store::LedgerStore {
   Status CommitBatch(const store::LedgerBatch& b) override {
     std::unique_lock<std::mutex> lock(mu_);
     ++commits_started_;
+    threads_.push_back("commit:" + ThreadName());
     cv_.notify_all();
     cv_.wait(lock, [&] { return !hold_commits_; });
     if (fail_commits_ > 0) {
@@ -46,6 +48,7 @@ class ControlledStore final : public store::LedgerStore {
     std::unique_lock<std::mutex> lock(mu_);
     uint64_t covering = committed_end_;  // commits that returned before this sync began
     ++syncs_started_;
+    threads_.push_back("sync:" + ThreadName());
     cv_.notify_all();
     cv_.wait(lock, [&] { return !hold_syncs_; });
     if (!sync_error_.ok()) return sync_error_;
@@ -110,12 +113,22 @@ class ControlledStore final : public store::LedgerStore {
     std::lock_guard<std::mutex> lock(mu_);
     return commits_started_;
   }
+  // "commit:<thread name>" and "sync:<thread name>", in the order the calls began.
+  std::vector<std::string> threads() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return threads_;
+  }
   uint64_t durable_end() {
     std::lock_guard<std::mutex> lock(mu_);
     return durable_end_;
   }
 
  private:
+  static std::string ThreadName() {
+    char name[32] = {};
+    pthread_getname_np(pthread_self(), name, sizeof(name));
+    return name;
+  }
   template <typename T>
   void Set(T* field, T value) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -138,6 +151,7 @@ class ControlledStore final : public store::LedgerStore {
   Status once_error_;
   int commits_started_ = 0;
   int syncs_started_ = 0;
+  std::vector<std::string> threads_;
   uint64_t committed_end_ = 0;
   uint64_t durable_end_ = 0;
 };
@@ -189,7 +203,10 @@ class AsyncLedgerTest : public LedgerFixture {
     ledger_.reset();
     LedgerFixture::TearDown();
   }
-  void OpenControlled() {
+  // These tests are about the pipeline's stages: batches go through the committer and the
+  // syncer even when the pipeline is idle, unless a test turns the inline path back on.
+  void OpenControlled(size_t inline_when_idle_records = 0) {
+    options_.inline_when_idle_records = inline_when_idle_records;
     auto l = Ledger::Open(*controlled_, *signer_, clock_, options_);
     ASSERT_TRUE(l.ok()) << l.status().ToString();
     ledger_ = std::move(l).value();
@@ -283,6 +300,43 @@ TEST_F(AsyncLedgerTest, BatchesWaitingForTheSameSyncBecomeOneTransaction) {
   EXPECT_TRUE(cb.errors().empty());
   EXPECT_EQ(controlled_->commits_started(), 3);  // records 3-5 in one transaction
   ExpectCleanVerify(5 + 1);                      // and the checkpoint written at Close
+}
+
+TEST_F(AsyncLedgerTest, AnIdleLedgerCommitsAndSyncsOnThePreparingThread) {
+  options_.checkpoint_every_records = 1000000;
+  options_.checkpoint_every_ms = 1000000;
+  OpenControlled(LedgerOptions().inline_when_idle_records);
+  Callbacks cb;
+  for (uint64_t i = 1; i <= 3; ++i) {
+    ASSERT_TRUE(ledger_->AppendAsync(TestEntry(i), cb.Make()).ok());
+    ASSERT_TRUE(cb.WaitFor(i));  // one at a time: the pipeline is idle at each append
+  }
+  EXPECT_EQ(cb.seqs(), (std::vector<uint64_t>{0, 1, 2}));
+  EXPECT_EQ(controlled_->durable_end(), 3u);  // acknowledged only once synced
+  std::vector<std::string> want;
+  for (int i = 0; i < 3; ++i) {
+    want.push_back("commit:ledger-prepare");
+    want.push_back("sync:ledger-prepare");
+  }
+  EXPECT_EQ(controlled_->threads(), want);
+  ExpectCleanVerify(3 + 1);
+}
+
+TEST_F(AsyncLedgerTest, InlineCommitFailureFailsClosedAndRecovers) {
+  options_.checkpoint_every_records = 1000000;
+  options_.checkpoint_every_ms = 1000000;
+  OpenControlled(LedgerOptions().inline_when_idle_records);
+  controlled_->FailNextCommits(1, Status(StatusCode::kIoError, "disk gone"));
+  Callbacks cb;
+  ASSERT_TRUE(ledger_->AppendAsync(TestEntry(1), cb.Make()).ok());
+  ASSERT_TRUE(cb.WaitFor(1));
+  ASSERT_EQ(cb.errors().size(), 1u);
+  EXPECT_EQ(cb.errors()[0].code(), StatusCode::kUnavailable);
+  ASSERT_TRUE(ledger_->AppendAsync(TestEntry(2), cb.Make()).ok());
+  ASSERT_TRUE(cb.WaitFor(2));
+  EXPECT_EQ(cb.seqs(), (std::vector<uint64_t>{0}));  // the failed one took no seq
+  EXPECT_EQ(ledger_->Stats().append_failures, 1u);
+  ExpectCleanVerify(1 + 1);
 }
 
 TEST_F(AsyncLedgerTest, FullQueueRefusesAsyncAppendsAndBlocksSyncOnes) {

@@ -30,6 +30,10 @@ cp demo/admin.key admin.key.before
 "$writ" demo setup demo --bundle "$bundle" > /dev/null || fail "demo setup again"
 cmp -s demo/admin.key admin.key.before || fail "a second setup replaced admin.key"
 
+# The files exist before the server starts: the background job opens them only once it runs,
+# and the loop below may read serve.out first.
+: > serve.out
+: > serve.err
 "$writ" serve --config demo/writ.toml --listen 127.0.0.1:0 > serve.out 2> serve.err &
 server=$!
 port=""
