@@ -29,15 +29,21 @@ function post(agent, url, headers, body) {
   });
 }
 
+// The MCP protocol version of every session, direct and through Writ. Writ's gateway speaks the
+// newest version it knows to its upstreams (2025-11-25), so the direct client uses the same by
+// default: server-everything answers a 2025-11-25 session's calls about twice as slowly as a
+// 2025-06-18 session's, and comparing across versions would measure that, not the gateway.
+const PROTOCOL = process.env.WRIT_BENCH_PROTOCOL || '2025-11-25';
+
 async function session(url, auth) {
   const agent = new http.Agent({keepAlive: true, maxSockets: 1});
   const headers = auth ? {Authorization: `Bearer ${auth}`} : {};
   const init = await post(agent, url, headers, JSON.stringify({jsonrpc: '2.0', id: 0,
-    method: 'initialize', params: {protocolVersion: '2025-06-18', capabilities: {},
+    method: 'initialize', params: {protocolVersion: PROTOCOL, capabilities: {},
                                    clientInfo: {name: 'bench', version: '1'}}}));
   if (init.status !== 200) throw new Error(`initialize: ${init.status} ${init.body}`);
   const sid = init.headers['mcp-session-id'];
-  const h = {...headers, 'Mcp-Session-Id': sid, 'MCP-Protocol-Version': '2025-06-18'};
+  const h = {...headers, 'Mcp-Session-Id': sid, 'MCP-Protocol-Version': PROTOCOL};
   await post(agent, url, h, JSON.stringify({jsonrpc: '2.0', method: 'notifications/initialized'}));
   let id = 1;
   return async () => {
@@ -79,8 +85,9 @@ async function throughput(url, auth, clients, seconds) {
 
 (async () => {
   const ways = {direct: [args.direct, ''], writ: [`${args.writ}/mcp/everything`, args.token]};
-  const out = {calls_per_round: args.calls, rounds: args.rounds, concurrency: args.concurrency,
-               seconds: args.seconds, latency_us: {}, calls_per_s: {}};
+  const out = {protocol: PROTOCOL, calls_per_round: args.calls, rounds: args.rounds,
+               concurrency: args.concurrency, seconds: args.seconds, latency_us: {},
+               calls_per_s: {}};
   const calls = {};
   for (const [k, [url, auth]] of Object.entries(ways)) {
     calls[k] = await session(url, auth);
