@@ -158,7 +158,7 @@ int RunAuthorize(const std::string& policies_path, const std::string& entities_p
   std::string_view text;
   bool any_error = false;
   while (lines.Next(text)) {
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
+    while (!text.empty() && text.back() == '\r') text.remove_suffix(1);  // CRLF line ends
     if (text.empty()) continue;
     arena.Reset();
     cedar::Result<cedar::Request> req = cedar::MakeError(cedar::ErrorCode::kJson, "");

@@ -222,8 +222,7 @@ class AsyncLedgerTest : public LedgerFixture {
 };
 
 TEST_F(AsyncLedgerTest, CallbacksComeOnlyAfterASyncCoveredTheRecord) {
-  options_.checkpoint_every_records = 1000000;
-  options_.checkpoint_every_ms = 1000000;
+  CheckpointOnlyAtClose();
   OpenControlled();
   constexpr int kThreads = 8, kPerThread = 250;
   std::atomic<int> early{0}, failed{0}, done{0};
@@ -276,8 +275,7 @@ TEST_F(AsyncLedgerTest, NextBatchIsWrittenWhileThePreviousOneSyncs) {
 }
 
 TEST_F(AsyncLedgerTest, BatchesWaitingForTheSameSyncBecomeOneTransaction) {
-  options_.checkpoint_every_records = 1000000;
-  options_.checkpoint_every_ms = 1000000;
+  CheckpointOnlyAtClose();
   OpenControlled();
   controlled_->HoldSyncs(true);
   Callbacks cb;
@@ -303,8 +301,7 @@ TEST_F(AsyncLedgerTest, BatchesWaitingForTheSameSyncBecomeOneTransaction) {
 }
 
 TEST_F(AsyncLedgerTest, AnIdleLedgerCommitsAndSyncsOnThePreparingThread) {
-  options_.checkpoint_every_records = 1000000;
-  options_.checkpoint_every_ms = 1000000;
+  CheckpointOnlyAtClose();
   OpenControlled(LedgerOptions().inline_when_idle_records);
   Callbacks cb;
   for (uint64_t i = 1; i <= 3; ++i) {
@@ -323,8 +320,7 @@ TEST_F(AsyncLedgerTest, AnIdleLedgerCommitsAndSyncsOnThePreparingThread) {
 }
 
 TEST_F(AsyncLedgerTest, InlineCommitFailureFailsClosedAndRecovers) {
-  options_.checkpoint_every_records = 1000000;
-  options_.checkpoint_every_ms = 1000000;
+  CheckpointOnlyAtClose();
   OpenControlled(LedgerOptions().inline_when_idle_records);
   controlled_->FailNextCommits(1, Status(StatusCode::kIoError, "disk gone"));
   Callbacks cb;
@@ -370,8 +366,7 @@ TEST_F(AsyncLedgerTest, FullQueueRefusesAsyncAppendsAndBlocksSyncOnes) {
 }
 
 TEST_F(AsyncLedgerTest, FailedCommitFailsItsBatchAndTheOnePreparedOnTopOfIt) {
-  options_.checkpoint_every_records = 1000000;
-  options_.checkpoint_every_ms = 1000000;
+  CheckpointOnlyAtClose();
   OpenControlled();
   ASSERT_TRUE(ledger_->AppendBatch({TestEntry(0), TestEntry(1)}).ok());
   controlled_->HoldCommits(true);
@@ -399,8 +394,7 @@ TEST_F(AsyncLedgerTest, FailedCommitFailsItsBatchAndTheOnePreparedOnTopOfIt) {
 }
 
 TEST_F(AsyncLedgerTest, FailedSyncFailsEveryBatchItCovers) {
-  options_.checkpoint_every_records = 1000000;
-  options_.checkpoint_every_ms = 1000000;
+  CheckpointOnlyAtClose();
   OpenControlled();
   controlled_->HoldSyncs(true);
   Callbacks cb;
@@ -525,8 +519,7 @@ TEST_F(LedgerFixture, ConcurrentAppendsShareCommitsAndLoseNothing) {
 }
 
 TEST_F(LedgerFixture, ReopenRecoversTheTreeAndContinuesTheChain) {
-  options_.checkpoint_every_records = 1000000;
-  options_.checkpoint_every_ms = 1000000;
+  CheckpointOnlyAtClose();
   OpenLedger();
   Fill(777, 50);
   Digest root_before = *LedgerReader(store_->ledger(), kOrigin).Root(777);

@@ -49,6 +49,11 @@ class LedgerFixture : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
 
+  // Checkpoints only at Close(): no timed or counted checkpoint record among the appends.
+  void CheckpointOnlyAtClose() {
+    options_.checkpoint_every_records = 1000000;
+    options_.checkpoint_every_ms = 1000000;
+  }
   void OpenLedger() {
     auto l = Ledger::Open(store_->ledger(), *signer_, clock_, options_);
     ASSERT_TRUE(l.ok()) << l.status().ToString();
