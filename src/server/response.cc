@@ -46,6 +46,70 @@ Response Response::Error(const ApiError& error) {
   return Error(error.status, error.code, error.message);
 }
 
+bool ResponseStream::Write(std::string_view bytes) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (closed_ || ended_) return false;
+  pending_.append(bytes);
+  WakeLocked(lock);
+  return true;
+}
+
+void ResponseStream::End() {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (closed_ || ended_) return;
+  ended_ = true;
+  WakeLocked(lock);
+}
+
+bool ResponseStream::closed() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return closed_;
+}
+
+void ResponseStream::SetOnClose(std::function<void()> fn) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!closed_) {
+    on_close_ = std::move(fn);
+    return;
+  }
+  lock.unlock();
+  if (fn) fn();
+}
+
+void ResponseStream::Attach(std::function<void()> wake) {
+  std::unique_lock<std::mutex> lock(mu_);
+  wake_ = std::move(wake);
+  if (!pending_.empty() || ended_) WakeLocked(lock);
+}
+
+std::string ResponseStream::Take(bool* ended) {
+  std::lock_guard<std::mutex> lock(mu_);
+  wake_outstanding_ = false;
+  *ended = ended_;
+  return std::exchange(pending_, std::string());
+}
+
+void ResponseStream::MarkClosed() {
+  std::function<void()> fn;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_) return;
+    closed_ = true;
+    pending_.clear();
+    wake_ = nullptr;
+    fn = std::move(on_close_);
+  }
+  if (fn) fn();
+}
+
+void ResponseStream::WakeLocked(std::unique_lock<std::mutex>& lock) {
+  if (wake_outstanding_ || !wake_) return;
+  wake_outstanding_ = true;
+  std::function<void()> wake = wake_;
+  lock.unlock();
+  wake();
+}
+
 Responder Responder::ForCallback(std::function<void(Response)> deliver) {
   return Responder(std::make_shared<CallbackSink>(std::move(deliver)));
 }

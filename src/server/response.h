@@ -18,6 +18,7 @@
 #include <boost/json/value.hpp>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -30,6 +31,52 @@ namespace writ::server {
 
 inline constexpr std::string_view kJsonContentType = "application/json";
 inline constexpr std::string_view kTextContentType = "text/plain; charset=utf-8";
+inline constexpr std::string_view kEventStreamContentType = "text/event-stream";
+
+// A body written after the head has gone out: Server-Sent Events. The handler answers a
+// Response whose `stream` is set, keeps the stream, and writes to it from any thread, for as
+// long as it likes; the connection sends each write as it comes (HTTP/1.1 chunked transfer
+// coding) and ends the answer at End(), after which it closes the connection. Writes never
+// block; what is written before the connection takes the stream waits for it.
+//
+// The stream closes when it has been ended and sent, when the client goes away, or when the
+// server stops; `on_close` (SetOnClose) then runs once, on whichever thread saw it, so that a
+// producer can stop. Write after close returns false and does nothing.
+class ResponseStream {
+ public:
+  // `end_on_shutdown`: a graceful shutdown ends the stream (a stream of notifications that
+  // has no natural end); otherwise shutdown waits for the producer's End, as for any answer.
+  explicit ResponseStream(bool end_on_shutdown = false) : end_on_shutdown_(end_on_shutdown) {}
+  ResponseStream(const ResponseStream&) = delete;
+  ResponseStream& operator=(const ResponseStream&) = delete;
+
+  bool Write(std::string_view bytes);
+  void End();
+  bool closed() const;
+  // Runs `fn` once when the stream closes (at once when it already has).
+  void SetOnClose(std::function<void()> fn);
+  bool end_on_shutdown() const { return end_on_shutdown_; }
+
+  // The server's side. Attach: `wake` is called (from any thread, outside the lock) when
+  // something was written or the stream ended while no wake was outstanding. Take: what was
+  // written since the last Take, and whether the stream has ended; clears the outstanding wake.
+  // MarkClosed: the stream is closed (runs on_close).
+  void Attach(std::function<void()> wake);
+  std::string Take(bool* ended);
+  void MarkClosed();
+
+ private:
+  void WakeLocked(std::unique_lock<std::mutex>& lock);
+
+  const bool end_on_shutdown_;
+  mutable std::mutex mu_;
+  std::string pending_;
+  bool ended_ = false;
+  bool closed_ = false;
+  bool wake_outstanding_ = false;
+  std::function<void()> wake_;
+  std::function<void()> on_close_;
+};
 
 struct Response {
   int status = 200;
@@ -40,6 +87,8 @@ struct Response {
   // The machine code of an error answer (counted in metrics by code); empty otherwise.
   std::string error_code;
   bool close = false;  // close the connection after this answer
+  // When set, the body is this stream rather than `body` (see ResponseStream).
+  std::shared_ptr<ResponseStream> stream;
 
   // `value` serialised as JSON.
   static Response Json(int status, const boost::json::value& value);

@@ -313,6 +313,12 @@ class Connection final : public ConnectionBase {
         deadline = SteadyClock::time_point::max();
         CancelIo();
         break;
+      case Phase::kStreaming:
+        if (stream_writing_)
+          Close();  // a write that does not finish: the client stalled
+        else
+          deadline = SteadyClock::time_point::max();
+        break;
       case Phase::kHandling:
         if (exchange_->Abandon()) {
           WriteAnswer(
@@ -330,6 +336,7 @@ class Connection final : public ConnectionBase {
 
   void OnDrain() override {
     if (phase_ == Phase::kIdle || phase_ == Phase::kHandshake) Close();
+    if (phase_ == Phase::kStreaming && body_stream_->end_on_shutdown()) body_stream_->End();
   }
 
   void ForceClose() override { Close(); }
@@ -346,6 +353,7 @@ class Connection final : public ConnectionBase {
     kReading,    // reading a request
     kHandling,   // waiting for the handler's answer
     kWriting,    // writing an answer
+    kStreaming,  // writing a streamed answer's body as it comes (ResponseStream)
     kLingering,  // closing: draining what the client still sends
     kClosed,
   };
@@ -584,7 +592,9 @@ class Connection final : public ConnectionBase {
                    route_ ? route_->label.c_str() : "?", r.status);
       r = Response::Error(500, "internal", "internal error");
     }
-    close_after_ = r.close || !keep_alive_ || server_.draining();
+    // A streamed answer ends with the connection: the connection reads while it streams (to
+    // notice a client that went away), so it cannot take a next request afterwards.
+    close_after_ = r.close || !keep_alive_ || server_.draining() || r.stream != nullptr;
     phase_ = Phase::kWriting;
     SetDeadline(server_.options_.timeouts.write);
 
@@ -601,7 +611,11 @@ class Connection final : public ConnectionBase {
       out_ += "\r\n";
     }
     bool no_body = r.status == 204 || r.status == 304;
-    if (!no_body) {
+    bool streamed = r.stream != nullptr && !no_body;
+    chunked_ = streamed && exchange_->request.version() >= 11;
+    if (chunked_) {
+      out_ += "Transfer-Encoding: chunked\r\n";
+    } else if (!no_body && !streamed) {
       out_ += "Content-Length: ";
       out_ += std::to_string(r.body.size());
       out_ += "\r\n";
@@ -622,15 +636,89 @@ class Connection final : public ConnectionBase {
       out_ += "\r\n";
     }
     out_ += "\r\n";
-    if (!no_body && !is_head_) out_ += r.body;
+    if (!no_body && !is_head_ && !streamed) out_ += r.body;
 
     server_.RecordAnswer(route_, r.status, r.error_code, SteadyClock::now() - started_);
+    if (r.stream != nullptr) {
+      body_stream_ = std::move(r.stream);
+      if (!streamed || is_head_) body_stream_->MarkClosed();  // no body to stream
+    }
     asio::async_write(stream_, asio::buffer(out_), [self = Self()](const error_code& ec, size_t) {
       if (self->closed_) return;
       if (ec) return self->Close();
+      if (self->body_stream_ != nullptr && !self->body_stream_->closed()) {
+        return self->StartStreaming();
+      }
       if (self->close_after_) return self->Linger();
       self->StartRead();
     });
+  }
+
+  // The head of a streamed answer is out: the body follows as the producer writes it.
+  void StartStreaming() {
+    phase_ = Phase::kStreaming;
+    deadline = SteadyClock::time_point::max();
+    std::weak_ptr<ConnectionBase> weak = weak_from_this();
+    asio::io_context& context = worker_.context;
+    body_stream_->Attach([weak, &context] {
+      if (std::shared_ptr<ConnectionBase> c = weak.lock()) {
+        asio::post(context, [c] { static_cast<Connection*>(c.get())->FlushStream(); });
+      }
+    });
+    StreamRead();
+  }
+
+  // Reads while streaming or lingering after a stream: what a client sends then is discarded;
+  // the end of its stream (or an error) means it went away.
+  void StreamRead() {
+    Socket(stream_).async_read_some(asio::buffer(linger_buffer_),
+                                    [self = Self()](const error_code& ec, size_t) {
+                                      if (self->closed_) return;
+                                      if (ec) return self->Close();
+                                      self->StreamRead();
+                                    });
+  }
+
+  void FlushStream() {
+    if (closed_ || phase_ != Phase::kStreaming || stream_writing_) return;
+    bool ended = false;
+    std::string bytes = body_stream_->Take(&ended);
+    if (bytes.empty() && !ended) return;
+    stream_out_.clear();
+    if (!bytes.empty()) {
+      if (chunked_) {
+        char size[24];
+        int n = std::snprintf(size, sizeof size, "%zx\r\n", bytes.size());
+        stream_out_.append(size, static_cast<size_t>(n));
+      }
+      stream_out_ += bytes;
+      if (chunked_) stream_out_ += "\r\n";
+    }
+    if (ended && chunked_) stream_out_ += "0\r\n\r\n";
+    stream_writing_ = true;
+    SetDeadline(server_.options_.timeouts.write);
+    asio::async_write(stream_, asio::buffer(stream_out_),
+                      [self = Self(), ended](const error_code& ec, size_t) {
+                        if (self->closed_) return;
+                        self->stream_writing_ = false;
+                        self->deadline = SteadyClock::time_point::max();
+                        if (ec) return self->Close();
+                        if (!ended) return self->FlushStream();
+                        self->body_stream_->MarkClosed();
+                        self->EndStreamed();
+                      });
+  }
+
+  // After the last byte of a streamed answer: half-close and let the outstanding read drain
+  // what the client still sends (as Linger does) until it closes or the linger time passes.
+  void EndStreamed() {
+    server_.OnConnectionClosed(counted_);
+    counted_ = false;
+    phase_ = Phase::kLingering;
+    deadline = SteadyClock::now() + kLingerTime;
+    error_code ec;
+    Socket(stream_).shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) Close();
   }
 
   // Over the connection limit: a short 503, then close (plain connections only; a TLS client
@@ -686,6 +774,7 @@ class Connection final : public ConnectionBase {
     phase_ = Phase::kClosed;
     auto keep = shared_from_this();  // the registry may hold the last reference
     if (exchange_) exchange_->Abandon();
+    if (body_stream_) body_stream_->MarkClosed();
     error_code ec;
     Socket(stream_).shutdown(tcp::socket::shutdown_both, ec);
     Socket(stream_).close(ec);
@@ -712,7 +801,11 @@ class Connection final : public ConnectionBase {
   bool is_head_ = false;
   bool close_after_ = false;
   bool timed_out_ = false;
-  bool dispatched_ = false;  // the handler was called for the current request
+  bool dispatched_ = false;                      // the handler was called for the current request
+  std::shared_ptr<ResponseStream> body_stream_;  // the streamed answer's body, once answered
+  std::string stream_out_;
+  bool stream_writing_ = false;
+  bool chunked_ = false;
 };
 
 // "host:port" or "[v6]:port".

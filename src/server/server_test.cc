@@ -1,7 +1,11 @@
 // The server over real loopback sockets, driven by a real HTTP client (http_test_client.h).
 #include "server/server.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -20,6 +24,61 @@ namespace {
 
 namespace json = boost::json;
 using Headers = std::vector<std::pair<std::string, std::string>>;
+
+// A plain socket, for reading an answer as its bytes arrive.
+class RawSocket {
+ public:
+  explicit RawSocket(uint16_t port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  }
+  ~RawSocket() { Close(); }
+  bool connected() const { return connected_; }
+  bool Write(std::string_view s) {
+    return ::send(fd_, s.data(), s.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(s.size());
+  }
+  // Reads until `text` has arrived (true) or the peer closed or 5 s passed (false).
+  bool ReadUntil(std::string_view text) {
+    while (received_.find(text) == std::string::npos) {
+      if (!ReadSome()) return false;
+    }
+    return true;
+  }
+  // Reads to the end of the stream (true when the peer closed within 5 s).
+  bool ReadToEnd() {
+    while (ReadSome()) {
+    }
+    return eof_;
+  }
+  const std::string& received() const { return received_; }
+  void Close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  bool ReadSome() {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, 5000) != 1) return false;
+    char buf[4096];
+    ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n <= 0) {
+      eof_ = n == 0;
+      return false;
+    }
+    received_.append(buf, static_cast<size_t>(n));
+    return true;
+  }
+
+  int fd_ = -1;
+  bool connected_ = false;
+  bool eof_ = false;
+  std::string received_;
+};
 
 // Counts a metric's sample in the text format: the value on the line `name{labels} value`.
 double Sample(const std::string& text, const std::string& series) {
@@ -151,6 +210,26 @@ class ServerTest : public ::testing::Test {
     ok(router.Handle(
         "GET", "/drop", [](const Request&, Responder) {}, Access::Public()));
     ok(router.Handle(
+        "GET", "/stream/{kind}",
+        [this](const Request& req, Responder r) {
+          auto stream =
+              std::make_shared<ResponseStream>(req.path_param("kind").value() == "notifications");
+          stream->SetOnClose([this] {
+            std::lock_guard<std::mutex> lock(mu_);
+            ++streams_closed_;
+            cv_.notify_all();
+          });
+          stream->Write("data: one\n\n");  // before the answer: waits for the connection
+          Response response;
+          response.content_type = kEventStreamContentType;
+          response.stream = stream;
+          r.Send(std::move(response));
+          std::lock_guard<std::mutex> lock(mu_);
+          streams_.push_back(stream);
+          cv_.notify_all();
+        },
+        Access::Public()));
+    ok(router.Handle(
         "GET", "/admin", [](const Request&, Responder r) { r.Send(Response::Text(200, "ok")); },
         Access::AtLeast(Role::kAdmin)));
     ok(router.Handle(
@@ -222,7 +301,111 @@ class ServerTest : public ::testing::Test {
   std::condition_variable cv_;
   std::vector<Responder> held_;
   std::vector<std::thread> threads_;
+  std::vector<std::shared_ptr<ResponseStream>> streams_;
+  int streams_closed_ = 0;
+
+  std::shared_ptr<ResponseStream> WaitForStream() {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (!cv_.wait_for(lock, std::chrono::seconds(5), [&] { return !streams_.empty(); })) {
+      return nullptr;
+    }
+    return streams_.back();
+  }
+  bool WaitForStreamsClosed(int n) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(5), [&] { return streams_closed_ >= n; });
+  }
 };
+
+TEST_F(ServerTest, StreamedAnswerIsSentAsItIsWrittenThenTheConnectionCloses) {
+  StartServer();
+  RawSocket c(port_);
+  ASSERT_TRUE(c.connected());
+  ASSERT_TRUE(c.Write("GET /stream/call HTTP/1.1\r\nHost: x\r\n\r\n"));
+  // The head and the event written before the answer arrive while the stream is open.
+  ASSERT_TRUE(c.ReadUntil("data: one\n\n\r\n")) << c.received();
+  std::shared_ptr<ResponseStream> stream = WaitForStream();
+  ASSERT_NE(stream, nullptr);
+  EXPECT_NE(c.received().find("Transfer-Encoding: chunked\r\n"), std::string::npos);
+  EXPECT_NE(c.received().find("Content-Type: text/event-stream\r\n"), std::string::npos);
+  EXPECT_EQ(c.received().find("Content-Length"), std::string::npos);
+  EXPECT_FALSE(stream->closed());
+  ASSERT_TRUE(stream->Write("data: two\n\n"));
+  ASSERT_TRUE(c.ReadUntil("data: two\n\n\r\n")) << c.received();
+  stream->End();
+  // The last chunk, then the server closes.
+  EXPECT_TRUE(c.ReadToEnd());
+  std::string body = c.received().substr(c.received().find("\r\n\r\n") + 4);
+  EXPECT_EQ(body, "b\r\ndata: one\n\n\r\nb\r\ndata: two\n\n\r\n0\r\n\r\n");
+  EXPECT_TRUE(WaitForStreamsClosed(1));
+  EXPECT_TRUE(stream->closed());
+  EXPECT_FALSE(stream->Write("data: late\n\n"));
+}
+
+TEST_F(ServerTest, StreamedAnswerIsReadWholeByAnHttpClient) {
+  StartServer();
+  std::thread producer([this] {
+    std::shared_ptr<ResponseStream> stream = WaitForStream();
+    if (stream == nullptr) return;
+    for (int i = 0; i < 50; ++i) stream->Write("data: " + std::to_string(i) + "\n\n");
+    stream->End();
+  });
+  auto c = Client();
+  TestResponse r = Get(*c, "/stream/call");
+  producer.join();
+  EXPECT_EQ(r.status, 200);
+  std::string want = "data: one\n\n";
+  for (int i = 0; i < 50; ++i) want += "data: " + std::to_string(i) + "\n\n";
+  EXPECT_EQ(r.body, want);
+  EXPECT_TRUE(c->PeerClosed());
+}
+
+TEST_F(ServerTest, ClientThatGoesAwayClosesTheStream) {
+  StartServer();
+  RawSocket c(port_);
+  ASSERT_TRUE(c.Write("GET /stream/call HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(c.ReadUntil("data: one"));
+  std::shared_ptr<ResponseStream> stream = WaitForStream();
+  ASSERT_NE(stream, nullptr);
+  c.Close();
+  // Noticed without a write: the connection reads while it streams.
+  EXPECT_TRUE(WaitForStreamsClosed(1));
+  EXPECT_FALSE(stream->Write("data: nobody\n\n"));
+  // The server goes on serving.
+  auto other = Client();
+  EXPECT_EQ(Get(*other, "/hello").status, 200);
+}
+
+TEST_F(ServerTest, ShutdownEndsNotificationStreamsAndWaitsForOthers) {
+  StartServer();
+  RawSocket notifications(port_);
+  ASSERT_TRUE(notifications.Write("GET /stream/notifications HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(notifications.ReadUntil("data: one"));
+  ASSERT_NE(WaitForStream(), nullptr);
+  RawSocket call(port_);
+  ASSERT_TRUE(call.Write("GET /stream/call HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(call.ReadUntil("data: one"));
+  std::shared_ptr<ResponseStream> call_stream;
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    ASSERT_TRUE(cv_.wait_for(lock, std::chrono::seconds(5), [&] { return streams_.size() == 2; }));
+    call_stream = streams_[1];
+  }
+  std::thread stopper([this] {
+    server_->Shutdown();
+    server_->Wait();
+  });
+  // The notification stream is ended by the shutdown; the call's stream goes on until its end.
+  EXPECT_TRUE(notifications.ReadToEnd());
+  EXPECT_TRUE(notifications.received().ends_with("0\r\n\r\n"));
+  EXPECT_FALSE(call_stream->closed());
+  EXPECT_TRUE(call_stream->Write("data: result\n\n"));
+  call_stream->End();
+  EXPECT_TRUE(call.ReadToEnd());
+  EXPECT_TRUE(call.received().ends_with("data: result\n\n\r\n0\r\n\r\n"));
+  stopper.join();
+  server_.reset();
+}
 
 TEST_F(ServerTest, AnswersWithStatusLengthDateAndTraceResponse) {
   StartServer();
