@@ -36,7 +36,8 @@ struct McpGateway::Session {
   std::string protocol_version;
   std::atomic<int64_t> last_used_ms{0};
   std::mutex mu;
-  std::map<std::string, int64_t> in_flight;  // serialized downstream id -> upstream id
+  std::map<std::string, int64_t> in_flight;        // serialized downstream id -> upstream id
+  std::shared_ptr<server::ResponseStream> events;  // the GET stream, when one is open
 };
 
 struct McpGateway::Call {
@@ -47,7 +48,10 @@ struct McpGateway::Call {
   json::value id;
   std::string method;
   json::value params;
-  bool sse = false;
+  bool sse = false;     // the client accepts only text/event-stream
+  bool sse_ok = false;  // the client accepts text/event-stream
+  // The call's answer as an event stream (progress relayed before the response), once opened.
+  std::shared_ptr<server::ResponseStream> stream;
   authz::DecisionInput input;
   std::string decision_id;
   authz::ObligationSet obligations;
@@ -72,13 +76,28 @@ Response JsonRpc(int status, const json::object& message) {
   return Response::JsonText(status, json::serialize(message));
 }
 
+// One JSON-RPC message as a Server-Sent Event.
+std::string SseEvent(const json::object& message) {
+  return "event: message\ndata: " + json::serialize(message) + "\n\n";
+}
+
+// The head of an event-stream answer whose events follow on `stream`.
+Response EventStream(std::shared_ptr<server::ResponseStream> stream) {
+  Response resp;
+  resp.status = 200;
+  resp.content_type = server::kEventStreamContentType;
+  resp.headers.emplace_back("Cache-Control", "no-cache");
+  resp.stream = std::move(stream);
+  return resp;
+}
+
 // The answer to a request: JSON, or one SSE event for a client that accepts only that.
 void Answer(Responder& r, const json::object& message, bool sse, const std::string& session_id) {
   Response resp;
   resp.status = 200;
   if (sse) {
-    resp.content_type = "text/event-stream";
-    resp.body = "event: message\ndata: " + json::serialize(message) + "\n\n";
+    resp.content_type = server::kEventStreamContentType;
+    resp.body = SseEvent(message);
     resp.headers.emplace_back("Cache-Control", "no-cache");
   } else {
     resp.content_type = "application/json";
@@ -86,6 +105,31 @@ void Answer(Responder& r, const json::object& message, bool sse, const std::stri
   }
   if (!session_id.empty()) resp.headers.emplace_back("Mcp-Session-Id", session_id);
   r.Send(std::move(resp));
+}
+
+// The answer to a call: the last event of its stream when one was opened, else as Answer.
+void Reply(McpGateway::Call& call, const json::object& message) {
+  if (call.stream) {
+    call.stream->Write(SseEvent(message));
+    call.stream->End();
+    return;
+  }
+  Answer(call.responder, message, call.sse, {});
+}
+
+// True when the request asks for progress (params._meta.progressToken).
+bool AsksForProgress(const json::object& params) {
+  const json::value* meta = params.if_contains("_meta");
+  return meta != nullptr && meta->is_object() && meta->get_object().contains("progressToken");
+}
+
+// Server notifications relayed on the clients' GET streams: those that only say that a list
+// changed. Others (log messages, resource updates) would cross between the clients that share
+// Writ's upstream session, and are dropped.
+bool RelayedToAll(std::string_view method) {
+  return method == "notifications/tools/list_changed" ||
+         method == "notifications/resources/list_changed" ||
+         method == "notifications/prompts/list_changed";
 }
 
 Response Accepted() {
@@ -178,6 +222,9 @@ Upstream* McpGateway::upstream(const std::string& name) {
 
 Status McpGateway::Install(server::Server& server) {
   for (auto& m : mounts_) {
+    Mount* mount = m.get();
+    m->upstream->SetNotificationSink(
+        [this, mount](json::object message) { Broadcast(*mount, message); });
     WRIT_RETURN_IF_ERROR(m->upstream->Start(15000));
   }
   poller_ = std::thread([this] { PollHeld(); });
@@ -196,6 +243,12 @@ Status McpGateway::Install(server::Server& server) {
           HandlePost(*mount, request, std::move(r));
         },
         server::Access::Agents(), options));
+    WRIT_RETURN_IF_ERROR(server.router().Handle(
+        "GET", path,
+        [this, mount](const Request& request, Responder r) {
+          HandleGet(*mount, request, std::move(r));
+        },
+        server::Access::Agents()));
     WRIT_RETURN_IF_ERROR(server.router().Handle(
         "DELETE", path,
         [this, mount](const Request& request, Responder r) {
@@ -241,10 +294,94 @@ void McpGateway::HandleDelete(Mount& mount, const Request& request, Responder r)
     return r.Send(JsonRpc(
         403, ErrorMessage(nullptr, kInvalidRequest, "the session belongs to another task")));
   }
+  std::shared_ptr<server::ResponseStream> events;
+  {
+    std::lock_guard<std::mutex> session_lock(it->second->mu);
+    events = std::move(it->second->events);
+  }
   sessions_.erase(it);
+  if (events) events->End();
   Response resp;
   resp.status = 200;
   r.Send(std::move(resp));
+}
+
+void McpGateway::HandleGet(Mount& mount, const Request& request, Responder r) {
+  auto token = service::api::AgentToken(request);
+  if (!token) return r.SendError(401, "bearer_token_required", "an agent token is needed");
+  if (request.header("accept").find("text/event-stream") == std::string_view::npos) {
+    return r.Send(JsonRpc(
+        406, ErrorMessage(nullptr, kInvalidRequest, "Accept must include text/event-stream")));
+  }
+  std::shared_ptr<Session> session = FindSession(mount, request, *token, nullptr, r);
+  if (!session) return;
+  // One stream per session: a new GET replaces the one before (which ends).
+  auto stream = std::make_shared<server::ResponseStream>(/*end_on_shutdown=*/true);
+  std::shared_ptr<server::ResponseStream> before;
+  {
+    std::lock_guard<std::mutex> lock(session->mu);
+    before = std::exchange(session->events, stream);
+  }
+  if (before) before->End();
+  std::weak_ptr<Session> weak_session = session;
+  std::weak_ptr<server::ResponseStream> weak_stream = stream;
+  stream->SetOnClose([weak_session, weak_stream] {
+    std::shared_ptr<Session> s = weak_session.lock();
+    if (!s) return;
+    std::lock_guard<std::mutex> lock(s->mu);
+    if (s->events == weak_stream.lock()) s->events.reset();
+  });
+  r.Send(EventStream(stream));
+}
+
+void McpGateway::Broadcast(Mount& mount, const json::object& message) {
+  const json::value* method = message.if_contains("method");
+  if (method == nullptr || !method->is_string() || !RelayedToAll(method->get_string())) return;
+  std::string event = SseEvent(message);
+  std::vector<std::shared_ptr<server::ResponseStream>> streams;
+  {
+    std::lock_guard<std::mutex> lock(sessions_mu_);
+    for (const auto& [id, session] : sessions_) {
+      if (session->mount != &mount) continue;
+      std::lock_guard<std::mutex> session_lock(session->mu);
+      if (session->events) streams.push_back(session->events);
+    }
+  }
+  for (const auto& stream : streams) stream->Write(event);
+}
+
+std::shared_ptr<McpGateway::Session> McpGateway::FindSession(Mount& mount, const Request& request,
+                                                             const identity::VerifiedToken& token,
+                                                             const json::value& id, Responder& r) {
+  std::string sid(request.header("mcp-session-id"));
+  if (sid.empty()) {
+    r.Send(JsonRpc(400, ErrorMessage(id, kInvalidRequest,
+                                     "Mcp-Session-Id is required (send initialize first)")));
+    return nullptr;
+  }
+  std::shared_ptr<Session> session;
+  {
+    std::lock_guard<std::mutex> lock(sessions_mu_);
+    auto it = sessions_.find(sid);
+    if (it != sessions_.end() && it->second->mount == &mount) session = it->second;
+  }
+  if (!session) {
+    r.Send(JsonRpc(404, ErrorMessage(id, kInvalidRequest, "no such session")));
+    return nullptr;
+  }
+  if (session->task_id != token.claims.task_id || session->subject != token.claims.subject) {
+    r.Send(JsonRpc(
+        403, ErrorMessage(id, kInvalidRequest, "the session belongs to another task or agent")));
+    return nullptr;
+  }
+  std::string_view version = request.header("mcp-protocol-version");
+  if (!version.empty() && !Supported(version)) {
+    r.Send(JsonRpc(400, ErrorMessage(id, kInvalidRequest,
+                                     "unsupported MCP-Protocol-Version " + std::string(version))));
+    return nullptr;
+  }
+  session->last_used_ms = NowMs();
+  return session;
 }
 
 void McpGateway::HandlePost(Mount& mount, const Request& request, Responder r) {
@@ -277,31 +414,8 @@ void McpGateway::HandlePost(Mount& mount, const Request& request, Responder r) {
     return Initialize(mount, std::move(call), msg.params);
   }
 
-  if (sid.empty()) {
-    return r.Send(
-        JsonRpc(400, ErrorMessage(msg.id.is_null() ? json::value() : msg.id, kInvalidRequest,
-                                  "Mcp-Session-Id is required (send initialize first)")));
-  }
-  std::shared_ptr<Session> session;
-  {
-    std::lock_guard<std::mutex> lock(sessions_mu_);
-    auto it = sessions_.find(sid);
-    if (it != sessions_.end() && it->second->mount == &mount) session = it->second;
-  }
-  if (!session) {
-    return r.Send(JsonRpc(404, ErrorMessage(msg.id, kInvalidRequest, "no such session")));
-  }
-  if (session->task_id != token->claims.task_id || session->subject != token->claims.subject) {
-    return r.Send(JsonRpc(403, ErrorMessage(msg.id, kInvalidRequest,
-                                            "the session belongs to another task or agent")));
-  }
-  std::string_view version = request.header("mcp-protocol-version");
-  if (!version.empty() && !Supported(version)) {
-    return r.Send(
-        JsonRpc(400, ErrorMessage(msg.id, kInvalidRequest,
-                                  "unsupported MCP-Protocol-Version " + std::string(version))));
-  }
-  session->last_used_ms = NowMs();
+  std::shared_ptr<Session> session = FindSession(mount, request, *token, msg.id, r);
+  if (!session) return;
 
   if (msg.kind == MessageKind::kResponse) return r.Send(Accepted());  // nothing was asked
   if (msg.kind == MessageKind::kNotification) {
@@ -333,6 +447,7 @@ void McpGateway::HandlePost(Mount& mount, const Request& request, Responder r) {
   call->method = msg.method;
   call->params = msg.params;
   call->sse = !json_ok;
+  call->sse_ok = sse_ok;
   if (msg.method == "ping") {
     return Answer(call->responder, ResultMessage(call->id, json::object{}), call->sse, {});
   }
@@ -404,7 +519,17 @@ void McpGateway::Initialize(Mount& mount, std::shared_ptr<Call> call, const json
   json::object caps;
   if (const json::value* c = upstream.if_contains("capabilities"); c && c->is_object()) {
     for (const char* k : {"tools", "resources", "prompts", "completions"}) {
-      if (c->get_object().contains(k)) caps[k] = json::object{};
+      const json::value* cap = c->get_object().if_contains(k);
+      if (cap == nullptr) continue;
+      json::object mine;
+      // List changes reach the sessions' GET streams from stdio servers (Broadcast).
+      const json::value* changes =
+          cap->is_object() ? cap->get_object().if_contains("listChanged") : nullptr;
+      if (mount.settings.url.empty() && changes != nullptr && changes->is_bool() &&
+          changes->get_bool() && std::string_view(k) != "completions") {
+        mine["listChanged"] = true;
+      }
+      caps[k] = std::move(mine);
     }
   }
   json::object result{{"protocolVersion", version}, {"capabilities", std::move(caps)}};
@@ -649,9 +774,18 @@ void McpGateway::Forward(std::shared_ptr<Call> call, const authz::DecisionOutcom
     headers.emplace_back(header, std::string(value->Reveal()));
   }
   std::string key = json::serialize(call->id);
+  Upstream::MessageSink related;
+  if (call->sse_ok && AsksForProgress(params)) {
+    // The answer becomes an event stream now: the server's progress (and, over Streamable HTTP,
+    // its other notifications about the call) go to the client as they come, the response last.
+    call->stream = std::make_shared<server::ResponseStream>();
+    call->responder.Send(EventStream(call->stream));
+    related = [stream = call->stream](json::object m) { stream->Write(SseEvent(m)); };
+  }
   call->start_us = MonotonicMicros();
   int64_t upstream_id = mount.upstream->Call(
-      call->method, params, std::move(headers), [this, call, key](Result<json::object> res) {
+      call->method, params, std::move(headers),
+      [this, call, key](Result<json::object> res) {
         {
           std::lock_guard<std::mutex> lock(call->session->mu);
           call->session->in_flight.erase(key);
@@ -685,7 +819,8 @@ void McpGateway::Forward(std::shared_ptr<Call> call, const authz::DecisionOutcom
         Finish(call, std::move(response), true, is_error ? "error" : "success",
                is_error ? "the tool reported an error" : "",
                static_cast<int64_t>(serialized.size()), digest);
-      });
+      },
+      std::move(related));
   if (upstream_id != 0) {
     std::lock_guard<std::mutex> lock(call->session->mu);
     call->session->in_flight[key] = upstream_id;
@@ -695,9 +830,7 @@ void McpGateway::Forward(std::shared_ptr<Call> call, const authz::DecisionOutcom
 void McpGateway::Finish(std::shared_ptr<Call> call, json::object message, bool record,
                         const std::string& status, const std::string& error, int64_t result_size,
                         const std::string& result_digest) {
-  if (!record || call->decision_id.empty()) {
-    return Answer(call->responder, message, call->sse, {});
-  }
+  if (!record || call->decision_id.empty()) return Reply(*call, message);
   ledger::OutcomeRecord rec;
   rec.decision_id = call->decision_id;
   rec.task_id = call->input.caller.task_id;
@@ -715,7 +848,7 @@ void McpGateway::Finish(std::shared_ptr<Call> call, json::object message, bool r
       LogLine(who, "the outcome of decision " + call->decision_id +
                        " could not be recorded: " + r.status().ToString());
     }
-    Answer(call->responder, *shared, call->sse, {});
+    Reply(*call, *shared);
   });
 }
 

@@ -4,10 +4,14 @@
 // Streamable HTTP endpoint:
 //   POST    one JSON-RPC message; a request is answered with JSON (or, for a client that
 //           accepts only text/event-stream, one SSE event), a notification or a response with
-//           202. `initialize` opens a session (Mcp-Session-Id) bound to the token's task and
-//           agent; every later message must carry it.
-//   DELETE  ends the session.
-//   GET     405: server-initiated streams are not offered (the spec allows this).
+//           202. A forwarded request that asks for progress (`_meta.progressToken`) from a
+//           client that accepts text/event-stream is answered with an event stream: the
+//           server's progress as it comes, the response last. `initialize` opens a session
+//           (Mcp-Session-Id) bound to the token's task and agent; every later message must
+//           carry it.
+//   GET     the session's stream of server-initiated messages (text/event-stream): the
+//           upstream's list-changed notifications (stdio upstreams). One per session.
+//   DELETE  ends the session (and its stream).
 // The bearer token (a Writ task or delegated token) is verified on every request, so a revoked
 // task stops at its next message.
 //
@@ -85,6 +89,14 @@ class McpGateway {
  private:
   void HandlePost(Mount& mount, const server::Request& request, server::Responder responder);
   void HandleDelete(Mount& mount, const server::Request& request, server::Responder responder);
+  void HandleGet(Mount& mount, const server::Request& request, server::Responder responder);
+  // The session a message names, checked against its token and protocol version; null after
+  // answering the error (with `id`).
+  std::shared_ptr<Session> FindSession(Mount& mount, const server::Request& request,
+                                       const identity::VerifiedToken& token,
+                                       const boost::json::value& id, server::Responder& responder);
+  // An upstream's notification outside any request, to the GET streams of its mount's sessions.
+  void Broadcast(Mount& mount, const boost::json::object& message);
   void Initialize(Mount& mount, std::shared_ptr<Call> call, const boost::json::value& params);
   void ListTools(std::shared_ptr<Call> call);
   void Authorize(std::shared_ptr<Call> call);

@@ -45,6 +45,43 @@ class HttpUpstream::Connection {
   }
 };
 
+namespace {
+
+// Server-Sent Events: events end at a blank line; an event's data lines are joined with
+// newlines. Calls `on_data` for each complete event with data and returns how many bytes of
+// `text` the complete events took; with `at_end`, what follows the last blank line is an event
+// too.
+size_t ScanEvents(std::string_view text, bool at_end,
+                  const std::function<bool(std::string&)>& on_data) {
+  std::string data;
+  size_t pos = 0, consumed = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string_view::npos && !at_end) break;
+    size_t end = nl == std::string_view::npos ? text.size() : nl;
+    std::string_view line = text.substr(pos, end - pos);
+    pos = nl == std::string_view::npos ? text.size() : nl + 1;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) {
+      consumed = pos;
+      if (!data.empty() && on_data(data)) return consumed;
+      data.clear();
+    } else if (line.starts_with("data:")) {
+      std::string_view d = line.substr(5);
+      if (!d.empty() && d.front() == ' ') d.remove_prefix(1);
+      if (!data.empty()) data += '\n';
+      data.append(d);
+    }
+  }
+  if (at_end) {
+    consumed = text.size();
+    if (!data.empty()) on_data(data);
+  }
+  return consumed;
+}
+
+}  // namespace
+
 HttpUpstream::HttpUpstream(HttpUpstreamOptions options, service::WorkPool& pool)
     : options_(std::move(options)), pool_(pool) {}
 
@@ -91,7 +128,7 @@ void HttpUpstream::Stop() {
 }
 
 Result<HttpUpstream::Reply> HttpUpstream::Post(const std::string& body, const ExtraHeaders& headers,
-                                               bool with_session) {
+                                               bool with_session, const EventHandler* events) {
   std::unique_ptr<Connection> conn;
   std::string session, version;
   {
@@ -132,6 +169,37 @@ Result<HttpUpstream::Reply> HttpUpstream::Post(const std::string& body, const Ex
     parser.body_limit(options_.max_message_bytes);
     parser.header_limit(64 * 1024);
     if (!ec) {
+      http::async_read_header(conn->stream, conn->buffer, parser,
+                              [&](beast::error_code e, size_t) { ec = e; });
+      conn->Run();
+    }
+    std::optional<json::object> response;
+    if (!ec && events != nullptr && parser.get().result_int() == 200 &&
+        std::string_view(parser.get()[http::field::content_type])
+            .starts_with("text/event-stream")) {
+      // Event by event: each one is bounded, the stream is not.
+      parser.body_limit(boost::none);
+      std::string& pending = parser.get().body();
+      auto on_data = [&](std::string& data) {
+        json::error_code jec;
+        json::value v = json::parse(data, jec);
+        if (jec || !v.is_object() || !(*events)(v.get_object())) return false;
+        response = std::move(v.get_object());
+        return true;
+      };
+      while (!ec && !response && !parser.is_done()) {
+        http::async_read_some(conn->stream, conn->buffer, parser,
+                              [&](beast::error_code e, size_t) { ec = e; });
+        conn->Run();
+        if (ec) break;
+        pending.erase(0, ScanEvents(pending, parser.is_done(), on_data));
+        if (pending.size() > options_.max_message_bytes) ec = http::error::body_limit;
+      }
+      if (!ec && !response) {
+        return Unavailable("upstream `" + options_.name +
+                           "`: its event stream ended without the answer");
+      }
+    } else if (!ec && !parser.is_done()) {
       http::async_read(conn->stream, conn->buffer, parser,
                        [&](beast::error_code e, size_t) { ec = e; });
       conn->Run();
@@ -158,7 +226,8 @@ Result<HttpUpstream::Reply> HttpUpstream::Post(const std::string& body, const Ex
     reply.content_type = std::string(res[http::field::content_type]);
     reply.session_id = std::string(res["mcp-session-id"]);
     reply.body = std::move(res.body());
-    if (res.keep_alive()) {
+    reply.response = std::move(response);
+    if (res.keep_alive() && !reply.response) {
       std::lock_guard<std::mutex> lock(mu_);
       if (!stopped_ && idle_.size() < options_.max_idle_connections)
         idle_.push_back(std::move(conn));
@@ -173,35 +242,17 @@ Result<json::object> HttpUpstream::ResponseIn(const Reply& reply, int64_t id) {
     const json::value* i = o.if_contains("id");
     return i != nullptr && i->is_int64() && i->get_int64() == id && !o.contains("method");
   };
+  if (reply.response) return *reply.response;
   if (reply.content_type.starts_with("text/event-stream")) {
-    // Events are separated by blank lines; their data lines joined with newlines.
-    std::string data;
-    std::string_view body = reply.body;
-    size_t pos = 0;
-    auto flush = [&]() -> std::optional<json::object> {
-      if (data.empty()) return std::nullopt;
+    std::optional<json::object> found;
+    ScanEvents(reply.body, true, [&](std::string& data) {
       json::error_code ec;
       json::value v = json::parse(data, ec);
-      data.clear();
-      if (!ec && v.is_object() && matches(v.get_object())) return std::move(v.get_object());
-      return std::nullopt;
-    };
-    while (pos <= body.size()) {
-      size_t nl = body.find('\n', pos);
-      std::string_view line = body.substr(pos, nl == std::string_view::npos ? body.npos : nl - pos);
-      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-      if (line.empty()) {
-        if (auto m = flush()) return std::move(*m);
-      } else if (line.starts_with("data:")) {
-        std::string_view d = line.substr(5);
-        if (!d.empty() && d.front() == ' ') d.remove_prefix(1);
-        if (!data.empty()) data += '\n';
-        data.append(d);
-      }
-      if (nl == std::string_view::npos) break;
-      pos = nl + 1;
-    }
-    if (auto m = flush()) return std::move(*m);
+      if (ec || !v.is_object() || !matches(v.get_object())) return false;
+      found = std::move(v.get_object());
+      return true;
+    });
+    if (found) return std::move(*found);
     return Unavailable("upstream `" + options_.name +
                        "`: its event stream ended without the answer");
   }
@@ -258,7 +309,8 @@ Status HttpUpstream::EnsureSession(const std::string& stale_session) {
 }
 
 Result<json::object> HttpUpstream::Exchange(int64_t id, const std::string& body,
-                                            const ExtraHeaders& headers) {
+                                            const ExtraHeaders& headers,
+                                            const EventHandler* events) {
   WRIT_RETURN_IF_ERROR(EnsureSession(""));
   for (int attempt = 0; attempt < 2; ++attempt) {
     std::string session;
@@ -266,7 +318,7 @@ Result<json::object> HttpUpstream::Exchange(int64_t id, const std::string& body,
       std::lock_guard<std::mutex> lock(mu_);
       session = session_id_;
     }
-    WRIT_ASSIGN_OR_RETURN(Reply reply, Post(body, headers, true));
+    WRIT_ASSIGN_OR_RETURN(Reply reply, Post(body, headers, true, events));
     // 404 is the specification's answer for a session the server no longer knows; some
     // servers (server-everything among them) answer 400 instead.
     if ((reply.status == 404 || reply.status == 400) && attempt == 0 && !session.empty()) {
@@ -284,16 +336,42 @@ Result<json::object> HttpUpstream::Exchange(int64_t id, const std::string& body,
 }
 
 int64_t HttpUpstream::Call(std::string_view method, const json::value& params, ExtraHeaders headers,
-                           Callback done) {
+                           Callback done, MessageSink related) {
   int64_t id = next_id_++;
   auto shared_done = std::make_shared<Callback>(std::move(done));
-  std::string body = json::serialize(RequestMessage(id, method, params));
-  bool queued = pool_.TrySubmit([this, id, body = std::move(body), headers = std::move(headers),
-                                 shared_done] { (*shared_done)(Exchange(id, body, headers)); });
+  json::value sent = params;
+  std::shared_ptr<EventHandler> events;
+  if (related) {
+    // The messages on the request's event stream: progress (with the client's token back) and
+    // other notifications go to `related`; requests of the server are not relayed.
+    json::value client_token = SwapProgressToken(sent, json::value(id));
+    events = std::make_shared<EventHandler>(
+        [id, client_token, related = std::move(related)](json::object& m) {
+          const json::value* mid = m.if_contains("id");
+          if (!m.contains("method"))
+            return mid != nullptr && mid->is_int64() && mid->get_int64() == id;
+          if (mid != nullptr) return false;
+          json::value token = ProgressToken(m);
+          if (token.is_null()) {
+            related(m);
+          } else if (token.is_int64() && token.get_int64() == id && !client_token.is_null()) {
+            related(WithProgressToken(m, client_token));
+          }
+          return false;
+        });
+  }
+  std::string body = json::serialize(RequestMessage(id, method, sent));
+  bool queued =
+      pool_.TrySubmit([this, id, body = std::move(body), headers = std::move(headers), shared_done,
+                       events] { (*shared_done)(Exchange(id, body, headers, events.get())); });
   if (!queued) {
     (*shared_done)(Status(StatusCode::kResourceExhausted, "the gateway is busy; retry"));
   }
   return id;
+}
+
+void HttpUpstream::SetNotificationSink(MessageSink) {
+  // No server-initiated stream is read from Streamable HTTP upstreams (docs/gateway.md).
 }
 
 void HttpUpstream::Notify(std::string_view method, const json::value& params) {

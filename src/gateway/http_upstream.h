@@ -3,9 +3,11 @@
 //
 // Each request is one POST (Accept: application/json, text/event-stream) on a pooled keep-alive
 // connection, made on the gateway's pool (never on the caller's thread). A JSON answer is the
-// response; an SSE answer is read to its end, bounded by the message limit, and the event that
-// carries the response to this request's id is the response (other events on that stream, such
-// as progress notifications, are dropped). The session Writ opened (`Mcp-Session-Id`) and the
+// response. An SSE answer to a call with a `related` sink is read event by event, each event
+// bounded by the message limit: notifications on it go to the sink as they arrive (progress
+// with the client's token back), and the event with the response to this request's id ends
+// the read. Without a sink the SSE answer is read to its end, bounded by the message limit,
+// and the response taken from it. Server-initiated streams (GET) are not read. The session Writ opened (`Mcp-Session-Id`) and the
 // negotiated `MCP-Protocol-Version` go with every request; when the server answers 404 (the
 // session is gone; some servers answer 400) Writ initializes again and retries the request
 // once. An upstream that is not up at Start is initialized in the background, once a second,
@@ -16,6 +18,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -46,7 +49,8 @@ class HttpUpstream final : public Upstream {
   Status Start(int64_t wait_ms) override;
   void Stop() override;
   int64_t Call(std::string_view method, const boost::json::value& params, ExtraHeaders headers,
-               Callback done) override;
+               Callback done, MessageSink related) override;
+  void SetNotificationSink(MessageSink sink) override;
   void Notify(std::string_view method, const boost::json::value& params) override;
   boost::json::object InitializeResult() const override;
   bool ready() const override;
@@ -59,16 +63,24 @@ class HttpUpstream final : public Upstream {
     std::string content_type;
     std::string session_id;
     std::string body;
+    // Set when an SSE answer was read event by event and the response found on it.
+    std::optional<boost::json::object> response;
   };
-  // One POST; the connection is reused when both sides keep it alive.
-  Result<Reply> Post(const std::string& body, const ExtraHeaders& headers, bool with_session);
+  // Each message of an SSE answer as it arrives; true when it is the awaited response.
+  using EventHandler = std::function<bool(boost::json::object&)>;
+  // One POST; the connection is reused when both sides keep it alive. With `events`, an SSE
+  // answer is read event by event (each event bounded by the message limit, not the stream)
+  // until the handler finds the response; the connection is then closed, not reused.
+  Result<Reply> Post(const std::string& body, const ExtraHeaders& headers, bool with_session,
+                     const EventHandler* events = nullptr);
   // The response to request `id` in a reply (JSON or SSE).
   Result<boost::json::object> ResponseIn(const Reply& reply, int64_t id);
   Status Initialize();
   // Initializes when not initialized (or after a 404); blocking, on pool threads.
   Status EnsureSession(const std::string& stale_session);
   Result<boost::json::object> Exchange(int64_t id, const std::string& body,
-                                       const ExtraHeaders& headers);
+                                       const ExtraHeaders& headers,
+                                       const EventHandler* events = nullptr);
 
   HttpUpstreamOptions options_;
   service::WorkPool& pool_;

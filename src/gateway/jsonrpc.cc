@@ -70,4 +70,35 @@ json::object NotificationMessage(std::string_view method, const json::value& par
   return m;
 }
 
+json::value SwapProgressToken(json::value& params, const json::value& token) {
+  json::object* p = params.if_object();
+  json::value* meta = p != nullptr ? p->if_contains("_meta") : nullptr;
+  json::value* current = meta != nullptr && meta->is_object()
+                             ? meta->get_object().if_contains("progressToken")
+                             : nullptr;
+  if (current == nullptr) return nullptr;
+  json::value client = std::move(*current);
+  *current = token;
+  return client;
+}
+
+json::value ProgressToken(const json::object& message) {
+  const json::value* method = message.if_contains("method");
+  if (method == nullptr || !method->is_string() ||
+      method->get_string() != "notifications/progress") {
+    return nullptr;
+  }
+  const json::value* params = message.if_contains("params");
+  const json::value* token = params != nullptr && params->is_object()
+                                 ? params->get_object().if_contains("progressToken")
+                                 : nullptr;
+  return token != nullptr ? *token : json::value();
+}
+
+json::object WithProgressToken(json::object message, const json::value& token) {
+  json::value* params = message.if_contains("params");
+  if (params != nullptr && params->is_object()) params->get_object()["progressToken"] = token;
+  return message;
+}
+
 }  // namespace writ::gateway

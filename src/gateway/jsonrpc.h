@@ -51,4 +51,15 @@ boost::json::object RequestMessage(const boost::json::value& id, std::string_vie
 // {"jsonrpc":"2.0","method":method,"params":params?}
 boost::json::object NotificationMessage(std::string_view method, const boost::json::value& params);
 
+// Progress tokens across a shared upstream session (MCP "Progress"): a client's
+// `params._meta.progressToken` is replaced by one the upstream makes unique before the request
+// goes upstream, and put back on the server's `notifications/progress` before they reach the
+// client. SwapProgressToken replaces the token in `params` (when it has one) by `token` and
+// returns the client's (null when there is none); ProgressToken is the token of a
+// `notifications/progress` message (null for anything else).
+boost::json::value SwapProgressToken(boost::json::value& params, const boost::json::value& token);
+boost::json::value ProgressToken(const boost::json::object& message);
+// The client's token back on a progress notification (a copy of `message`).
+boost::json::object WithProgressToken(boost::json::object message, const boost::json::value& token);
+
 }  // namespace writ::gateway

@@ -68,5 +68,32 @@ TEST(JsonRpcTest, BuildsAnswers) {
             R"({"jsonrpc":"2.0","id":2,"method":"ping"})");
 }
 
+TEST(JsonRpcTest, ProgressTokensAreSwappedOutAndBack) {
+  json::value params = json::parse(R"({"name":"t","_meta":{"progressToken":"client-1","x":1}})");
+  json::value client = SwapProgressToken(params, 42);
+  EXPECT_EQ(client, json::value("client-1"));
+  EXPECT_EQ(params, json::parse(R"({"name":"t","_meta":{"progressToken":42,"x":1}})"));
+  // Nothing to swap: unchanged, null returned.
+  json::value none = json::parse(R"({"name":"t","_meta":{}})");
+  EXPECT_TRUE(SwapProgressToken(none, 42).is_null());
+  EXPECT_EQ(none, json::parse(R"({"name":"t","_meta":{}})"));
+  json::value not_object = json::parse("[1]");
+  EXPECT_TRUE(SwapProgressToken(not_object, 42).is_null());
+
+  json::object progress =
+      json::parse(
+          R"({"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":42,"progress":1}})")
+          .as_object();
+  EXPECT_EQ(ProgressToken(progress), json::value(42));
+  EXPECT_EQ(WithProgressToken(progress, client),
+            json::parse(R"({"jsonrpc":"2.0","method":"notifications/progress",)"
+                        R"("params":{"progressToken":"client-1","progress":1}})"));
+  json::object other =
+      json::parse(
+          R"({"jsonrpc":"2.0","method":"notifications/message","params":{"progressToken":42}})")
+          .as_object();
+  EXPECT_TRUE(ProgressToken(other).is_null());
+}
+
 }  // namespace
 }  // namespace writ::gateway

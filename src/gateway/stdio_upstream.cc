@@ -214,7 +214,7 @@ int64_t StdioUpstream::RunOnce() {
           }
           cv_.notify_all();
         },
-        NowMs() + options_.timeout_ms};
+        NowMs() + options_.timeout_ms, nullptr, nullptr};
   }
   WriteLine(json::serialize(RequestMessage(init_id, "initialize", UpstreamInitializeParams())));
 
@@ -306,6 +306,27 @@ void StdioUpstream::HandleLine(std::string_view line) {
     done(std::move(m->body));
     return;
   }
+  if (m->kind == MessageKind::kNotification) {
+    // Progress on a pending request goes to that request's client, with its own token back;
+    // other notifications to the notification sink.
+    MessageSink sink;
+    json::object message = std::move(m->body);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      json::value token = ProgressToken(message);
+      if (token.is_int64()) {
+        auto it = pending_.find(token.get_int64());
+        if (it != pending_.end() && it->second.related) {
+          sink = it->second.related;
+          message = WithProgressToken(std::move(message), it->second.progress_token);
+        }
+      } else if (token.is_null()) {
+        sink = notifications_;
+      }
+    }
+    if (sink) sink(std::move(message));
+    return;
+  }
   if (m->kind == MessageKind::kRequest) {
     json::object answer = m->method == "ping"
                               ? ResultMessage(m->id, json::object{})
@@ -362,22 +383,29 @@ void StdioUpstream::ExpireOverdue() {
 }
 
 int64_t StdioUpstream::Call(std::string_view method, const json::value& params, ExtraHeaders,
-                            Callback done) {
+                            Callback done, MessageSink related) {
   int64_t id;
+  json::value sent = params;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!ready_) {
       id = 0;
     } else {
       id = next_id_++;
-      pending_[id] = Pending{std::move(done), NowMs() + options_.timeout_ms};
+      Pending p{std::move(done), NowMs() + options_.timeout_ms, nullptr, nullptr};
+      if (related) {
+        // The upstream's token for the request is its id, unique in Writ's session.
+        p.progress_token = SwapProgressToken(sent, json::value(id));
+        if (!p.progress_token.is_null()) p.related = std::move(related);
+      }
+      pending_[id] = std::move(p);
     }
   }
   if (id == 0) {
     done(Unavailable("upstream `" + options_.name + "` is not running"));
     return 0;
   }
-  if (!WriteLine(json::serialize(RequestMessage(id, method, params)))) {
+  if (!WriteLine(json::serialize(RequestMessage(id, method, sent)))) {
     Callback failed;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -390,6 +418,11 @@ int64_t StdioUpstream::Call(std::string_view method, const json::value& params, 
     if (failed) failed(Unavailable("upstream `" + options_.name + "` is not reachable"));
   }
   return id;
+}
+
+void StdioUpstream::SetNotificationSink(MessageSink sink) {
+  std::lock_guard<std::mutex> lock(mu_);
+  notifications_ = std::move(sink);
 }
 
 void StdioUpstream::Notify(std::string_view method, const json::value& params) {

@@ -47,7 +47,8 @@ class StdioUpstream final : public Upstream {
   Status Start(int64_t wait_ms) override;
   void Stop() override;
   int64_t Call(std::string_view method, const boost::json::value& params, ExtraHeaders headers,
-               Callback done) override;
+               Callback done, MessageSink related) override;
+  void SetNotificationSink(MessageSink sink) override;
   void Notify(std::string_view method, const boost::json::value& params) override;
   boost::json::object InitializeResult() const override;
   bool ready() const override;
@@ -61,6 +62,8 @@ class StdioUpstream final : public Upstream {
   struct Pending {
     Callback done;
     int64_t deadline_ms = 0;
+    MessageSink related;                // may be empty
+    boost::json::value progress_token;  // the client's, when `related` is set
   };
   void Supervise();
   // One life of the child: spawn, initialize, read until it ends. Returns how long it lived.
@@ -79,6 +82,7 @@ class StdioUpstream final : public Upstream {
   int starts_ = 0;
   pid_t pid_ = 0;
   boost::json::object init_result_;
+  MessageSink notifications_;
   std::map<int64_t, Pending> pending_;
   int64_t next_id_ = 1;
   std::mutex write_mu_;

@@ -6,6 +6,14 @@
 // Two transports: stdio (stdio_upstream.h: Writ spawns and supervises the process) and
 // Streamable HTTP (http_upstream.h).
 //
+// Messages about a request before its response: a Call may pass `related`, which then gets
+// the server's `notifications/progress` for the request (the client's progress token in
+// `params._meta.progressToken` is swapped for one of the upstream's own on the way out and
+// put back on the way in: several clients share one upstream session) and, over Streamable
+// HTTP, the other notifications on the request's event stream. Notifications a server sends
+// outside any request go to the sink of SetNotificationSink (stdio; Streamable HTTP
+// upstreams read no server-initiated stream).
+//
 // Contract of Call: `done` is called exactly once, with the upstream's response message
 // ({"result"} or {"error"}; its id is the upstream's) or with an error Status: unavailable when
 // the upstream is not running, died, closed before answering or did not answer within its
@@ -32,6 +40,7 @@ using ExtraHeaders = std::vector<std::pair<std::string, std::string>>;
 class Upstream {
  public:
   using Callback = std::function<void(Result<boost::json::object>)>;
+  using MessageSink = std::function<void(boost::json::object)>;
 
   virtual ~Upstream() = default;
 
@@ -43,8 +52,12 @@ class Upstream {
   virtual void Stop() = 0;
 
   // Sends the request `method`/`params`; returns the id it was sent under (for cancellation).
+  // `related` (may be empty) gets the messages about the request before `done` runs; it may
+  // run on any thread and must be short.
   virtual int64_t Call(std::string_view method, const boost::json::value& params,
-                       ExtraHeaders headers, Callback done) = 0;
+                       ExtraHeaders headers, Callback done, MessageSink related = nullptr) = 0;
+  // Where notifications outside any request go (set before Start; may be empty).
+  virtual void SetNotificationSink(MessageSink sink) = 0;
   // Sends a notification.
   virtual void Notify(std::string_view method, const boost::json::value& params) = 0;
 

@@ -1,5 +1,6 @@
 // A minimal MCP server over stdio (no dependencies) for the gateway's robustness tests: tools
-// that echo, answer large results, take their time, and crash the process mid-call.
+// that echo, answer large results, take their time, crash the process mid-call, report
+// progress, and announce that the tool list changed.
 'use strict';
 const readline = require('readline');
 
@@ -14,6 +15,10 @@ const tools = [
     properties: {}}},
   {name: 'profile', description: 'A person with their email', inputSchema: {type: 'object',
     properties: {}}},
+  {name: 'steps', description: 'Reports progress n times, then answers', inputSchema: {
+    type: 'object', properties: {n: {type: 'integer'}}, required: ['n']}},
+  {name: 'announce', description: 'Says that the tool list changed (and logs)', inputSchema: {
+    type: 'object', properties: {}}},
 ];
 
 function send(msg) { process.stdout.write(JSON.stringify(msg) + '\n'); }
@@ -26,7 +31,8 @@ rl.on('line', (line) => {
   try { m = JSON.parse(line); } catch (e) { return; }
   if (m.method === 'initialize') {
     send({jsonrpc: '2.0', id: m.id, result: {protocolVersion: m.params.protocolVersion,
-      capabilities: {tools: {}}, serverInfo: {name: 'faulty-mcp', version: '1.0.0'}}});
+      capabilities: {tools: {listChanged: true}, logging: {}},
+      serverInfo: {name: 'faulty-mcp', version: '1.0.0'}}});
   } else if (m.method === 'tools/list') {
     send({jsonrpc: '2.0', id: m.id, result: {tools}});
   } else if (m.method === 'tools/call') {
@@ -39,6 +45,25 @@ rl.on('line', (line) => {
         return send({jsonrpc: '2.0', id: m.id, result: {
           content: [{type: 'text', text: 'a profile'}],
           structuredContent: {name: 'Ada', email: 'ada@example.com'}}});
+      case 'steps': {
+        const token = m.params._meta && m.params._meta.progressToken;
+        let i = 0;
+        const tick = () => {
+          if (i === a.n) return text(m.id, 'done after ' + a.n + ' steps');
+          i += 1;
+          if (token !== undefined) {
+            send({jsonrpc: '2.0', method: 'notifications/progress',
+                  params: {progressToken: token, progress: i, total: a.n, message: 'step ' + i}});
+          }
+          setTimeout(tick, 50);
+        };
+        return tick();
+      }
+      case 'announce':
+        send({jsonrpc: '2.0', method: 'notifications/message',
+              params: {level: 'info', data: 'a log line no client should see'}});
+        send({jsonrpc: '2.0', method: 'notifications/tools/list_changed'});
+        return setTimeout(() => text(m.id, 'announced'), 50);
       case 'crash':
         process.stderr.write('faulty-mcp: crashing on purpose\n');
         process.exit(3);

@@ -113,7 +113,8 @@ TEST_F(GatewayE2ETest, ToolsListIsFilteredPerPrincipal) {
   json::value out = Client("compare", {{"server", "fs"}, {"token", token}});
   EXPECT_EQ(Names(out), (std::vector<std::string>{"list_allowed_directories"}));
   json::value e = Client("compare", {{"server", "everything"}, {"token", token}});
-  EXPECT_EQ(Names(e), (std::vector<std::string>{"echo", "get-sum"}));
+  EXPECT_EQ(Names(e),
+            (std::vector<std::string>{"echo", "get-sum", "trigger-long-running-operation"}));
 }
 
 TEST_F(GatewayE2ETest, EverythingOverStreamableHttpEqualsDirect) {
@@ -135,6 +136,50 @@ TEST_F(GatewayE2ETest, EverythingOverStreamableHttpEqualsDirect) {
   // get-env would show the server's environment: not permitted.
   EXPECT_EQ(Code(calls[2].at("through")), -32001);
   EXPECT_TRUE(Ok(calls[2].at("direct")));
+}
+
+// Progress notifications of a call reach the client through Writ, with the client's own
+// progress token, before the result: from server-everything over Streamable HTTP (compared with
+// a direct connection) and from a stdio server.
+TEST_F(GatewayE2ETest, ProgressIsRelayedBeforeTheResult) {
+  auto [token, task] = Task("progress-bot", "research", "bob");
+  json::value out = Client("progress", {{"server", "everything"},
+                                        {"token", token},
+                                        {"direct", {{"url", EverythingUrl()}}},
+                                        {"call",
+                                         {{"name", "trigger-long-running-operation"},
+                                          {"arguments", {{"duration", 1}, {"steps", 3}}}}}});
+  const json::value& through = *Find(out, {"through"});
+  ASSERT_TRUE(Ok(through.at("result"))) << out;
+  EXPECT_EQ(through.at("result"), Find(out, {"direct"})->at("result"));
+  EXPECT_EQ(through.at("progress"), Find(out, {"direct"})->at("progress"));
+  ASSERT_EQ(through.at("progress").as_array().size(), 3u) << out;
+  EXPECT_EQ(through.at("progress").as_array()[2].at("progress").to_number<int64_t>(), 3);
+
+  json::value stdio =
+      Client("progress", {{"server", "faulty"},
+                          {"token", token},
+                          {"call", {{"name", "steps"}, {"arguments", {{"n", 4}}}}}});
+  const json::value& s = *Find(stdio, {"through"});
+  EXPECT_EQ(Text(s.at("result")), "done after 4 steps") << stdio;
+  ASSERT_EQ(s.at("progress").as_array().size(), 4u) << stdio;
+  EXPECT_EQ(Str(s.at("progress").as_array()[3], "message"), "step 4") << stdio;
+
+  // Decided and recorded with their outcomes as any call.
+  std::string explained, err;
+  ASSERT_EQ(Writ({"explain", task, "--data", data_, "--json"}, &explained, &err), 0) << err;
+  EXPECT_NE(explained.find("trigger-long-running-operation"), std::string::npos) << explained;
+  EXPECT_NE(explained.find("steps"), std::string::npos) << explained;
+  EXPECT_NE(explained.find("\"success\""), std::string::npos) << explained;
+}
+
+// A server's list-changed notification reaches the clients' GET streams; its log messages,
+// which would cross between clients sharing Writ's upstream session, do not.
+TEST_F(GatewayE2ETest, ListChangesReachTheSessionStream) {
+  auto [token, task] = Task("listening-bot", "research", "bob");
+  json::value out = Client("listen", {{"server", "faulty"}, {"token", token}});
+  EXPECT_EQ(Text(*Find(out, {"call"})), "announced") << out;
+  EXPECT_EQ(*Find(out, {"received"}), (json::array{"notifications/tools/list_changed"})) << out;
 }
 
 TEST_F(GatewayE2ETest, ApprovalHeldThenGrantedAndHeldThenTimedOut) {

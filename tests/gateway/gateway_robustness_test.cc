@@ -25,6 +25,19 @@ class GatewayRobustnessTest : public GatewayWorld {
     EXPECT_EQ(Str(*Json(r).as_object().if_contains("result"), "protocolVersion"), "2025-06-18");
     return r.header("mcp-session-id");
   }
+  // Waits up to 5 s for a successful outcome record in the task's ledger records.
+  bool SuccessOutcomeRecorded(const std::string& task) {
+    for (int i = 0; i < 50; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      for (const auto& rec : LedgerRecordsOfTask(task)) {
+        std::string s = json::serialize(rec);
+        if (s.find("\"outcome\"") != std::string::npos && s.find("success") != std::string::npos) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
   static int64_t ErrorCodeOf(const TestResponse& r) {
     json::value v = Json(r);
     const json::value* e = v.is_object() ? v.as_object().if_contains("error") : nullptr;
@@ -68,8 +81,14 @@ TEST_F(GatewayRobustnessTest, MalformedUnknownAndOversizedMessagesGetClearErrors
   // Larger than gateway.max_message_bytes (256 KiB).
   r = Mcp("faulty", token, CallTool("say", R"({"text":")" + std::string(300000, 'a') + "\"}"), sid);
   EXPECT_EQ(r.status, 413) << r.body;
-  // Server-initiated streams are not offered.
-  EXPECT_EQ(Call("GET", "/mcp/faulty", token).status, 405);
+  // The session's stream is for clients that accept event streams, and for open sessions.
+  EXPECT_EQ(Call("GET", "/mcp/faulty", token, "", "", {{"Mcp-Session-Id", sid}}).status, 406);
+  EXPECT_EQ(Call("GET", "/mcp/faulty", token, "", "", {{"Accept", "text/event-stream"}}).status,
+            400);
+  EXPECT_EQ(Call("GET", "/mcp/faulty", token, "", "",
+                 {{"Accept", "text/event-stream"}, {"Mcp-Session-Id", "nope"}})
+                .status,
+            404);
   // Still serving.
   r = Mcp("faulty", token, CallTool("say", R"({"text":"still here"})"), sid);
   EXPECT_NE(r.body.find("still here"), std::string::npos) << r.body;
@@ -151,18 +170,31 @@ TEST_F(GatewayRobustnessTest, ClientDisconnectMidCallStillRecordsTheOutcome) {
     ASSERT_TRUE((*c)->WriteRaw(req).ok());
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }  // disconnected mid-call
-  bool recorded = false;
-  for (int i = 0; i < 50 && !recorded; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    for (const auto& rec : LedgerRecordsOfTask(task)) {
-      std::string s = json::serialize(rec);
-      if (s.find("\"outcome\"") != std::string::npos && s.find("success") != std::string::npos) {
-        recorded = true;
-      }
-    }
-  }
-  EXPECT_TRUE(recorded);
+  EXPECT_TRUE(SuccessOutcomeRecorded(task));
   EXPECT_EQ(Call("GET", "/healthz").status, 200);
+}
+
+// A client that leaves while its call's progress streams: the call completes upstream and its
+// outcome is recorded; the server goes on.
+TEST_F(GatewayRobustnessTest, ClientDisconnectMidStreamStillRecordsTheOutcome) {
+  auto [token, task] = Task("streaming-bot", "payments", "alice");
+  std::string sid = Open("faulty", token);
+  {
+    auto c = HttpTestClient::Connect("127.0.0.1", port_);
+    ASSERT_TRUE(c.ok());
+    std::string body = R"({"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"steps",)"
+                       R"("arguments":{"n":10},"_meta":{"progressToken":"p-1"}}})";
+    std::string req = "POST /mcp/faulty HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token +
+                      "\r\nContent-Type: application/json\r\n"
+                      "Accept: application/json, text/event-stream\r\nMcp-Session-Id: " +
+                      sid + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
+                      body;
+    ASSERT_TRUE((*c)->WriteRaw(req).ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }  // disconnected after a few progress events
+  EXPECT_TRUE(SuccessOutcomeRecorded(task));
+  auto r = Mcp("faulty", token, CallTool("say", R"({"text":"after"})"), sid);
+  EXPECT_NE(r.body.find("after"), std::string::npos) << r.body;
 }
 
 // SIGTERM with a call held for approval and stdio servers running: the held call is answered,

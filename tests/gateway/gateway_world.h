@@ -224,8 +224,13 @@ permit(principal, action in [Action::"echo", Action::"get-sum"],
        resource == McpServer::"everything");
 
 @id("faulty")
-permit(principal, action in [Action::"say", Action::"big", Action::"slow", Action::"crash"],
+permit(principal, action in [Action::"say", Action::"big", Action::"slow", Action::"crash",
+                             Action::"steps", Action::"announce"],
        resource == McpServer::"faulty");
+
+@id("everything-progress")
+permit(principal, action == Action::"trigger-long-running-operation",
+       resource == McpServer::"everything");
 
 // Dynamic text resources may be read, and the simple prompt got, from server-everything.
 @id("everything-text")

@@ -111,6 +111,44 @@ const scenarios = {
     return {result, granted, elapsed_ms: Date.now() - started};
   },
 
+  // Calls with a progress token through Writ (and directly when args.direct): the progress
+  // notifications the client received and the result.
+  async progress() {
+    const run = async (client) => {
+      const seen = [];
+      const result = await attempt(() => client.callTool(
+          {name: args.call.name, arguments: args.call.arguments}, undefined,
+          {onprogress: (p) => seen.push(p), timeout: 30000}));
+      return {result, progress: seen};
+    };
+    const w = await viaWrit(args.server, args.token);
+    const out = {through: await run(w)};
+    await w.close();
+    if (args.direct) {
+      const d = await direct(args.direct);
+      out.direct = await run(d);
+      await d.close();
+    }
+    return out;
+  },
+
+  // A session's GET stream: the notifications that arrive on it while a call announces a
+  // change of the tool list (the SDK client opens the stream itself after initialize).
+  async listen() {
+    const {ToolListChangedNotificationSchema, LoggingMessageNotificationSchema} =
+        sdk('@modelcontextprotocol/sdk/types.js');
+    const w = await viaWrit(args.server, args.token);
+    const received = [];
+    w.setNotificationHandler(ToolListChangedNotificationSchema, (n) => received.push(n.method));
+    w.setNotificationHandler(LoggingMessageNotificationSchema, (n) => received.push(n.method));
+    await new Promise((r) => setTimeout(r, 300));  // the GET stream opens
+    const call = await attempt(() => w.callTool({name: 'announce', arguments: {}}));
+    for (let i = 0; i < 30 && received.length === 0; ++i) await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 200));  // anything else that would come
+    await w.close();
+    return {call, received};
+  },
+
   // A call, the task revoked, the next call.
   async revoke() {
     const w = await viaWrit(args.server, args.token);
