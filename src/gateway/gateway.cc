@@ -199,6 +199,24 @@ Result<std::unique_ptr<McpGateway>> McpGateway::Create(const server::GatewaySett
                                "`: secret_headers need a url (a Streamable HTTP upstream)");
       }
       StdioUpstreamOptions o;
+      if (!u.secret_env.empty()) {
+        // Released (and recorded) at each start of the process, for its life.
+        McpGateway* gateway = g.get();
+        o.secret_env = [gateway, name = u.name,
+                        entries = u.secret_env](std::vector<std::string>* env) -> Status {
+          env->reserve(env->size() + entries.size());  // no copies left behind by growth
+          for (const std::string& e : entries) {
+            size_t eq = e.find('=');
+            Result<identity::SecretValue> value =
+                gateway->service_.secrets().ReleaseToProcess(e.substr(eq + 1), name);
+            if (!value.ok()) return value.status();
+            std::string entry = e.substr(0, eq + 1);
+            entry.append(value->Reveal());
+            env->push_back(std::move(entry));
+          }
+          return Status::Ok();
+        };
+      }
       o.name = u.name;
       o.command = u.command;
       o.args = u.args;

@@ -7,11 +7,11 @@
 // bounded by the message limit: notifications on it go to the sink as they arrive (progress
 // with the client's token back), and the event with the response to this request's id ends
 // the read. Without a sink the SSE answer is read to its end, bounded by the message limit,
-// and the response taken from it. Server-initiated streams (GET) are not read. The session Writ opened (`Mcp-Session-Id`) and the
-// negotiated `MCP-Protocol-Version` go with every request; when the server answers 404 (the
-// session is gone; some servers answer 400) Writ initializes again and retries the request
-// once. An upstream that is not up at Start is initialized in the background, once a second,
-// until it answers.
+// and the response taken from it. Server-initiated streams (GET) are not read. The session Writ
+// opened (`Mcp-Session-Id`) and the negotiated `MCP-Protocol-Version` go with every request; when
+// the server answers 404 (the session is gone; some servers answer 400) Writ initializes again and
+// retries the request once. An upstream that is not up at Start is initialized in the background,
+// once a second, until it answers.
 #pragma once
 
 #include <atomic>

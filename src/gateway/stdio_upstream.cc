@@ -135,7 +135,24 @@ int64_t StdioUpstream::RunOnce() {
   }
   std::vector<std::string> env_strings;
   for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
-  for (const std::string& e : options_.env) {
+  std::vector<std::string> extra = options_.env;
+  // Released secrets are in `extra` and `env_strings` until the process has its copy.
+  auto wipe = [&] {
+    for (auto* v : {&extra, &env_strings}) {
+      for (std::string& e : *v) ::explicit_bzero(e.data(), e.size());
+    }
+  };
+  if (options_.secret_env) {
+    Status released = options_.secret_env(&extra);
+    if (!released.ok()) {
+      wipe();
+      Log("cannot start: a secret for the environment was not released: " + released.ToString());
+      for (int fd : {in[0], in[1], out[0], out[1], err[0], err[1]}) ::close(fd);
+      return 0;
+    }
+  }
+  env_strings.reserve(env_strings.size() + extra.size());
+  for (const std::string& e : extra) {
     std::string name = e.substr(0, e.find('=') + 1);
     std::erase_if(env_strings, [&](const std::string& x) { return x.starts_with(name); });
     env_strings.push_back(e);
@@ -166,6 +183,7 @@ int64_t StdioUpstream::RunOnce() {
   posix_spawnattr_setsigdefault(&attr, &defaults);
   pid_t pid = 0;
   int rc = ::posix_spawnp(&pid, argv[0], &fa, &attr, argv.data(), envp.data());
+  wipe();
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&attr);
   ::close(in[1]);

@@ -2,13 +2,14 @@
 // standard input and output (newline-delimited JSON-RPC), per the MCP stdio transport.
 //
 // Supervision: a supervisor thread spawns the command (in its own process group, with Writ's
-// environment plus `env`), initializes it, then reads its output. When the process exits or
-// breaks the protocol (a line longer than the message limit), every pending call fails with
-// `unavailable`, and the process is started again after a delay that doubles from 100 ms to 5 s
-// (back to 100 ms once a process has lived 10 s). Each line the process writes to stderr goes
-// to `log`, prefixed with the upstream's name. Requests the server sends to the client are
-// answered locally (`ping` with {}, anything else with method-not-found): the gateway declares
-// no client capabilities. Server notifications are dropped.
+// environment plus `env` plus the released `secret_env`), initializes it, then reads its output.
+// When the process exits or breaks the protocol (a line longer than the message limit), every
+// pending call fails with `unavailable`, and the process is started again after a delay that
+// doubles from 100 ms to 5 s (back to 100 ms once a process has lived 10 s). Each line the process
+// writes to stderr goes to `log`, prefixed with the upstream's name. Requests the server sends to
+// the client are answered locally (`ping` with {}, anything else with method-not-found): the
+// gateway declares no client capabilities. Progress notifications go to the call that asked for
+// them; other notifications to the notification sink (upstream.h).
 //
 // Stop() closes the child's stdin, waits up to 2 s, then kills its process group.
 #pragma once
@@ -32,7 +33,11 @@ struct StdioUpstreamOptions {
   std::string command;  // searched in PATH
   std::vector<std::string> args;
   std::vector<std::string> env;  // "NAME=value", over Writ's own environment
-  int64_t timeout_ms = 60000;    // per request
+  // Called at each start for further "NAME=value" entries (released secrets); they are wiped
+  // from Writ's memory once the process is spawned. An error stops that start (and is logged;
+  // the next start tries again).
+  std::function<Status(std::vector<std::string>*)> secret_env;
+  int64_t timeout_ms = 60000;  // per request
   size_t max_message_bytes = 4 << 20;
   std::function<void(const std::string&)> log;  // one line of the child's stderr, or an event
 };

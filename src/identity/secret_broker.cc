@@ -49,29 +49,22 @@ Result<std::vector<store::StoredSecret>> SecretBroker::List() {
   return store_.ListSecrets();
 }
 
-Result<SecretValue> SecretBroker::Release(std::string_view name, const SecretRelease& r) {
-  IdentityEvent ev;
-  ev.time_us = clock_.NowMicros();
-  ev.decision_id = r.decision_id;
-  ev.agent = r.agent;
-  ev.task_id = r.task_id;
-  ev.detail["secret"] = std::string(name);
-  ev.detail["audience"] = r.audience;
-  auto refuse = [&](std::string why) -> Status {
-    Status s = IdentityFailure(IdentityError::kSecretReleaseDenied, why);
-    ev.type = EventType::kRefused;
-    ev.error = std::string(IdentityErrorName(IdentityError::kSecretReleaseDenied));
-    ev.message = s.message();
-    ev.detail["what"] = "secret_release";
-    (void)events_.Record(ev);
-    return s;
-  };
-  if (r.verdict != "allow") return refuse("the decision did not allow the call");
-  if (r.decision_id.empty()) return refuse("no decision id");
+Status SecretBroker::Refuse(IdentityEvent& ev, std::string why) {
+  Status s = IdentityFailure(IdentityError::kSecretReleaseDenied, why);
+  ev.type = EventType::kRefused;
+  ev.error = std::string(IdentityErrorName(IdentityError::kSecretReleaseDenied));
+  ev.message = s.message();
+  ev.detail["what"] = "secret_release";
+  (void)events_.Record(ev);
+  return s;
+}
+
+Result<SecretValue> SecretBroker::OpenAndRecord(std::string_view name, std::string_view audience,
+                                                IdentityEvent& ev) {
   WRIT_ASSIGN_OR_RETURN(auto stored, store_.GetSecret(std::string(name)));
   if (!stored) return NotFound("secrets: no secret named `" + std::string(name) + "`");
-  if (!stored->audience.empty() && stored->audience != r.audience) {
-    return refuse("the secret is not for this audience");
+  if (!stored->audience.empty() && stored->audience != audience) {
+    return Refuse(ev, "the secret is not for this audience");
   }
   WRIT_ASSIGN_OR_RETURN(std::string value,
                         master_key_.Open(stored->sealed_value, SealContext(name)));
@@ -83,6 +76,29 @@ Result<SecretValue> SecretBroker::Release(std::string_view name, const SecretRel
                        recorded.message());
   }
   return secret;
+}
+
+Result<SecretValue> SecretBroker::Release(std::string_view name, const SecretRelease& r) {
+  IdentityEvent ev;
+  ev.time_us = clock_.NowMicros();
+  ev.decision_id = r.decision_id;
+  ev.agent = r.agent;
+  ev.task_id = r.task_id;
+  ev.detail["secret"] = std::string(name);
+  ev.detail["audience"] = r.audience;
+  if (r.verdict != "allow") return Refuse(ev, "the decision did not allow the call");
+  if (r.decision_id.empty()) return Refuse(ev, "no decision id");
+  return OpenAndRecord(name, r.audience, ev);
+}
+
+Result<SecretValue> SecretBroker::ReleaseToProcess(std::string_view name,
+                                                   std::string_view audience) {
+  IdentityEvent ev;
+  ev.time_us = clock_.NowMicros();
+  ev.detail["secret"] = std::string(name);
+  ev.detail["audience"] = std::string(audience);
+  ev.detail["what"] = "process_environment";
+  return OpenAndRecord(name, audience, ev);
 }
 
 }  // namespace writ::identity

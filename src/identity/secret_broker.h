@@ -61,8 +61,18 @@ class SecretBroker {
   Result<std::vector<store::StoredSecret>> List();
   // not_found for an unknown name; secret_release_denied when the rules above are not met.
   Result<SecretValue> Release(std::string_view name, const SecretRelease& release);
+  // Releases a secret into the environment of an upstream process that Writ starts (a stdio
+  // MCP server), for that process's life. No decision is involved: when the secret names an
+  // audience it must be `audience` (the upstream's name). Reported as kSecretReleased with
+  // detail "what" = "process_environment" (never the value); refused as Release is.
+  Result<SecretValue> ReleaseToProcess(std::string_view name, std::string_view audience);
 
  private:
+  // The stored secret opened, when it may go to `audience`; the release recorded in `ev`.
+  Result<SecretValue> OpenAndRecord(std::string_view name, std::string_view audience,
+                                    IdentityEvent& ev);
+  Status Refuse(IdentityEvent& ev, std::string why);
+
   store::IdentityStore& store_;
   const MasterKey& master_key_;
   EventSink& events_;

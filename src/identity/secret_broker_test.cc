@@ -66,5 +66,38 @@ TEST(SecretBrokerTest, ReleasedOnlyIntoAnAllowedDecisionAndNeverListed) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(SecretBrokerTest, ReleasedToAnUpstreamProcessOfItsAudienceOnly) {
+  auto dir = TestDir("writ-secrets-process-");
+  CollectingEventSink sink;
+  IdentityWorld w;
+  ASSERT_TRUE(w.Open(dir, TestMasterHex(), sink).ok());
+  SecretBroker broker(w.store->identity(), *w.master, sink, w.clock);
+  const std::string value = "db-password-93k1";
+  ASSERT_TRUE(broker.Put("db", value, "sql", "the SQL server's password").ok());
+  ASSERT_TRUE(broker.Put("anywhere", "open-value", "", "no audience").ok());
+
+  EXPECT_EQ(IdentityErrorOf(broker.ReleaseToProcess("db", "fs").status()),
+            IdentityError::kSecretReleaseDenied);
+  EXPECT_EQ(broker.ReleaseToProcess("nothing", "sql").status().code(), StatusCode::kNotFound);
+  auto released = broker.ReleaseToProcess("db", "sql");
+  ASSERT_TRUE(released.ok()) << released.status().ToString();
+  EXPECT_EQ(released->Reveal(), value);
+  EXPECT_TRUE(broker.ReleaseToProcess("anywhere", "fs").ok());
+
+  std::vector<std::string> released_kinds;
+  for (const IdentityEvent& e : sink.Events()) {
+    EXPECT_EQ(boost::json::serialize(EventBody(e)).find(value), std::string::npos);
+    if (e.type == EventType::kSecretReleased) {
+      EXPECT_TRUE(e.decision_id.empty());
+      released_kinds.push_back(e.detail.at("secret").as_string().c_str());
+      EXPECT_EQ(e.detail.at("what"), "process_environment");
+    }
+  }
+  EXPECT_EQ(released_kinds, (std::vector<std::string>{"db", "anywhere"}));
+  EXPECT_EQ(CountRefusals(sink, IdentityError::kSecretReleaseDenied), 1);
+  w.Close();
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace writ::identity

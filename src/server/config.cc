@@ -266,6 +266,7 @@ Result<ServeConfig> ParseServeConfig(std::string_view toml_text, std::string_vie
       upstream.Add("resource_type", String(&u.resource_type));
       upstream.Add("action_namespace", String(&u.action_namespace));
       upstream.Add("secret_headers", StringList(&u.secret_headers));
+      upstream.Add("secret_env", StringList(&u.secret_env));
       upstream.Add("timeout_ms", Integer(&u.timeout_ms, 1, kDay));
       WRIT_RETURN_IF_ERROR(upstream.Read(*t));
       g.upstreams.push_back(std::move(u));
@@ -342,9 +343,16 @@ Status ValidateGatewaySettings(const GatewaySettings& g) {
       return InvalidArgument("config: [[gateway.upstream]] `" + u.name +
                              "`: url must be http(s)://");
     }
-    if (!u.url.empty() && (!u.args.empty() || !u.env.empty())) {
+    if (!u.url.empty() && (!u.args.empty() || !u.env.empty() || !u.secret_env.empty())) {
       return InvalidArgument("config: [[gateway.upstream]] `" + u.name +
-                             "`: args and env are for stdio upstreams (command)");
+                             "`: args, env and secret_env are for stdio upstreams (command)");
+    }
+    for (const std::string& e : u.secret_env) {
+      size_t eq = e.find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == e.size()) {
+        return InvalidArgument("config: [[gateway.upstream]] `" + u.name + "`: secret_env entry `" +
+                               e + "` must be NAME=secret-name");
+      }
     }
     for (const std::string& e : u.env) {
       if (e.find('=') == std::string::npos || e.front() == '=') {

@@ -84,8 +84,11 @@ struct GatewayUpstreamSettings {
   std::vector<std::string> env;             // stdio: extra environment, "NAME=value" each
   std::string resource_type = "McpServer";  // the Cedar resource is <type>::"<name>"
   std::string action_namespace;             // empty: Action::"<tool>"; else <ns>::Action::"<tool>"
-  // Brokered secrets sent upstream as header fields ("Header-Name=secret-name" each).
+  // Brokered secrets sent upstream as header fields ("Header-Name=secret-name" each; HTTP).
   std::vector<std::string> secret_headers;
+  // Brokered secrets in a stdio server's environment ("NAME=secret-name" each), released each
+  // time Writ starts the process.
+  std::vector<std::string> secret_env;
   int64_t timeout_ms = 60000;  // how long one upstream request may take
 };
 

@@ -112,6 +112,7 @@ name = "fs"
 command = "node"
 args = ["server.js", "/srv"]
 env = ["A=1"]
+secret_env = ["API_KEY=fs-key"]
 timeout_ms = 1000
 
 [[gateway.upstream]]
@@ -129,6 +130,7 @@ action_namespace = "Tickets"
   EXPECT_EQ(g.upstreams[0].name, "fs");
   EXPECT_EQ(g.upstreams[0].args, (std::vector<std::string>{"server.js", "/srv"}));
   EXPECT_EQ(g.upstreams[0].env, (std::vector<std::string>{"A=1"}));
+  EXPECT_EQ(g.upstreams[0].secret_env, (std::vector<std::string>{"API_KEY=fs-key"}));
   EXPECT_EQ(g.upstreams[0].timeout_ms, 1000);
   EXPECT_EQ(g.upstreams[0].resource_type, "McpServer");
   EXPECT_EQ(g.upstreams[1].url, "http://127.0.0.1:3001/mcp");
@@ -146,6 +148,10 @@ action_namespace = "Tickets"
       {"[[gateway.upstream]]\nname = \"a\"\ncommand = \"y\"\nenv = [\"NOVALUE\"]\n", "NAME=value"},
       {"[[gateway.upstream]]\nname = \"a\"\nurl = \"http://x\"\nsecret_headers = [\"X\"]\n",
        "Header=secret-name"},
+      {"[[gateway.upstream]]\nname = \"a\"\ncommand = \"y\"\nsecret_env = [\"K=\"]\n",
+       "NAME=secret-name"},
+      {"[[gateway.upstream]]\nname = \"a\"\nurl = \"http://x\"\nsecret_env = [\"K=v\"]\n",
+       "are for stdio upstreams"},
       {"[[gateway.upstream]]\nname = \"a\"\ncommand = \"y\"\nport = 1\n",
        "unknown key `gateway.upstream.port`"},
   };

@@ -2,6 +2,7 @@
 // that echo, answer large results, take their time, crash the process mid-call, report
 // progress, and announce that the tool list changed.
 'use strict';
+const crypto = require('crypto');
 const readline = require('readline');
 
 const tools = [
@@ -17,6 +18,8 @@ const tools = [
     properties: {}}},
   {name: 'steps', description: 'Reports progress n times, then answers', inputSchema: {
     type: 'object', properties: {n: {type: 'integer'}}, required: ['n']}},
+  {name: 'keyhash', description: 'SHA-256 of FAULTY_KEY in its environment (not the key)',
+    inputSchema: {type: 'object', properties: {}}},
   {name: 'announce', description: 'Says that the tool list changed (and logs)', inputSchema: {
     type: 'object', properties: {}}},
 ];
@@ -59,6 +62,9 @@ rl.on('line', (line) => {
         };
         return tick();
       }
+      case 'keyhash':
+        return text(m.id, process.env.FAULTY_KEY === undefined ? 'no key'
+            : crypto.createHash('sha256').update(process.env.FAULTY_KEY).digest('hex'));
       case 'announce':
         send({jsonrpc: '2.0', method: 'notifications/message',
               params: {level: 'info', data: 'a log line no client should see'}});

@@ -40,7 +40,25 @@ std::vector<std::string> Names(const json::value& v) {
   return out;
 }
 
-class GatewayE2ETest : public GatewayWorld {};
+class GatewayE2ETest : public GatewayWorld {
+ protected:
+  // One call without arguments of a tool of the faulty stdio server, through Writ and directly:
+  // {"through": attempt, "direct": attempt}.
+  json::value FaultyCall(const std::string& token, const std::string& tool) {
+    json::value out = Client(
+        "compare",
+        {{"server", "faulty"},
+         {"token", token},
+         {"direct",
+          {{"command", NodeBinary()}, {"args", json::array{kHere + "/faulty_mcp_server.js"}}}},
+         {"calls", json::array{json::object{{"name", tool}, {"arguments", json::object{}}}}}});
+    const json::value* calls = Find(out, {"calls"});
+    EXPECT_TRUE(calls != nullptr && calls->is_array() && calls->get_array().size() == 1) << out;
+    return calls != nullptr && calls->is_array() && !calls->get_array().empty()
+               ? calls->get_array()[0]
+               : json::value();
+  }
+};
 
 TEST_F(GatewayE2ETest, FilesystemThroughWritEqualsDirectDeniesAndNarrows) {
   auto [token, task] = Task("files-bot", "payments", "alice");
@@ -267,17 +285,30 @@ TEST_F(GatewayE2ETest, BrokeredSecretReachesTheUpstreamOnly) {
   EXPECT_EQ(r.body.find(kKeyedSecret), std::string::npos);
 }
 
+// A brokered secret reaches a stdio server's environment at its start: the server sees it (it
+// answers its digest), the ledger records the release by name, and the value is in neither the
+// client's answers nor the ledger.
+TEST_F(GatewayE2ETest, BrokeredSecretReachesTheStdioServersEnvironmentOnly) {
+  auto [token, task] = Task("env-bot", "research", "bob");
+  json::value call = FaultyCall(token, "keyhash");
+  ASSERT_TRUE(call.is_object());
+  EXPECT_EQ(Text(call.at("through")), DigestHex(Sha256(kFaultySecret))) << call;
+  EXPECT_EQ(Text(call.at("direct")), "no key") << call;
+  EXPECT_EQ(json::serialize(call).find(kFaultySecret), std::string::npos);
+  std::string records, err;
+  ASSERT_EQ(Writ({"ledger", "query", "--data", data_, "--kind", "credential_use", "--json"},
+                 &records, &err),
+            0)
+      << err;
+  EXPECT_NE(records.find("faulty-key"), std::string::npos) << records;
+  EXPECT_EQ(records.find(kFaultySecret), std::string::npos);
+}
+
 // Result fields named by redact() obligations are replaced before the client sees them.
 TEST_F(GatewayE2ETest, ResultFieldsAreRedacted) {
   auto [token, task] = Task("profile-bot", "research", "bob");
-  json::value out = Client(
-      "compare",
-      {{"server", "faulty"},
-       {"token", token},
-       {"direct",
-        {{"command", NodeBinary()}, {"args", json::array{kHere + "/faulty_mcp_server.js"}}}},
-       {"calls", json::array{json::object{{"name", "profile"}, {"arguments", json::object{}}}}}});
-  const json::value& call = Find(out, {"calls"})->get_array()[0];
+  json::value call = FaultyCall(token, "profile");
+  ASSERT_TRUE(call.is_object());
   EXPECT_EQ(*Find(call.at("through"), {"result", "structuredContent"}),
             json::parse(R"({"name":"Ada","email":"[REDACTED]"})"))
       << call;

@@ -10,6 +10,9 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <tuple>
+
+#include "base/crypto.h"
 #include "service/service_world.h"
 
 namespace writ::gateway::testing {
@@ -75,15 +78,20 @@ class GatewayWorld : public ServiceWorld {
 
     WriteBundle();
     WriteConfig(GatewayConfig());
-    // The brokered secret the `keyed` upstream gets (never its clients).
-    std::string out, err;
-    ASSERT_EQ(
-        WritEnv({"KEYED_SECRET=" + kKeyedSecret},
-                {"secret", "put", "keyed-key", "--value-env", "KEYED_SECRET", "--audience", "keyed",
-                 "--data", data_, "--master-key-file", (dir_ / "master.key").string()},
-                &out, &err),
-        0)
-        << err;
+    // The brokered secrets the `keyed` upstream gets in its requests and the `faulty` one in
+    // its environment (never their clients).
+    for (const auto& [name, value, audience] :
+         {std::tuple{"keyed-key", kKeyedSecret, "keyed"},
+          std::tuple{"faulty-key", kFaultySecret, "faulty"}}) {
+      std::string out, err;
+      ASSERT_EQ(
+          WritEnv({"SECRET_VALUE=" + value},
+                  {"secret", "put", name, "--value-env", "SECRET_VALUE", "--audience", audience,
+                   "--data", data_, "--master-key-file", (dir_ / "master.key").string()},
+                  &out, &err),
+          0)
+          << err;
+    }
     StartWithKeys();
   }
 
@@ -153,6 +161,7 @@ class GatewayWorld : public ServiceWorld {
         "\"\n\n[[gateway.upstream]]\nname = \"faulty\"\ncommand = " +
         json::serialize(json::value(NodeBinary())) +
         "\nargs = " + TomlList({kHere + "/faulty_mcp_server.js"}) +
+        "\nsecret_env = [\"FAULTY_KEY=faulty-key\"]"
         "\ntimeout_ms = 5000\n\n[[gateway.upstream]]\nname = \"keyed\"\nurl = \"http://127.0.0.1:" +
         std::to_string(keyed_port_) + "/mcp\"\nsecret_headers = [\"X-Api-Key=keyed-key\"]\n";
     return toml;
@@ -225,7 +234,7 @@ permit(principal, action in [Action::"echo", Action::"get-sum"],
 
 @id("faulty")
 permit(principal, action in [Action::"say", Action::"big", Action::"slow", Action::"crash",
-                             Action::"steps", Action::"announce"],
+                             Action::"steps", Action::"announce", Action::"keyhash"],
        resource == McpServer::"faulty");
 
 @id("everything-progress")
@@ -276,6 +285,7 @@ permit(principal, action == Action::"profile", resource == McpServer::"faulty");
   }
 
   inline static const std::string kKeyedSecret = "s3cr3t-upstream-key-7f1c";
+  inline static const std::string kFaultySecret = "env-secret-for-faulty-20c9";
   fs::path files_;
   uint16_t keyed_port_ = 0;
   std::unique_ptr<Child> keyed_;
