@@ -540,11 +540,11 @@ void McpGateway::Initialize(Mount& mount, std::shared_ptr<Call> call, const json
       const json::value* cap = c->get_object().if_contains(k);
       if (cap == nullptr) continue;
       json::object mine;
-      // List changes reach the sessions' GET streams from stdio servers (Broadcast).
+      // List changes reach the sessions' GET streams (Broadcast).
       const json::value* changes =
           cap->is_object() ? cap->get_object().if_contains("listChanged") : nullptr;
-      if (mount.settings.url.empty() && changes != nullptr && changes->is_bool() &&
-          changes->get_bool() && std::string_view(k) != "completions") {
+      if (changes != nullptr && changes->is_bool() && changes->get_bool() &&
+          std::string_view(k) != "completions") {
         mine["listChanged"] = true;
       }
       caps[k] = std::move(mine);

@@ -10,7 +10,8 @@
 //           (Mcp-Session-Id) bound to the token's task and agent; every later message must
 //           carry it.
 //   GET     the session's stream of server-initiated messages (text/event-stream): the
-//           upstream's list-changed notifications (stdio upstreams). One per session.
+//           upstream's list-changed notifications (from a stdio server's output or a
+//           Streamable HTTP server's own GET stream). One per session.
 //   DELETE  ends the session (and its stream).
 // The bearer token (a Writ task or delegated token) is verified on every request, so a revoked
 // task stops at its next message.

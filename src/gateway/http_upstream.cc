@@ -92,6 +92,7 @@ HttpUpstream::~HttpUpstream() {
 Status HttpUpstream::Start(int64_t wait_ms) {
   WRIT_ASSIGN_OR_RETURN(url_, identity::ParseHttpUrl(options_.url));
   if (url_.tls) return InvalidArgument("upstream `" + options_.name + "`: https is not supported");
+  listener_ = std::thread([this] { Listen(); });
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
   while (true) {
     Status s = EnsureSession("");
@@ -122,9 +123,15 @@ void HttpUpstream::Stop() {
     stopped_ = true;
     ready_ = false;
     idle.swap(idle_);
+    if (listening_ != nullptr) {
+      // Ends the listener's read: closed on its own I/O context's thread.
+      Connection* c = listening_;
+      asio::post(c->ioc, [c] { c->stream.socket().close(); });
+    }
   }
   stop_cv_.notify_all();
   if (retry_.joinable()) retry_.join();
+  if (listener_.joinable()) listener_.join();
 }
 
 Result<HttpUpstream::Reply> HttpUpstream::Post(const std::string& body, const ExtraHeaders& headers,
@@ -293,8 +300,11 @@ Status HttpUpstream::Initialize() {
       Reply ack,
       Post(json::serialize(NotificationMessage("notifications/initialized", nullptr)), {}, true));
   (void)ack;
-  std::lock_guard<std::mutex> lock(mu_);
-  ready_ = true;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ready_ = true;
+  }
+  stop_cv_.notify_all();  // the listener waits for a session
   return Status::Ok();
 }
 
@@ -370,8 +380,102 @@ int64_t HttpUpstream::Call(std::string_view method, const json::value& params, E
   return id;
 }
 
-void HttpUpstream::SetNotificationSink(MessageSink) {
-  // No server-initiated stream is read from Streamable HTTP upstreams (docs/gateway.md).
+void HttpUpstream::SetNotificationSink(MessageSink sink) {
+  std::lock_guard<std::mutex> lock(mu_);
+  notifications_ = std::move(sink);
+}
+
+void HttpUpstream::Listen() {
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      stop_cv_.wait(lock, [this] { return stopped_ || ready_; });
+      if (stopped_) return;
+    }
+    if (!ListenOnce()) {
+      if (options_.log) options_.log("the server offers no stream of its own messages (GET)");
+      return;
+    }
+    std::unique_lock<std::mutex> lock(mu_);
+    if (stop_cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stopped_; })) return;
+  }
+}
+
+bool HttpUpstream::ListenOnce() {
+  std::string session, version;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    session = session_id_;
+    version = protocol_version_;
+  }
+  Connection conn;
+  auto timeout = std::chrono::milliseconds(options_.timeout_ms);
+  if (conn.Connect(url_, timeout)) return true;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopped_) return true;
+    listening_ = &conn;
+  }
+  struct Unregister {
+    HttpUpstream* self;
+    ~Unregister() {
+      std::lock_guard<std::mutex> lock(self->mu_);
+      self->listening_ = nullptr;
+    }
+  } unregister{this};
+  http::request<http::empty_body> req{http::verb::get, url_.target, 11};
+  req.set(http::field::host, url_.host + ":" + url_.port);
+  req.set(http::field::accept, "text/event-stream");
+  if (!session.empty()) req.set("Mcp-Session-Id", session);
+  if (!version.empty()) req.set("MCP-Protocol-Version", version);
+  beast::error_code ec;
+  conn.stream.expires_after(timeout);
+  http::async_write(conn.stream, req, [&](beast::error_code e, size_t) { ec = e; });
+  conn.Run();
+  http::response_parser<http::string_body> parser;
+  parser.header_limit(64 * 1024);
+  parser.body_limit(boost::none);  // a stream; each event is bounded below
+  if (!ec) {
+    http::async_read_header(conn.stream, conn.buffer, parser,
+                            [&](beast::error_code e, size_t) { ec = e; });
+    conn.Run();
+  }
+  if (ec) return true;
+  int status = parser.get().result_int();
+  if (status == 405) return false;
+  if (status == 404 || status == 400) {
+    (void)EnsureSession(session);
+    return true;
+  }
+  if (status != 200 ||
+      !std::string_view(parser.get()[http::field::content_type]).starts_with("text/event-stream")) {
+    return true;
+  }
+  MessageSink sink;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    sink = notifications_;
+  }
+  auto on_data = [&](std::string& data) {
+    json::error_code jec;
+    json::value v = json::parse(data, jec);
+    if (!jec && v.is_object() && v.get_object().contains("method") &&
+        !v.get_object().contains("id") && sink) {
+      sink(std::move(v.get_object()));
+    }
+    return false;
+  };
+  std::string& pending = parser.get().body();
+  conn.stream.expires_never();
+  while (!parser.is_done()) {
+    http::async_read_some(conn.stream, conn.buffer, parser,
+                          [&](beast::error_code e, size_t) { ec = e; });
+    conn.Run();
+    if (ec) break;
+    pending.erase(0, ScanEvents(pending, parser.is_done(), on_data));
+    if (pending.size() > options_.max_message_bytes) break;  // an event beyond the limit
+  }
+  return true;
 }
 
 void HttpUpstream::Notify(std::string_view method, const json::value& params) {

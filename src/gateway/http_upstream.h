@@ -7,7 +7,9 @@
 // bounded by the message limit: notifications on it go to the sink as they arrive (progress
 // with the client's token back), and the event with the response to this request's id ends
 // the read. Without a sink the SSE answer is read to its end, bounded by the message limit,
-// and the response taken from it. Server-initiated streams (GET) are not read. The session Writ
+// and the response taken from it. The session's server-initiated stream is read by a listener
+// thread (one GET, reopened after a second when it ends or fails; given up when the server
+// answers 405): its notifications go to the notification sink. The session Writ
 // opened (`Mcp-Session-Id`) and the negotiated `MCP-Protocol-Version` go with every request; when
 // the server answers 404 (the session is gone; some servers answer 400) Writ initializes again and
 // retries the request once. An upstream that is not up at Start is initialized in the background,
@@ -81,6 +83,10 @@ class HttpUpstream final : public Upstream {
   Result<boost::json::object> Exchange(int64_t id, const std::string& body,
                                        const ExtraHeaders& headers,
                                        const EventHandler* events = nullptr);
+  // The listener thread: reads the session's GET stream while the upstream runs.
+  void Listen();
+  // One GET stream, read until it ends. False when the server offers none (405).
+  bool ListenOnce();
 
   HttpUpstreamOptions options_;
   service::WorkPool& pool_;
@@ -96,6 +102,9 @@ class HttpUpstream final : public Upstream {
   std::atomic<int64_t> next_id_{1};
   // Keeps initializing, once a second, an upstream that was not up at Start.
   std::thread retry_;
+  MessageSink notifications_;
+  std::thread listener_;
+  Connection* listening_ = nullptr;  // the listener's open connection (closed by Stop)
   std::condition_variable stop_cv_;
 };
 

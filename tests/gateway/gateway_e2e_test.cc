@@ -191,13 +191,18 @@ TEST_F(GatewayE2ETest, ProgressIsRelayedBeforeTheResult) {
   EXPECT_NE(explained.find("\"success\""), std::string::npos) << explained;
 }
 
-// A server's list-changed notification reaches the clients' GET streams; its log messages,
-// which would cross between clients sharing Writ's upstream session, do not.
+// A server's list-changed notification reaches the clients' GET streams, from a stdio server
+// and from the GET stream Writ reads of a Streamable HTTP server; its log messages, which would
+// cross between clients sharing Writ's upstream session, do not.
 TEST_F(GatewayE2ETest, ListChangesReachTheSessionStream) {
   auto [token, task] = Task("listening-bot", "research", "bob");
-  json::value out = Client("listen", {{"server", "faulty"}, {"token", token}});
-  EXPECT_EQ(Text(*Find(out, {"call"})), "announced") << out;
-  EXPECT_EQ(*Find(out, {"received"}), (json::array{"notifications/tools/list_changed"})) << out;
+  for (auto [server, tool] :
+       {std::pair{"faulty", "announce"}, std::pair{"keyed", "announce-http"}}) {
+    json::value out = Client("listen", {{"server", server}, {"token", token}, {"tool", tool}});
+    EXPECT_EQ(Text(*Find(out, {"call"})), "announced") << server << ": " << out;
+    EXPECT_EQ(*Find(out, {"received"}), (json::array{"notifications/tools/list_changed"}))
+        << server << ": " << out;
+  }
 }
 
 TEST_F(GatewayE2ETest, ApprovalHeldThenGrantedAndHeldThenTimedOut) {

@@ -251,7 +251,8 @@ permit(principal, action == Action::"prompts/get", resource == McpServer::"every
 when { context.input.name == "simple-prompt" };
 
 @id("keyed")
-permit(principal, action == Action::"whoami", resource == McpServer::"keyed");
+permit(principal, action in [Action::"whoami", Action::"announce-http"],
+       resource == McpServer::"keyed");
 
 // Profiles without their email.
 @id("faulty-profile")

@@ -1,19 +1,33 @@
 // A minimal MCP server over Streamable HTTP (JSON answers, no dependencies) for the gateway's
 // brokered-secret test: its tool `whoami` says whether the request carried the expected API key
-// (X-Api-Key, compared with the environment's EXPECTED_KEY) without ever showing the key.
+// (X-Api-Key, compared with the environment's EXPECTED_KEY) without ever showing the key. It
+// offers the session's GET stream; its tool `announce-http` sends a log message and a tool-list
+// change there.
 //   PORT=... EXPECTED_KEY=... node keyed_http_server.js
 'use strict';
 const http = require('http');
 const crypto = require('crypto');
 
 const sessions = new Set();
+const streams = new Map();  // session id -> the response of its open GET stream
 const tools = [{name: 'whoami', description: 'Says whether the API key was sent',
+                inputSchema: {type: 'object', properties: {}}},
+               {name: 'announce-http', description: 'Says on the GET stream that the tools changed',
                 inputSchema: {type: 'object', properties: {}}}];
 
 http.createServer((req, res) => {
   const chunks = [];
   req.on('data', (c) => chunks.push(c));
   req.on('end', () => {
+    if (req.method === 'GET') {
+      const sid = req.headers['mcp-session-id'];
+      if (!sessions.has(sid)) { res.writeHead(404); return res.end(); }
+      res.writeHead(200, {'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache'});
+      res.write(': open\n\n');
+      streams.set(sid, res);
+      res.on('close', () => { if (streams.get(sid) === res) streams.delete(sid); });
+      return;
+    }
     if (req.method !== 'POST') { res.writeHead(405); return res.end(); }
     let m;
     try { m = JSON.parse(Buffer.concat(chunks).toString()); } catch (e) {
@@ -26,7 +40,8 @@ http.createServer((req, res) => {
     if (m.method === 'initialize') {
       const sid = crypto.randomUUID();
       sessions.add(sid);
-      return answer({protocolVersion: m.params.protocolVersion, capabilities: {tools: {}},
+      return answer({protocolVersion: m.params.protocolVersion,
+                     capabilities: {tools: {listChanged: true}, logging: {}},
                      serverInfo: {name: 'keyed-http', version: '1.0.0'}}, {'Mcp-Session-Id': sid});
     }
     if (!sessions.has(req.headers['mcp-session-id'])) { res.writeHead(404); return res.end(); }
@@ -35,6 +50,16 @@ http.createServer((req, res) => {
     if (m.method === 'tools/call' && m.params.name === 'whoami') {
       const ok = req.headers['x-api-key'] === process.env.EXPECTED_KEY;
       return answer({content: [{type: 'text', text: ok ? 'key ok' : 'key missing'}]});
+    }
+    if (m.method === 'tools/call' && m.params.name === 'announce-http') {
+      const stream = streams.get(req.headers['mcp-session-id']);
+      const event = (msg) => `event: message\ndata: ${JSON.stringify(msg)}\n\n`;
+      if (stream) {
+        stream.write(event({jsonrpc: '2.0', method: 'notifications/message',
+                            params: {level: 'info', data: 'a log line no client should see'}}));
+        stream.write(event({jsonrpc: '2.0', method: 'notifications/tools/list_changed'}));
+      }
+      return answer({content: [{type: 'text', text: stream ? 'announced' : 'no stream open'}]});
     }
     res.writeHead(200, {'Content-Type': 'application/json'});
     res.end(JSON.stringify({jsonrpc: '2.0', id: m.id, error: {code: -32601, message: 'no'}}));

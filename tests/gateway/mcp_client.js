@@ -142,7 +142,7 @@ const scenarios = {
     w.setNotificationHandler(ToolListChangedNotificationSchema, (n) => received.push(n.method));
     w.setNotificationHandler(LoggingMessageNotificationSchema, (n) => received.push(n.method));
     await new Promise((r) => setTimeout(r, 300));  // the GET stream opens
-    const call = await attempt(() => w.callTool({name: 'announce', arguments: {}}));
+    const call = await attempt(() => w.callTool({name: args.tool, arguments: {}}));
     for (let i = 0; i < 30 && received.length === 0; ++i) await new Promise((r) => setTimeout(r, 100));
     await new Promise((r) => setTimeout(r, 200));  // anything else that would come
     await w.close();
