@@ -167,6 +167,7 @@ TEST_F(GatewayE2ETest, ProgressIsRelayedBeforeTheResult) {
                                         {"call",
                                          {{"name", "trigger-long-running-operation"},
                                           {"arguments", {{"duration", 1}, {"steps", 3}}}}}});
+  ASSERT_TRUE(Find(out, {"through"}) != nullptr && Find(out, {"direct"}) != nullptr) << out;
   const json::value& through = *Find(out, {"through"});
   ASSERT_TRUE(Ok(through.at("result"))) << out;
   EXPECT_EQ(through.at("result"), Find(out, {"direct"})->at("result"));
@@ -178,6 +179,7 @@ TEST_F(GatewayE2ETest, ProgressIsRelayedBeforeTheResult) {
       Client("progress", {{"server", "faulty"},
                           {"token", token},
                           {"call", {{"name", "steps"}, {"arguments", {{"n", 4}}}}}});
+  ASSERT_NE(Find(stdio, {"through"}), nullptr) << stdio;
   const json::value& s = *Find(stdio, {"through"});
   EXPECT_EQ(Text(s.at("result")), "done after 4 steps") << stdio;
   ASSERT_EQ(s.at("progress").as_array().size(), 4u) << stdio;
@@ -199,8 +201,11 @@ TEST_F(GatewayE2ETest, ListChangesReachTheSessionStream) {
   for (auto [server, tool] :
        {std::pair{"faulty", "announce"}, std::pair{"keyed", "announce-http"}}) {
     json::value out = Client("listen", {{"server", server}, {"token", token}, {"tool", tool}});
-    EXPECT_EQ(Text(*Find(out, {"call"})), "announced") << server << ": " << out;
-    EXPECT_EQ(*Find(out, {"received"}), (json::array{"notifications/tools/list_changed"}))
+    const json::value* call = Find(out, {"call"});
+    const json::value* received = Find(out, {"received"});
+    ASSERT_TRUE(call != nullptr && received != nullptr) << server << ": " << out;
+    EXPECT_EQ(Text(*call), "announced") << server << ": " << out;
+    EXPECT_EQ(*received, (json::array{"notifications/tools/list_changed"}))
         << server << ": " << out;
   }
 }
