@@ -78,6 +78,8 @@ void AddSchemaCommands(CLI::App& app) {
   struct McpOptions {
     std::vector<std::string> files;
     std::string url;
+    std::string ca_file;
+    int64_t wait_ms = 30000;
     std::vector<std::string> command;
     std::string resource_type = "McpServer";
     bool actions_only = false;
@@ -86,6 +88,10 @@ void AddSchemaCommands(CLI::App& app) {
   auto m = std::make_shared<McpOptions>();
   from_mcp->add_option("files", m->files, "tools/list results (JSON files; - for stdin)");
   from_mcp->add_option("--url", m->url, "a Streamable HTTP MCP server to ask");
+  from_mcp->add_option("--ca-file", m->ca_file,
+                       "https: PEM roots to trust instead of the system's");
+  from_mcp->add_option("--wait-ms", m->wait_ms, "how long to wait for the server to initialize")
+      ->capture_default_str();
   from_mcp
       ->add_option("--command", m->command,
                    "a stdio MCP server to run and ask (program and arguments)")
@@ -124,11 +130,14 @@ void AddSchemaCommands(CLI::App& app) {
     if (!m->url.empty() || !m->command.empty()) {
       service::WorkPool pool(1, 16);
       std::unique_ptr<gateway::Upstream> up;
-      auto log = [](const std::string&) {};
+      // Why the server did not answer, for the error below.
+      auto last = std::make_shared<std::string>();
+      auto log = [last](const std::string& line) { *last = line; };
       if (!m->url.empty()) {
         gateway::HttpUpstreamOptions o;
         o.name = m->url;
         o.url = m->url;
+        o.ca_file = m->ca_file;
         o.timeout_ms = 30000;
         o.log = log;
         up = std::make_unique<gateway::HttpUpstream>(std::move(o), pool);
@@ -143,10 +152,13 @@ void AddSchemaCommands(CLI::App& app) {
         up = std::make_unique<gateway::StdioUpstream>(std::move(o));
         sources.push_back(m->command.front());
       }
-      Status started = up->Start(30000);
+      Status started = up->Start(m->wait_ms);
       if (!started.ok() || !up->ready()) {
-        PrintError("from-mcp: the server did not initialize" +
-                   (started.ok() ? std::string() : ": " + started.ToString()));
+        up->Stop();
+        PrintError("from-mcp: the server did not initialize" + (!started.ok()
+                                                                    ? ": " + started.ToString()
+                                                                : last->empty() ? std::string()
+                                                                                : ": " + *last));
         Exit(kExitInputError);
       }
       std::promise<Result<boost::json::object>> answer;

@@ -188,6 +188,7 @@ Result<std::unique_ptr<McpGateway>> McpGateway::Create(const server::GatewaySett
       HttpUpstreamOptions o;
       o.name = u.name;
       o.url = u.url;
+      o.ca_file = u.ca_file;
       o.timeout_ms = u.timeout_ms;
       o.max_message_bytes = static_cast<size_t>(settings.max_message_bytes);
       o.max_idle_connections = static_cast<size_t>(settings.threads);

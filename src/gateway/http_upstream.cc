@@ -2,8 +2,10 @@
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <chrono>
 
 #include "gateway/jsonrpc.h"
@@ -14,28 +16,76 @@ namespace json = boost::json;
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace ssl = asio::ssl;
 
-// One keep-alive connection with its own I/O context: exchanges run on the calling thread,
-// asynchronously only so that the stream's deadline applies.
+// One keep-alive connection, plain or TLS, with its own I/O context: exchanges run on the
+// calling thread, asynchronously only so that the stream's deadline applies.
 class HttpUpstream::Connection {
  public:
   asio::io_context ioc;
-  beast::tcp_stream stream{ioc};
   beast::flat_buffer buffer;
-  bool open = false;
 
-  beast::error_code Connect(const identity::ParsedUrl& url, std::chrono::milliseconds timeout) {
+  // Connects (and, with `tls`, handshakes, verifying the server's certificate chain against
+  // `tls`'s trust and its name against the URL's host).
+  beast::error_code Connect(const identity::ParsedUrl& url, std::chrono::milliseconds timeout,
+                            ssl::context* tls) {
     beast::error_code ec;
     asio::ip::tcp::resolver resolver(ioc);
     auto endpoints = resolver.resolve(url.host, url.port, ec);
     if (ec) return ec;
-    stream.expires_after(timeout);
-    stream.async_connect(endpoints, [&](beast::error_code e, const auto&) { ec = e; });
-    Run();
-    if (!ec) {
-      stream.socket().set_option(asio::ip::tcp::no_delay(true), ec);
-      open = true;
+    if (tls != nullptr) {
+      secure_ = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(ioc, *tls);
+      if (!SSL_set_tlsext_host_name(secure_->native_handle(), url.host.c_str())) {
+        return asio::error::invalid_argument;
+      }
+      secure_->set_verify_callback(ssl::host_name_verification(url.host));
     }
+    tcp().expires_after(timeout);
+    tcp().async_connect(endpoints, [&](beast::error_code e, const auto&) { ec = e; });
+    Run();
+    if (!ec) tcp().socket().set_option(asio::ip::tcp::no_delay(true), ec);
+    if (!ec && secure_) {
+      secure_->async_handshake(ssl::stream_base::client, [&](beast::error_code e) { ec = e; });
+      Run();
+    }
+    return ec;
+  }
+
+  beast::tcp_stream& tcp() { return secure_ ? beast::get_lowest_layer(*secure_) : plain_; }
+
+  // The exchange's steps, on whichever stream the connection has; each runs to completion.
+  template <typename Message>
+  beast::error_code Write(Message& m) {
+    beast::error_code ec;
+    With([&](auto& s) { http::async_write(s, m, [&](beast::error_code e, size_t) { ec = e; }); });
+    Run();
+    return ec;
+  }
+  template <typename Parser>
+  beast::error_code ReadHeader(Parser& p) {
+    beast::error_code ec;
+    With([&](auto& s) {
+      http::async_read_header(s, buffer, p, [&](beast::error_code e, size_t) { ec = e; });
+    });
+    Run();
+    return ec;
+  }
+  template <typename Parser>
+  beast::error_code ReadSome(Parser& p) {
+    beast::error_code ec;
+    With([&](auto& s) {
+      http::async_read_some(s, buffer, p, [&](beast::error_code e, size_t) { ec = e; });
+    });
+    Run();
+    return ec;
+  }
+  template <typename Parser>
+  beast::error_code Read(Parser& p) {
+    beast::error_code ec;
+    With([&](auto& s) {
+      http::async_read(s, buffer, p, [&](beast::error_code e, size_t) { ec = e; });
+    });
+    Run();
     return ec;
   }
 
@@ -43,6 +93,19 @@ class HttpUpstream::Connection {
     ioc.restart();
     ioc.run();
   }
+
+ private:
+  template <typename F>
+  void With(F&& f) {
+    if (secure_) {
+      f(*secure_);
+    } else {
+      f(plain_);
+    }
+  }
+
+  beast::tcp_stream plain_{ioc};
+  std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> secure_;
 };
 
 namespace {
@@ -91,7 +154,26 @@ HttpUpstream::~HttpUpstream() {
 
 Status HttpUpstream::Start(int64_t wait_ms) {
   WRIT_ASSIGN_OR_RETURN(url_, identity::ParseHttpUrl(options_.url));
-  if (url_.tls) return InvalidArgument("upstream `" + options_.name + "`: https is not supported");
+  if (url_.tls) {
+    // TLS 1.2 or later; the server's chain verified against the system's roots or `ca_file`.
+    tls_ = std::make_unique<ssl::context>(ssl::context::tls_client);
+    tls_->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                      ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+    tls_->set_verify_mode(ssl::verify_peer);
+    beast::error_code ec;
+    if (options_.ca_file.empty()) {
+      tls_->set_default_verify_paths(ec);
+    } else {
+      tls_->load_verify_file(options_.ca_file, ec);
+    }
+    if (ec) {
+      return InvalidArgument("upstream `" + options_.name + "`: cannot load the trusted roots" +
+                             (options_.ca_file.empty() ? "" : " of `" + options_.ca_file + "`") +
+                             ": " + ec.message());
+    }
+  } else if (!options_.ca_file.empty()) {
+    return InvalidArgument("upstream `" + options_.name + "`: ca_file is for https:// urls");
+  }
   listener_ = std::thread([this] { Listen(); });
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
   while (true) {
@@ -126,7 +208,10 @@ void HttpUpstream::Stop() {
     if (listening_ != nullptr) {
       // Ends the listener's read: closed on its own I/O context's thread.
       Connection* c = listening_;
-      asio::post(c->ioc, [c] { c->stream.socket().close(); });
+      asio::post(c->ioc, [c] {
+        beast::error_code ignored;
+        c->tcp().socket().close(ignored);
+      });
     }
   }
   stop_cv_.notify_all();
@@ -153,7 +238,7 @@ Result<HttpUpstream::Reply> HttpUpstream::Post(const std::string& body, const Ex
     bool reused = conn != nullptr;
     if (!conn) {
       conn = std::make_unique<Connection>();
-      if (beast::error_code ec = conn->Connect(url_, timeout)) {
+      if (beast::error_code ec = conn->Connect(url_, timeout, tls_.get())) {
         return Unavailable("upstream `" + options_.name + "`: cannot connect: " + ec.message());
       }
     }
@@ -168,18 +253,12 @@ Result<HttpUpstream::Reply> HttpUpstream::Post(const std::string& body, const Ex
     req.prepare_payload();
     req.keep_alive(true);
 
-    beast::error_code ec;
-    conn->stream.expires_after(timeout);
-    http::async_write(conn->stream, req, [&](beast::error_code e, size_t) { ec = e; });
-    conn->Run();
+    conn->tcp().expires_after(timeout);
+    beast::error_code ec = conn->Write(req);
     http::response_parser<http::string_body> parser;
     parser.body_limit(options_.max_message_bytes);
     parser.header_limit(64 * 1024);
-    if (!ec) {
-      http::async_read_header(conn->stream, conn->buffer, parser,
-                              [&](beast::error_code e, size_t) { ec = e; });
-      conn->Run();
-    }
+    if (!ec) ec = conn->ReadHeader(parser);
     std::optional<json::object> response;
     if (!ec && events != nullptr && parser.get().result_int() == 200 &&
         std::string_view(parser.get()[http::field::content_type])
@@ -195,9 +274,7 @@ Result<HttpUpstream::Reply> HttpUpstream::Post(const std::string& body, const Ex
         return true;
       };
       while (!ec && !response && !parser.is_done()) {
-        http::async_read_some(conn->stream, conn->buffer, parser,
-                              [&](beast::error_code e, size_t) { ec = e; });
-        conn->Run();
+        ec = conn->ReadSome(parser);
         if (ec) break;
         pending.erase(0, ScanEvents(pending, parser.is_done(), on_data));
         if (pending.size() > options_.max_message_bytes) ec = http::error::body_limit;
@@ -207,9 +284,7 @@ Result<HttpUpstream::Reply> HttpUpstream::Post(const std::string& body, const Ex
                            "`: its event stream ended without the answer");
       }
     } else if (!ec && !parser.is_done()) {
-      http::async_read(conn->stream, conn->buffer, parser,
-                       [&](beast::error_code e, size_t) { ec = e; });
-      conn->Run();
+      ec = conn->Read(parser);
     }
     if (ec) {
       conn.reset();
@@ -410,7 +485,7 @@ bool HttpUpstream::ListenOnce() {
   }
   Connection conn;
   auto timeout = std::chrono::milliseconds(options_.timeout_ms);
-  if (conn.Connect(url_, timeout)) return true;
+  if (conn.Connect(url_, timeout, tls_.get())) return true;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopped_) return true;
@@ -428,18 +503,12 @@ bool HttpUpstream::ListenOnce() {
   req.set(http::field::accept, "text/event-stream");
   if (!session.empty()) req.set("Mcp-Session-Id", session);
   if (!version.empty()) req.set("MCP-Protocol-Version", version);
-  beast::error_code ec;
-  conn.stream.expires_after(timeout);
-  http::async_write(conn.stream, req, [&](beast::error_code e, size_t) { ec = e; });
-  conn.Run();
+  conn.tcp().expires_after(timeout);
+  beast::error_code ec = conn.Write(req);
   http::response_parser<http::string_body> parser;
   parser.header_limit(64 * 1024);
   parser.body_limit(boost::none);  // a stream; each event is bounded below
-  if (!ec) {
-    http::async_read_header(conn.stream, conn.buffer, parser,
-                            [&](beast::error_code e, size_t) { ec = e; });
-    conn.Run();
-  }
+  if (!ec) ec = conn.ReadHeader(parser);
   if (ec) return true;
   int status = parser.get().result_int();
   if (status == 405) return false;
@@ -466,11 +535,9 @@ bool HttpUpstream::ListenOnce() {
     return false;
   };
   std::string& pending = parser.get().body();
-  conn.stream.expires_never();
+  conn.tcp().expires_never();
   while (!parser.is_done()) {
-    http::async_read_some(conn.stream, conn.buffer, parser,
-                          [&](beast::error_code e, size_t) { ec = e; });
-    conn.Run();
+    ec = conn.ReadSome(parser);
     if (ec) break;
     pending.erase(0, ScanEvents(pending, parser.is_done(), on_data));
     if (pending.size() > options_.max_message_bytes) break;  // an event beyond the limit

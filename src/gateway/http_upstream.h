@@ -1,5 +1,6 @@
-// HttpUpstream: an MCP server reached over Streamable HTTP (http:// only; TLS upstreams are not
-// supported yet).
+// HttpUpstream: an MCP server reached over Streamable HTTP, plain (http://) or over TLS
+// (https://: TLS 1.2 or later, the server's certificate chain verified against the system's
+// roots or `ca_file`, its name against the URL's host, SNI sent).
 //
 // Each request is one POST (Accept: application/json, text/event-stream) on a pooled keep-alive
 // connection, made on the gateway's pool (never on the caller's thread). A JSON answer is the
@@ -17,6 +18,7 @@
 #pragma once
 
 #include <atomic>
+#include <boost/asio/ssl/context.hpp>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -33,7 +35,8 @@ namespace writ::gateway {
 
 struct HttpUpstreamOptions {
   std::string name;
-  std::string url;
+  std::string url;      // http:// or https://
+  std::string ca_file;  // https: PEM roots to trust instead of the system's
   int64_t timeout_ms = 60000;
   size_t max_message_bytes = 4 << 20;
   size_t max_idle_connections = 64;
@@ -94,6 +97,7 @@ class HttpUpstream final : public Upstream {
   mutable std::mutex mu_;
   std::mutex init_mu_;  // one initialize at a time
   std::vector<std::unique_ptr<Connection>> idle_;
+  std::unique_ptr<boost::asio::ssl::context> tls_;  // https upstreams; set by Start
   std::string session_id_;
   std::string protocol_version_;
   boost::json::object init_result_;

@@ -267,6 +267,7 @@ Result<ServeConfig> ParseServeConfig(std::string_view toml_text, std::string_vie
       upstream.Add("action_namespace", String(&u.action_namespace));
       upstream.Add("secret_headers", StringList(&u.secret_headers));
       upstream.Add("secret_env", StringList(&u.secret_env));
+      upstream.Add("ca_file", String(&u.ca_file));
       upstream.Add("timeout_ms", Integer(&u.timeout_ms, 1, kDay));
       WRIT_RETURN_IF_ERROR(upstream.Read(*t));
       g.upstreams.push_back(std::move(u));
@@ -346,6 +347,10 @@ Status ValidateGatewaySettings(const GatewaySettings& g) {
     if (!u.url.empty() && (!u.args.empty() || !u.env.empty() || !u.secret_env.empty())) {
       return InvalidArgument("config: [[gateway.upstream]] `" + u.name +
                              "`: args, env and secret_env are for stdio upstreams (command)");
+    }
+    if (!u.ca_file.empty() && !u.url.starts_with("https://")) {
+      return InvalidArgument("config: [[gateway.upstream]] `" + u.name +
+                             "`: ca_file is for https:// urls");
     }
     for (const std::string& e : u.secret_env) {
       size_t eq = e.find('=');

@@ -79,6 +79,7 @@ struct DecisionServiceSettings {
 struct GatewayUpstreamSettings {
   std::string name;
   std::string url;                          // Streamable HTTP endpoint; exclusive with `command`
+  std::string ca_file;                      // https: PEM roots to trust instead of the system's
   std::string command;                      // stdio: the program (searched in PATH)
   std::vector<std::string> args;            // stdio: its arguments
   std::vector<std::string> env;             // stdio: extra environment, "NAME=value" each

@@ -234,5 +234,45 @@ TEST_F(GatewayRobustnessTest, ShutsDownCleanlyWithACallHeld) {
   EXPECT_TRUE(fs::exists(files_ / "notes.txt"));
 }
 
+class GatewayTlsTest : public GatewayRobustnessTest {
+ protected:
+  void SetUp() override {
+    with_tls_ = true;
+    GatewayRobustnessTest::SetUp();
+  }
+};
+
+// An https upstream: reached over TLS with its certificate verified against `ca_file`; the
+// schema generator reaches it the same way, and refuses a server whose certificate it cannot
+// verify, saying why.
+TEST_F(GatewayTlsTest, HttpsUpstreamIsVerifiedAgainstItsCaFile) {
+  auto [token, task] = Task("tls-bot", "payments", "alice");
+  std::string sid = Open("keyed-tls", token);
+  auto r = Mcp("keyed-tls", token, CallTool("whoami", "{}"), sid);
+  EXPECT_EQ(r.status, 200) << r.body;
+  // Reached over TLS; no brokered key is configured for this upstream.
+  EXPECT_NE(r.body.find("key missing"), std::string::npos) << r.body;
+
+  std::string out, err;
+  EXPECT_EQ(
+      Writ({"schema", "from-mcp", "--actions-only", "--url", TlsUrl(), "--ca-file", tls_cert_},
+           &out, &err),
+      0)
+      << err;
+  EXPECT_NE(out.find("whoami"), std::string::npos) << out;
+  out.clear();
+  err.clear();
+  EXPECT_NE(Writ({"schema", "from-mcp", "--url", TlsUrl(), "--wait-ms", "500"}, &out, &err), 0);
+  EXPECT_NE(err.find("certificate verify failed"), std::string::npos) << err;
+  // A trusted certificate for another name (it names localhost only) is refused too.
+  err.clear();
+  std::string by_address = "https://127.0.0.1:" + std::to_string(tls_port_) + "/mcp";
+  EXPECT_NE(
+      Writ({"schema", "from-mcp", "--url", by_address, "--ca-file", tls_cert_, "--wait-ms", "500"},
+           &out, &err),
+      0);
+  EXPECT_NE(err.find("certificate verify failed"), std::string::npos) << err;
+}
+
 }  // namespace
 }  // namespace writ::gateway::testing

@@ -75,6 +75,25 @@ class GatewayWorld : public ServiceWorld {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     ASSERT_TRUE(CanConnect(keyed_port_)) << "keyed_http_server did not listen";
+    if (with_tls_) {
+      // The same server over https, with a certificate for localhost that only the test trusts.
+      tls_cert_ = (dir_ / "tls-cert.pem").string();
+      std::string key = (dir_ / "tls-key.pem").string();
+      std::string cmd =
+          "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 "
+          "-subj /CN=localhost -addext subjectAltName=DNS:localhost -keyout " +
+          key + " -out " + tls_cert_ + " >/dev/null 2>&1";
+      ASSERT_EQ(std::system(cmd.c_str()), 0) << "openssl could not make a certificate";
+      tls_port_ = FreePort();
+      keyed_tls_ = std::make_unique<Child>(std::vector<std::string>{
+          "/usr/bin/env", "PORT=" + std::to_string(tls_port_), "EXPECTED_KEY=" + kKeyedSecret,
+          "TLS_CERT=" + tls_cert_, "TLS_KEY=" + key, NodeBinary(),
+          kHere + "/keyed_http_server.js"});
+      for (int i = 0; i < 300 && !CanConnect(tls_port_); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      ASSERT_TRUE(CanConnect(tls_port_)) << "keyed_http_server (https) did not listen";
+    }
 
     WriteBundle();
     WriteConfig(GatewayConfig());
@@ -99,6 +118,7 @@ class GatewayWorld : public ServiceWorld {
     ServiceWorld::TearDown();
     everything_.reset();
     keyed_.reset();
+    keyed_tls_.reset();
   }
 
   // `env VAR=value... writ args...`, for a command that reads a variable.
@@ -164,6 +184,10 @@ class GatewayWorld : public ServiceWorld {
         "\nsecret_env = [\"FAULTY_KEY=faulty-key\"]"
         "\ntimeout_ms = 5000\n\n[[gateway.upstream]]\nname = \"keyed\"\nurl = \"http://127.0.0.1:" +
         std::to_string(keyed_port_) + "/mcp\"\nsecret_headers = [\"X-Api-Key=keyed-key\"]\n";
+    if (with_tls_) {
+      toml += "\n[[gateway.upstream]]\nname = \"keyed-tls\"\nurl = \"" + TlsUrl() +
+              "\"\nca_file = " + json::serialize(json::value(tls_cert_)) + "\n";
+    }
     return toml;
   }
 
@@ -254,6 +278,9 @@ when { context.input.name == "simple-prompt" };
 permit(principal, action in [Action::"whoami", Action::"announce-http"],
        resource == McpServer::"keyed");
 
+@id("keyed-tls")
+permit(principal, action == Action::"whoami", resource == McpServer::"keyed-tls");
+
 // Profiles without their email.
 @id("faulty-profile")
 @narrow("redact(result.email)")
@@ -290,6 +317,12 @@ permit(principal, action == Action::"profile", resource == McpServer::"faulty");
   fs::path files_;
   uint16_t keyed_port_ = 0;
   std::unique_ptr<Child> keyed_;
+  // Set before SetUp: also the keyed server over https, as the upstream `keyed-tls`.
+  bool with_tls_ = false;
+  uint16_t tls_port_ = 0;
+  std::string tls_cert_;
+  std::unique_ptr<Child> keyed_tls_;
+  std::string TlsUrl() const { return "https://localhost:" + std::to_string(tls_port_) + "/mcp"; }
   uint16_t everything_port_ = 0;
   std::unique_ptr<Child> everything_;
   int64_t approval_timeout_ms_ = 6000;

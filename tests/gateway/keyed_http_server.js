@@ -3,9 +3,12 @@
 // (X-Api-Key, compared with the environment's EXPECTED_KEY) without ever showing the key. It
 // offers the session's GET stream; its tool `announce-http` sends a log message and a tool-list
 // change there.
-//   PORT=... EXPECTED_KEY=... node keyed_http_server.js
+//   PORT=... EXPECTED_KEY=... [TLS_CERT=cert.pem TLS_KEY=key.pem] node keyed_http_server.js
+// With TLS_CERT and TLS_KEY it serves https.
 'use strict';
+const fs = require('fs');
 const http = require('http');
+const https = require('https');
 const crypto = require('crypto');
 
 const sessions = new Set();
@@ -15,7 +18,10 @@ const tools = [{name: 'whoami', description: 'Says whether the API key was sent'
                {name: 'announce-http', description: 'Says on the GET stream that the tools changed',
                 inputSchema: {type: 'object', properties: {}}}];
 
-http.createServer((req, res) => {
+const tls = process.env.TLS_CERT
+    ? {cert: fs.readFileSync(process.env.TLS_CERT), key: fs.readFileSync(process.env.TLS_KEY)}
+    : null;
+const handler = (req, res) => {
   const chunks = [];
   req.on('data', (c) => chunks.push(c));
   req.on('end', () => {
@@ -64,6 +70,8 @@ http.createServer((req, res) => {
     res.writeHead(200, {'Content-Type': 'application/json'});
     res.end(JSON.stringify({jsonrpc: '2.0', id: m.id, error: {code: -32601, message: 'no'}}));
   });
-}).listen(Number(process.env.PORT), '127.0.0.1', () => {
-  process.stderr.write(`keyed-http: listening on ${process.env.PORT}\n`);
-});
+};
+(tls ? https.createServer(tls, handler) : http.createServer(handler))
+    .listen(Number(process.env.PORT), '127.0.0.1', () => {
+      process.stderr.write(`keyed-http: listening on ${process.env.PORT}${tls ? ' (https)' : ''}\n`);
+    });
