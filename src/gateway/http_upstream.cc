@@ -485,8 +485,8 @@ bool HttpUpstream::ListenOnce() {
   }
   Connection conn;
   auto timeout = std::chrono::milliseconds(options_.timeout_ms);
-  if (conn.Connect(url_, timeout, tls_.get())) return true;
   {
+    // Registered before connecting, so that Stop also cuts a connect that hangs.
     std::lock_guard<std::mutex> lock(mu_);
     if (stopped_) return true;
     listening_ = &conn;
@@ -498,6 +498,11 @@ bool HttpUpstream::ListenOnce() {
       self->listening_ = nullptr;
     }
   } unregister{this};
+  if (conn.Connect(url_, timeout, tls_.get())) return true;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopped_) return true;
+  }
   http::request<http::empty_body> req{http::verb::get, url_.target, 11};
   req.set(http::field::host, url_.host + ":" + url_.port);
   req.set(http::field::accept, "text/event-stream");
