@@ -16,8 +16,9 @@ const tools = [
     properties: {}}},
   {name: 'profile', description: 'A person with their email', inputSchema: {type: 'object',
     properties: {}}},
-  {name: 'steps', description: 'Reports progress n times, then answers', inputSchema: {
-    type: 'object', properties: {n: {type: 'integer'}}, required: ['n']}},
+  {name: 'steps', description: 'Reports progress n times, then answers (or exits the server ' +
+    'after crash_after steps)', inputSchema: {type: 'object',
+    properties: {n: {type: 'integer'}, crash_after: {type: 'integer'}}, required: ['n']}},
   {name: 'keyhash', description: 'SHA-256 of FAULTY_KEY in its environment (not the key)',
     inputSchema: {type: 'object', properties: {}}},
   {name: 'announce', description: 'Says that the tool list changed (and logs)', inputSchema: {
@@ -53,6 +54,10 @@ rl.on('line', (line) => {
         let i = 0;
         const tick = () => {
           if (i === a.n) return text(m.id, 'done after ' + a.n + ' steps');
+          if (a.crash_after !== undefined && i === a.crash_after) {
+            process.stderr.write('faulty-mcp: crashing mid-stream on purpose\n');
+            process.exit(3);
+          }
           i += 1;
           if (token !== undefined) {
             send({jsonrpc: '2.0', method: 'notifications/progress',

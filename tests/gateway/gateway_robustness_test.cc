@@ -234,6 +234,50 @@ TEST_F(GatewayRobustnessTest, ShutsDownCleanlyWithACallHeld) {
   EXPECT_TRUE(fs::exists(files_ / "notes.txt"));
 }
 
+// A server that dies while a call's progress streams: the client gets the progress so far,
+// then the error as the stream's last event; the outcome is recorded as an error.
+TEST_F(GatewayRobustnessTest, UpstreamCrashMidStreamEndsTheStreamWithTheError) {
+  auto [token, task] = Task("crash-stream-bot", "payments", "alice");
+  std::string sid = Open("faulty", token);
+  std::string body = R"({"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"steps",)"
+                     R"("arguments":{"n":10,"crash_after":2},"_meta":{"progressToken":"p-9"}}})";
+  auto r = Call("POST", "/mcp/faulty", token, body, "application/json",
+                {{"Accept", "application/json, text/event-stream"}, {"Mcp-Session-Id", sid}});
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.header("content-type"), "text/event-stream");
+  // Two progress events with the client's token, then the error answering request 9.
+  std::vector<json::value> events;
+  for (size_t pos = 0; (pos = r.body.find("data: ", pos)) != std::string::npos;) {
+    size_t end = r.body.find('\n', pos);
+    events.push_back(json::parse(r.body.substr(pos + 6, end - pos - 6)));
+    pos = end;
+  }
+  ASSERT_EQ(events.size(), 3u) << r.body;
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(Str(events[i], "method"), "notifications/progress") << r.body;
+    EXPECT_EQ(events[i].at("params").at("progressToken"), "p-9") << r.body;
+  }
+  EXPECT_EQ(events[2].at("id"), 9) << r.body;
+  EXPECT_EQ(events[2].at("error").at("code"), -32003) << r.body;
+  bool recorded = false;
+  for (int i = 0; i < 50 && !recorded; ++i) {
+    for (const auto& rec : LedgerRecordsOfTask(task)) {
+      std::string s = json::serialize(rec);
+      recorded = recorded || (s.find("\"outcome\"") != std::string::npos &&
+                              s.find("\"error\"") != std::string::npos);
+    }
+    if (!recorded) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(recorded);
+  // The server is started again and serves the session's next call.
+  for (int i = 0; i < 50; ++i) {
+    r = Mcp("faulty", token, CallTool("say", R"({"text":"back"})"), sid);
+    if (r.body.find("back") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_NE(r.body.find("back"), std::string::npos) << r.body;
+}
+
 class GatewayTlsTest : public GatewayRobustnessTest {
  protected:
   void SetUp() override {
