@@ -182,18 +182,14 @@ class SqliteLedgerStore final : public LedgerStore {
           Prepare(writer_.get(),
                   "SELECT COALESCE(MAX(seq) + 1, 0) FROM ledger_records WHERE origin = ?"));
       // Records committed before this process's first commit of an origin are read back.
-      WRIT_ASSIGN_OR_RETURN(
-          lookup_fill_from_db_,
-          Prepare(writer_.get(),
-                  "INSERT OR IGNORE INTO ledger_lookup(field, value, origin, seq) "
-                  "SELECT 2, task_id, origin, seq FROM ledger_records "
-                  "WHERE origin = ?1 AND seq >= ?2 AND seq < ?3 AND task_id IS NOT NULL "
-                  "UNION ALL SELECT 3, principal, origin, seq FROM ledger_records "
-                  "WHERE origin = ?1 AND seq >= ?2 AND seq < ?3 AND principal IS NOT NULL"));
+      WRIT_ASSIGN_OR_RETURN(lookup_read_back_,
+                            Prepare(writer_.get(),
+                                    "SELECT seq, task_id, principal FROM ledger_records "
+                                    "WHERE origin = ? AND seq >= ? AND seq < ? ORDER BY seq"));
       WRIT_ASSIGN_OR_RETURN(lookup_insert_,
                             Prepare(writer_.get(),
-                                    "INSERT OR IGNORE INTO ledger_lookup(field, value, origin, "
-                                    "seq) VALUES(?, ?, ?, ?)"));
+                                    "INSERT OR REPLACE INTO ledger_postings(field, value, origin, "
+                                    "from_seq, seqs) VALUES(?, ?, ?, ?, ?)"));
       WRIT_ASSIGN_OR_RETURN(
           lookup_done_get_,
           Prepare(writer_.get(), "SELECT below FROM ledger_lookup_done WHERE origin = ?"));
@@ -242,7 +238,7 @@ class SqliteLedgerStore final : public LedgerStore {
       LookupState& st = lookup_[b.origin];
       st.stored = true;
       if (filled) {
-        st.rows.clear();
+        st.held.clear();
         st.below = st.held_from = b.first_seq + b.records.size();
       }
       MaybeRestartWal();
@@ -329,70 +325,21 @@ class SqliteLedgerStore final : public LedgerStore {
     if (!q.kind.empty()) filters += " AND r.kind = :kind";
     if (q.time_from_us) filters += " AND r.time_us >= :time_from";
     if (q.time_to_us) filters += " AND r.time_us < :time_to";
-    const char* columns =
-        "SELECT r.origin, r.seq, r.kind, r.time_us, r.decision_id, r.task_id, r.principal, "
-        "r.verdict, r.leaf_hash, r.body";
-    // A decision is found by its index. A task or principal is found through the lookup
-    // table for the records it covers (seq < below of their origin) and by reading the rest,
-    // the tail of each log.
-    const char* key = !q.decision_id.empty() ? nullptr
-                      : !q.task_id.empty()   ? "2, :task_id"
-                      : !q.principal.empty() ? "3, :principal"
-                                             : nullptr;
-    std::string sql;
-    if (key != nullptr) {
-      sql =
-          std::string("SELECT * FROM (") + columns +
-          " FROM ledger_lookup l JOIN ledger_records r ON r.origin = l.origin AND r.seq = "
-          "l.seq WHERE (l.field, l.value) = (" +
-          key + ")" + filters + " UNION ALL " + columns +
-          " FROM ledger_lookup_done d CROSS JOIN ledger_records r ON r.origin = d.origin AND r.seq "
-          ">= d.below WHERE 1" +
-          filters + ")";
-      sql += q.descending ? " ORDER BY 1 DESC, 2 DESC" : " ORDER BY 1, 2";
-    } else {
-      sql = std::string(columns) + " FROM ledger_records r WHERE 1" + filters;
-      sql += q.descending ? " ORDER BY r.origin DESC, r.seq DESC" : " ORDER BY r.origin, r.seq";
-    }
-    sql += " LIMIT :limit";
+    std::string order = q.descending ? " ORDER BY r.origin DESC, r.seq DESC LIMIT :limit"
+                                     : " ORDER BY r.origin, r.seq LIMIT :limit";
     std::lock_guard<std::mutex> lock(read_mu_);
-    WRIT_ASSIGN_OR_RETURN(StmtPtr st, Prepare(reader_.get(), sql));
-    sqlite3_stmt* s = st.get();
-    auto bind_text = [&](const char* name, const std::string& v) {
-      int i = sqlite3_bind_parameter_index(s, name);
-      if (i > 0) BindText(s, i, v, false);
-    };
-    auto bind_int = [&](const char* name, int64_t v) {
-      int i = sqlite3_bind_parameter_index(s, name);
-      if (i > 0) sqlite3_bind_int64(s, i, v);
-    };
-    bind_text(":origin", q.origin);
-    if (q.seq_from) bind_int(":seq_from", static_cast<int64_t>(*q.seq_from));
-    if (q.seq_to) bind_int(":seq_to", static_cast<int64_t>(*q.seq_to));
-    bind_text(":decision_id", q.decision_id);
-    bind_text(":task_id", q.task_id);
-    bind_text(":principal", q.principal);
-    bind_text(":verdict", q.verdict);
-    bind_text(":kind", q.kind);
-    if (q.time_from_us) bind_int(":time_from", *q.time_from_us);
-    if (q.time_to_us) bind_int(":time_to", *q.time_to_us);
-    bind_int(":limit", static_cast<int64_t>(q.limit));
+    // A decision is found by its index; a task or principal through the postings table for the
+    // records it covers (seq < below of their origin) and by reading the rest, the tail of each
+    // log.
+    int field = !q.decision_id.empty() ? 0 : !q.task_id.empty() ? 2 : !q.principal.empty() ? 3 : 0;
+    if (field != 0) return QueryByPostings(q, field, filters, order);
+    WRIT_ASSIGN_OR_RETURN(
+        StmtPtr st, Prepare(reader_.get(), std::string(kRecordColumns) +
+                                               " FROM ledger_records r WHERE 1" + filters + order));
+    BindQuery(st.get(), q);
     std::vector<StoredRecord> out;
     int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-      StoredRecord r;
-      r.origin = ColumnText(s, 0);
-      r.seq = static_cast<uint64_t>(sqlite3_column_int64(s, 1));
-      r.kind = ColumnText(s, 2);
-      r.time_us = sqlite3_column_int64(s, 3);
-      r.decision_id = ColumnText(s, 4);
-      r.task_id = ColumnText(s, 5);
-      r.principal = ColumnText(s, 6);
-      r.verdict = ColumnText(s, 7);
-      ToDigest(ColumnBlob(s, 8), &r.leaf_hash);
-      r.body = std::string(ColumnBlob(s, 9));
-      out.push_back(std::move(r));
-    }
+    while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) out.push_back(RecordRow(st.get()));
     if (rc != SQLITE_DONE) return SqliteError(reader_.get(), rc, "querying records");
     return out;
   }
@@ -541,6 +488,172 @@ class SqliteLedgerStore final : public LedgerStore {
     return Status::Ok();
   }
 
+  static constexpr const char* kRecordColumns =
+      "SELECT r.origin, r.seq, r.kind, r.time_us, r.decision_id, r.task_id, r.principal, "
+      "r.verdict, r.leaf_hash, r.body";
+
+  static StoredRecord RecordRow(sqlite3_stmt* s) {
+    StoredRecord r;
+    r.origin = ColumnText(s, 0);
+    r.seq = static_cast<uint64_t>(sqlite3_column_int64(s, 1));
+    r.kind = ColumnText(s, 2);
+    r.time_us = sqlite3_column_int64(s, 3);
+    r.decision_id = ColumnText(s, 4);
+    r.task_id = ColumnText(s, 5);
+    r.principal = ColumnText(s, 6);
+    r.verdict = ColumnText(s, 7);
+    ToDigest(ColumnBlob(s, 8), &r.leaf_hash);
+    r.body = std::string(ColumnBlob(s, 9));
+    return r;
+  }
+
+  // Binds the query's filters to the named parameters the statement has.
+  static void BindQuery(sqlite3_stmt* s, const RecordQuery& q) {
+    auto bind_text = [&](const char* name, const std::string& v) {
+      int i = sqlite3_bind_parameter_index(s, name);
+      if (i > 0) BindText(s, i, v, false);
+    };
+    auto bind_int = [&](const char* name, int64_t v) {
+      int i = sqlite3_bind_parameter_index(s, name);
+      if (i > 0) sqlite3_bind_int64(s, i, v);
+    };
+    bind_text(":origin", q.origin);
+    if (q.seq_from) bind_int(":seq_from", static_cast<int64_t>(*q.seq_from));
+    if (q.seq_to) bind_int(":seq_to", static_cast<int64_t>(*q.seq_to));
+    bind_text(":decision_id", q.decision_id);
+    bind_text(":task_id", q.task_id);
+    bind_text(":principal", q.principal);
+    bind_text(":verdict", q.verdict);
+    bind_text(":kind", q.kind);
+    if (q.time_from_us) bind_int(":time_from", *q.time_from_us);
+    if (q.time_to_us) bind_int(":time_to", *q.time_to_us);
+    bind_int(":limit", static_cast<int64_t>(q.limit));
+  }
+
+  // Parses a postings row's offsets ("0,3,17") into seqs from `from`.
+  static bool ParseOffsets(std::string_view text, uint64_t from, std::vector<uint64_t>* out) {
+    size_t i = 0;
+    while (i < text.size()) {
+      uint64_t v = 0;
+      size_t start = i;
+      while (i < text.size() && text[i] >= '0' && text[i] <= '9' && i - start < 18) {
+        v = v * 10 + static_cast<uint64_t>(text[i] - '0');
+        ++i;
+      }
+      if (i == start || (i < text.size() && text[i] != ',') || i + 1 == text.size()) return false;
+      if (i < text.size()) ++i;
+      out->push_back(from + v);
+    }
+    return !text.empty();
+  }
+
+  // Records of one task or principal: the postings give the seqs under each log's `below`, which
+  // are fetched one by one with the other filters; the records from `below` on are read with
+  // the filters directly. Both come in (origin, seq) order and are merged. One read transaction
+  // covers all of it, so that a fill committed meanwhile cannot move `below` between them.
+  // Called with read_mu_ held.
+  Result<std::vector<StoredRecord>> QueryByPostings(const RecordQuery& q, int field,
+                                                    const std::string& filters,
+                                                    const std::string& order) {
+    sqlite3* db = reader_.get();
+    int rc = sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) return SqliteError(db, rc, "starting a read");
+    struct EndRead {
+      sqlite3* db;
+      ~EndRead() { sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr); }
+    } end_read{db};
+
+    // Every posted seq of the value (origins numbered in their sorted order).
+    std::vector<std::string> origins;
+    std::vector<std::pair<size_t, uint64_t>> keys;
+    {
+      WRIT_ASSIGN_OR_RETURN(
+          StmtPtr st, Prepare(db,
+                              "SELECT origin, from_seq, seqs FROM ledger_postings WHERE field = ?1 "
+                              "AND value = ?2 AND (?3 = '' OR origin = ?3) ORDER BY origin, "
+                              "from_seq"));
+      sqlite3_bind_int(st.get(), 1, field);
+      BindText(st.get(), 2, field == 2 ? q.task_id : q.principal, false);
+      BindText(st.get(), 3, q.origin, false);
+      std::vector<uint64_t> seqs;
+      while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+        std::string origin = ColumnText(st.get(), 0);
+        if (origins.empty() || origins.back() != origin) origins.push_back(origin);
+        seqs.clear();
+        auto from = static_cast<uint64_t>(sqlite3_column_int64(st.get(), 1));
+        if (!ParseOffsets(ColumnText(st.get(), 2), from, &seqs)) {
+          return DataLoss("store: a lookup row of " + origin + " from seq " + std::to_string(from) +
+                          " is damaged");
+        }
+        for (uint64_t seq : seqs) {
+          if ((q.seq_from && seq < *q.seq_from) || (q.seq_to && seq > *q.seq_to)) continue;
+          keys.emplace_back(origins.size() - 1, seq);
+        }
+      }
+      if (rc != SQLITE_DONE) return SqliteError(db, rc, "reading the lookup table");
+    }
+    std::sort(keys.begin(), keys.end());
+    if (q.descending) std::reverse(keys.begin(), keys.end());
+
+    WRIT_ASSIGN_OR_RETURN(StmtPtr tail,
+                          Prepare(db, std::string(kRecordColumns) +
+                                          " FROM ledger_lookup_done d CROSS JOIN ledger_records r "
+                                          "ON r.origin = d.origin AND r.seq >= d.below WHERE 1" +
+                                          filters + order));
+    BindQuery(tail.get(), q);
+    WRIT_ASSIGN_OR_RETURN(StmtPtr one, Prepare(db, std::string(kRecordColumns) +
+                                                       " FROM ledger_records r WHERE r.origin = "
+                                                       ":key_origin AND r.seq = :key_seq" +
+                                                       filters));
+    BindQuery(one.get(), q);
+    int key_origin = sqlite3_bind_parameter_index(one.get(), ":key_origin");
+    int key_seq = sqlite3_bind_parameter_index(one.get(), ":key_seq");
+
+    std::vector<StoredRecord> out;
+    std::optional<StoredRecord> next_tail;
+    auto step_tail = [&]() -> Status {
+      next_tail.reset();
+      int r = sqlite3_step(tail.get());
+      if (r == SQLITE_ROW) next_tail = RecordRow(tail.get());
+      if (r != SQLITE_ROW && r != SQLITE_DONE) return SqliteError(db, r, "querying records");
+      return Status::Ok();
+    };
+    WRIT_RETURN_IF_ERROR(step_tail());
+    size_t k = 0;
+    while (out.size() < q.limit) {
+      bool take_key = false;
+      if (k < keys.size()) {
+        if (!next_tail) {
+          take_key = true;
+        } else {
+          const std::string& o = origins[keys[k].first];
+          int c = o.compare(next_tail->origin);
+          bool before = c < 0 || (c == 0 && keys[k].second < next_tail->seq);
+          take_key = q.descending ? !before : before;
+        }
+      }
+      if (take_key) {
+        sqlite3_stmt* s = one.get();
+        sqlite3_reset(s);
+        BindText(s, key_origin, origins[keys[k].first], false);
+        sqlite3_bind_int64(s, key_seq, static_cast<int64_t>(keys[k].second));
+        rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW) {
+          out.push_back(RecordRow(s));
+        } else if (rc != SQLITE_DONE) {
+          return SqliteError(db, rc, "querying records");
+        }
+        ++k;
+      } else if (next_tail) {
+        out.push_back(std::move(*next_tail));
+        WRIT_RETURN_IF_ERROR(step_tail());
+      } else {
+        break;
+      }
+    }
+    return out;
+  }
+
   Result<std::vector<Digest>> ReadHashes(sqlite3_stmt* s, const std::string& origin, int level,
                                          uint64_t begin, uint64_t end, const char* what) {
     StmtReset reset(s);
@@ -591,29 +704,28 @@ class SqliteLedgerStore final : public LedgerStore {
     return out;
   }
 
-  // Lookup rows of one origin not yet in the table: (field, value, seq).
-  struct LookupRow {
-    int field;
-    std::string value;
-    uint64_t seq;
-    bool operator<(const LookupRow& o) const {
-      if (field != o.field) return field < o.field;
-      if (int c = value.compare(o.value); c != 0) return c < 0;
-      return seq < o.seq;
-    }
-  };
+  // Task (field 2) and principal (field 3) of the records of one origin not yet in the postings
+  // table: value -> their seqs, ascending.
+  using HeldPostings = std::map<std::pair<int, std::string>, std::vector<uint64_t>>;
   struct LookupState {
-    uint64_t below = 0;      // every record under it is in the table
+    uint64_t below = 0;      // every record under it is in the postings table
     bool stored = false;     // `below` is in ledger_lookup_done
-    uint64_t held_from = 0;  // `rows` hold the records from here on; those before are read back
-    std::vector<LookupRow> rows;
+    uint64_t held_from = 0;  // `held` covers the records from here on; those before are read back
+    HeldPostings held;
   };
 
-  // Keeps the lookup table (task, principal -> record) within lookup_fill_records of the end of
-  // each log, inside the batch's transaction: the rows of committed records are held in memory
-  // and inserted in one sorted run once that many have accumulated, so that each page of the
-  // table is written once per fill rather than once per commit. Sets *filled when it did; the
-  // caller completes the state once the transaction commits, or forgets it when it fails.
+  static void Hold(HeldPostings& held, uint64_t seq, const std::string& task,
+                   const std::string& principal) {
+    if (!task.empty()) held[{2, task}].push_back(seq);
+    if (!principal.empty()) held[{3, principal}].push_back(seq);
+  }
+
+  // Keeps the postings table (task, principal -> records) within lookup_fill_records of the end
+  // of each log, inside the batch's transaction: the seqs of committed records are held in
+  // memory by value, and once that many records have accumulated each value gets one row
+  // listing its records of the fill, so that a fill writes one row per distinct value rather
+  // than one per record. Sets *filled when it did; the caller completes the state once the
+  // transaction commits, or forgets it when it fails.
   Status UpdateLookup(const LedgerBatch& b, bool* filled) {
     sqlite3* db = writer_.get();
     uint64_t end = b.first_seq + b.records.size();
@@ -632,29 +744,44 @@ class SqliteLedgerStore final : public LedgerStore {
       }
       st.held_from = b.first_seq;
     }
-    for (const StoredRecord& r : b.records) {
-      if (!r.task_id.empty()) st.rows.push_back({2, r.task_id, r.seq});
-      if (!r.principal.empty()) st.rows.push_back({3, r.principal, r.seq});
-    }
+    for (const StoredRecord& r : b.records) Hold(st.held, r.seq, r.task_id, r.principal);
     uint64_t below = st.below;
     if (end >= st.below + static_cast<uint64_t>(options_.lookup_fill_records)) {
+      HeldPostings read_back;
+      const HeldPostings* fill = &st.held;
       if (st.below < st.held_from) {
-        sqlite3_stmt* s = lookup_fill_from_db_.get();
+        // Records committed before this process's first commit of the origin.
+        sqlite3_stmt* s = lookup_read_back_.get();
         StmtReset reset(s);
         BindText(s, 1, b.origin, false);
         sqlite3_bind_int64(s, 2, static_cast<int64_t>(st.below));
         sqlite3_bind_int64(s, 3, static_cast<int64_t>(st.held_from));
-        int rc = sqlite3_step(s);
+        int rc;
+        while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+          Hold(read_back, static_cast<uint64_t>(sqlite3_column_int64(s, 0)), ColumnText(s, 1),
+               ColumnText(s, 2));
+        }
         if (rc != SQLITE_DONE) return SqliteError(db, rc, "filling the lookup table");
+        for (const auto& [key, seqs] : st.held) {
+          auto& to = read_back[key];
+          to.insert(to.end(), seqs.begin(), seqs.end());
+        }
+        fill = &read_back;
       }
-      std::sort(st.rows.begin(), st.rows.end());
       sqlite3_stmt* s = lookup_insert_.get();
-      for (const LookupRow& row : st.rows) {
+      std::string offsets;
+      for (const auto& [key, seqs] : *fill) {
+        offsets.clear();
+        for (uint64_t seq : seqs) {
+          if (!offsets.empty()) offsets += ',';
+          offsets += std::to_string(seq - st.below);
+        }
         StmtReset reset(s);
-        sqlite3_bind_int(s, 1, row.field);
-        BindText(s, 2, row.value, false);
+        sqlite3_bind_int(s, 1, key.first);
+        BindText(s, 2, key.second, false);
         BindText(s, 3, b.origin, false);
-        sqlite3_bind_int64(s, 4, static_cast<int64_t>(row.seq));
+        sqlite3_bind_int64(s, 4, static_cast<int64_t>(st.below));
+        BindText(s, 5, offsets, false);
         int rc = sqlite3_step(s);
         if (rc != SQLITE_DONE) return SqliteError(db, rc, "filling the lookup table");
       }
@@ -767,7 +894,7 @@ class SqliteLedgerStore final : public LedgerStore {
   DbPtr reader_;
   DbPtr checkpoint_db_;
   StmtPtr insert_record_, insert_node_, insert_checkpoint_, writer_count_;
-  StmtPtr lookup_fill_from_db_, lookup_insert_, lookup_done_get_, lookup_done_set_;
+  StmtPtr lookup_read_back_, lookup_insert_, lookup_done_get_, lookup_done_set_;
   std::map<std::string, LookupState> lookup_;  // per origin, as committed; under write_mu_
   StmtPtr count_, leaf_hashes_, node_hashes_;
   std::thread checkpointer_;  // joined by the destructor before the connections close

@@ -45,7 +45,7 @@ struct SqliteOptions {
   // Page cache of the ledger's writer connection, in KiB (bounded: memory stays flat). It
   // keeps the pages that appends revisit (the ends of the indexes) from being read again.
   int ledger_cache_kib = 16384;
-  // Task and principal lookups: records are added to the lookup table in bulk once this many
+  // Task and principal lookups: records are added to the postings table in bulk once this many
   // have accumulated (in the transaction of the batch that reaches it; the rows wait in
   // memory); queries read the newer records of each log directly.
   int lookup_fill_records = 8192;

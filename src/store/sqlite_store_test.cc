@@ -13,6 +13,11 @@
 namespace writ::store {
 namespace {
 
+std::string ColumnString(sqlite3_stmt* s, int i) {
+  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
+  return p ? std::string(p) : std::string();
+}
+
 class SqliteStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -53,6 +58,16 @@ class SqliteStoreTest : public ::testing::Test {
     return b;
   }
 
+  // Runs SQL on the database file directly, as an editor of the file would.
+  void EditFile(const char* sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ / "writ.db").c_str(), &db), SQLITE_OK);
+    int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+    std::string error = sqlite3_errmsg(db);
+    sqlite3_close(db);
+    ASSERT_EQ(rc, SQLITE_OK) << error;
+  }
+
   std::filesystem::path dir_;
   SqliteOptions options_;
 };
@@ -74,14 +89,9 @@ TEST_F(SqliteStoreTest, CreatesDatabaseWithCurrentSchemaAndPrivateDirectory) {
 
 TEST_F(SqliteStoreTest, RefusesADatabaseNewerThanTheBinary) {
   ASSERT_TRUE(Open());
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open((dir_ / "writ.db").c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db,
-                         "INSERT INTO schema_version(version, applied_us, description) "
-                         "VALUES(999, 0, 'future')",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK);
-  sqlite3_close(db);
+  EditFile(
+      "INSERT INTO schema_version(version, applied_us, description) "
+      "VALUES(999, 0, 'future')");
   auto s = OpenSqliteStore(options_);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), StatusCode::kFailedPrecondition);
@@ -323,13 +333,16 @@ TEST_F(SqliteStoreTest, LookupsCoverTheTableAndTheTailOfEachLog) {
   ASSERT_EQ(sqlite3_open((dir_ / "writ.db").c_str(), &db), SQLITE_OK);
   sqlite3_stmt* st = nullptr;
   ASSERT_EQ(sqlite3_prepare_v2(db,
-                               "SELECT below, (SELECT count(*) FROM ledger_lookup WHERE origin = "
-                               "'a' AND field = 2) FROM ledger_lookup_done WHERE origin = 'a'",
+                               "SELECT below, (SELECT group_concat(from_seq || ':' || seqs, ' ') "
+                               "FROM (SELECT * FROM ledger_postings WHERE origin = 'a' AND field = "
+                               "2 AND value = 'task-1' ORDER BY from_seq)) FROM ledger_lookup_done "
+                               "WHERE origin = 'a'",
                                -1, &st, nullptr),
             SQLITE_OK);
   ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
   EXPECT_EQ(sqlite3_column_int(st, 0), 20);  // 20 - 10 >= 7: filled up to the end
-  EXPECT_EQ(sqlite3_column_int(st, 1), 20);
+  // One row per fill: seq 1, 4, 7 in the first (records 0-9), 10, 13, 16, 19 in the second.
+  EXPECT_EQ(ColumnString(st, 1), "0:1,4,7 10:0,3,6,9");
   sqlite3_finalize(st);
   sqlite3_close(db);
 }
@@ -340,16 +353,11 @@ TEST_F(SqliteStoreTest, MigrationFillsTheLookupTableFromExistingRecords) {
     ASSERT_TRUE(store->ledger().AppendBatch(Batch("a", 0, 6)).ok());
   }
   // Take the file back to schema version 4, with the per-record indexes it had.
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open((dir_ / "writ.db").c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db,
-                         "DROP TABLE ledger_lookup; DROP TABLE ledger_lookup_done;"
-                         "CREATE INDEX ledger_records_task ON ledger_records (task_id);"
-                         "CREATE INDEX ledger_records_principal ON ledger_records (principal);"
-                         "DELETE FROM schema_version WHERE version >= 5;",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK);
-  sqlite3_close(db);
+  EditFile(
+      "DROP TABLE ledger_postings; DROP TABLE ledger_lookup_done;"
+      "CREATE INDEX ledger_records_task ON ledger_records (task_id);"
+      "CREATE INDEX ledger_records_principal ON ledger_records (principal);"
+      "DELETE FROM schema_version WHERE version >= 5;");
   auto store = Open();
   ASSERT_TRUE(store);
   EXPECT_EQ(*store->SchemaVersion(), SqliteSchemaVersion());
@@ -365,6 +373,83 @@ TEST_F(SqliteStoreTest, MigrationFillsTheLookupTableFromExistingRecords) {
   ASSERT_TRUE(rows.ok());
   ASSERT_EQ(rows->size(), 3u);  // 0, 3 from the table; 6 from the tail
   EXPECT_EQ((*rows)[2].seq, 6u);
+}
+
+// Schema version 5 kept one lookup row per record; version 6 converts them into one row per
+// value and block of 8192 records, and queries find the same records.
+TEST_F(SqliteStoreTest, MigrationGroupsTheLookupRowsOfVersion5) {
+  options_.lookup_fill_records = 9000;
+  {
+    auto store = Open();
+    ASSERT_TRUE(store->ledger().AppendBatch(Batch("a", 0, 9500)).ok());
+    ASSERT_TRUE(store->ledger().AppendBatch(Batch("b", 0, 10)).ok());
+  }
+  EditFile(
+      "DROP TABLE ledger_postings;"
+      "CREATE TABLE ledger_lookup (field INTEGER NOT NULL, value TEXT NOT NULL, "
+      "origin TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (field, value, "
+      "origin, seq)) WITHOUT ROWID;"
+      "INSERT INTO ledger_lookup SELECT 2, task_id, origin, seq FROM "
+      "ledger_records UNION ALL SELECT 3, principal, origin, seq FROM "
+      "ledger_records;"
+      "UPDATE ledger_lookup_done SET below = 9500 WHERE origin = 'a';"
+      "UPDATE ledger_lookup_done SET below = 10 WHERE origin = 'b';"
+      "DELETE FROM schema_version WHERE version >= 6;");
+  auto store = Open();
+  ASSERT_TRUE(store);
+  EXPECT_EQ(*store->SchemaVersion(), SqliteSchemaVersion());
+  RecordQuery q;
+  q.task_id = "task-2";
+  q.limit = 10000;
+  auto rows = store->ledger().QueryRecords(q);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_EQ(rows->size(), 3166u + 3u);  // seq 2, 5, ... 9497 of a; 2, 5, 8 of b
+  for (size_t i = 0; i < 3166; ++i) {
+    ASSERT_EQ((*rows)[i].origin, "a");
+    ASSERT_EQ((*rows)[i].seq, 2 + 3 * i);
+  }
+  EXPECT_EQ((*rows)[3166].origin, "b");
+  // Across the block boundary at 8192, newest first, and after more appends.
+  ASSERT_TRUE(store->ledger().AppendBatch(Batch("a", 9500, 3)).ok());
+  q.origin = "a";
+  q.descending = true;
+  q.seq_to = 8200;
+  q.limit = 4;
+  rows = store->ledger().QueryRecords(q);
+  ASSERT_TRUE(rows.ok());
+  std::vector<uint64_t> seqs;
+  for (const auto& r : *rows) seqs.push_back(r.seq);
+  EXPECT_EQ(seqs, (std::vector<uint64_t>{8198, 8195, 8192, 8189}));
+  q = RecordQuery();
+  q.principal = "agent-a";
+  q.seq_from = 9495;
+  rows = store->ledger().QueryRecords(q);
+  ASSERT_TRUE(rows.ok());
+  seqs.clear();
+  for (const auto& r : *rows) seqs.push_back(r.seq);
+  EXPECT_EQ(seqs, (std::vector<uint64_t>{9495, 9497, 9499, 9501}));  // the last two in the tail
+}
+
+// A damaged postings row is reported, not read as other records.
+TEST_F(SqliteStoreTest, DamagedLookupRowIsReported) {
+  options_.lookup_fill_records = 5;
+  {
+    auto store = Open();
+    ASSERT_TRUE(store->ledger().AppendBatch(Batch("a", 0, 6)).ok());
+  }
+  EditFile("UPDATE ledger_postings SET seqs = '1,,4' WHERE value = 'task-1'");
+  auto store = Open();
+  RecordQuery q;
+  q.task_id = "task-1";
+  auto rows = store->ledger().QueryRecords(q);
+  ASSERT_FALSE(rows.ok());
+  EXPECT_EQ(rows.status().code(), StatusCode::kDataLoss);
+  EXPECT_NE(rows.status().message().find("lookup row of a from seq 0 is damaged"),
+            std::string::npos);
+  q.task_id = "task-2";  // its row is intact
+  rows = store->ledger().QueryRecords(q);
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(rows->size(), 2u);
 }
 
 TEST_F(SqliteStoreTest, ScansInSeqOrderAndStopsEarly) {
@@ -386,14 +471,9 @@ TEST_F(SqliteStoreTest, ScansInSeqOrderWhenRowsAreStoredOutOfOrder) {
   ASSERT_TRUE(store->ledger().AppendBatch(Batch("o", 0, 10)).ok());
   ASSERT_TRUE(store->ledger().AppendBatch(Batch("p", 0, 3)).ok());
   // Rows of seq 3 and 4 moved behind everything else in the table (an edited file).
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open((dir_ / "writ.db").c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db,
-                         "UPDATE ledger_records SET id = id + 1000 WHERE origin = 'o' AND seq IN "
-                         "(3, 4)",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK);
-  sqlite3_close(db);
+  EditFile(
+      "UPDATE ledger_records SET id = id + 1000 WHERE origin = 'o' AND seq IN "
+      "(3, 4)");
   for (uint64_t from : {0u, 2u, 3u, 4u, 7u}) {
     std::vector<uint64_t> seen;
     ASSERT_TRUE(store->ledger()
@@ -424,11 +504,7 @@ TEST_F(SqliteStoreTest, BlobsAreContentAddressedAndChecked) {
   EXPECT_EQ((*got)->media_type, "application/cedar");
   EXPECT_FALSE(b.GetBlob(Sha256("nothing"))->has_value());
 
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open((dir_ / "writ.db").c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "UPDATE blobs SET data = 'forbid'", nullptr, nullptr, nullptr),
-            SQLITE_OK);
-  sqlite3_close(db);
+  EditFile("UPDATE blobs SET data = 'forbid'");
   EXPECT_EQ(b.GetBlob(*d1).status().code(), StatusCode::kDataLoss);
 }
 
