@@ -196,6 +196,26 @@ INSERT INTO ledger_postings
   GROUP BY field, value, origin, seq / 8192;
 DROP TABLE ledger_lookup;
 )sql"},
+      {7, "ledger time ranges per fill instead of a per-record time index",
+       // The time index was one more B-tree written by every commit (a page per small commit,
+       // with the record's own page, the (origin, seq) and decision indexes). Each fill now
+       // records the least and greatest time of its records; a query by time reads the fills
+       // that overlap the range, and the tail of each log.
+       R"sql(
+CREATE TABLE ledger_time_blocks (
+  origin      TEXT    NOT NULL,
+  from_seq    INTEGER NOT NULL,
+  to_seq      INTEGER NOT NULL,
+  min_time_us INTEGER NOT NULL,
+  max_time_us INTEGER NOT NULL,
+  PRIMARY KEY (origin, from_seq)
+) WITHOUT ROWID;
+INSERT INTO ledger_time_blocks
+  SELECT r.origin, (r.seq / 8192) * 8192, MAX(r.seq) + 1, MIN(r.time_us), MAX(r.time_us)
+  FROM ledger_records r JOIN ledger_lookup_done d ON d.origin = r.origin
+  WHERE r.seq < d.below GROUP BY r.origin, r.seq / 8192;
+DROP INDEX ledger_records_time;
+)sql"},
   };
   return kMigrations;
 }

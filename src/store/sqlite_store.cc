@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
+#include <cstdint>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -184,12 +185,16 @@ class SqliteLedgerStore final : public LedgerStore {
       // Records committed before this process's first commit of an origin are read back.
       WRIT_ASSIGN_OR_RETURN(lookup_read_back_,
                             Prepare(writer_.get(),
-                                    "SELECT seq, task_id, principal FROM ledger_records "
+                                    "SELECT seq, task_id, principal, time_us FROM ledger_records "
                                     "WHERE origin = ? AND seq >= ? AND seq < ? ORDER BY seq"));
       WRIT_ASSIGN_OR_RETURN(lookup_insert_,
                             Prepare(writer_.get(),
                                     "INSERT OR REPLACE INTO ledger_postings(field, value, origin, "
                                     "from_seq, seqs) VALUES(?, ?, ?, ?, ?)"));
+      WRIT_ASSIGN_OR_RETURN(time_block_insert_,
+                            Prepare(writer_.get(),
+                                    "INSERT OR REPLACE INTO ledger_time_blocks(origin, from_seq, "
+                                    "to_seq, min_time_us, max_time_us) VALUES(?, ?, ?, ?, ?)"));
       WRIT_ASSIGN_OR_RETURN(
           lookup_done_get_,
           Prepare(writer_.get(), "SELECT below FROM ledger_lookup_done WHERE origin = ?"));
@@ -239,6 +244,7 @@ class SqliteLedgerStore final : public LedgerStore {
       st.stored = true;
       if (filled) {
         st.held.clear();
+        st.held_times = TimeRange();
         st.below = st.held_from = b.first_seq + b.records.size();
       }
       MaybeRestartWal();
@@ -333,9 +339,22 @@ class SqliteLedgerStore final : public LedgerStore {
     // log.
     int field = !q.decision_id.empty() ? 0 : !q.task_id.empty() ? 2 : !q.principal.empty() ? 3 : 0;
     if (field != 0) return QueryByPostings(q, field, filters, order);
+    std::string from = " FROM ledger_records r WHERE 1";
+    if (q.decision_id.empty() && (q.time_from_us || q.time_to_us)) {
+      // By time: the records of the fills whose time range overlaps the query's, and each log's
+      // tail (from `below` on), which no fill covers yet.
+      std::string overlap;
+      if (q.time_from_us) overlap += " AND t.max_time_us >= :time_from";
+      if (q.time_to_us) overlap += " AND t.min_time_us < :time_to";
+      from =
+          " FROM (SELECT t.origin, t.from_seq, t.to_seq FROM ledger_time_blocks t WHERE 1" +
+          overlap +
+          " UNION ALL SELECT d.origin, d.below, 9223372036854775807 FROM ledger_lookup_done d) b "
+          "CROSS JOIN ledger_records r ON r.origin = b.origin AND r.seq >= b.from_seq AND r.seq < "
+          "b.to_seq WHERE 1";
+    }
     WRIT_ASSIGN_OR_RETURN(
-        StmtPtr st, Prepare(reader_.get(), std::string(kRecordColumns) +
-                                               " FROM ledger_records r WHERE 1" + filters + order));
+        StmtPtr st, Prepare(reader_.get(), std::string(kRecordColumns) + from + filters + order));
     BindQuery(st.get(), q);
     std::vector<StoredRecord> out;
     int rc;
@@ -707,11 +726,19 @@ class SqliteLedgerStore final : public LedgerStore {
   // Task (field 2) and principal (field 3) of the records of one origin not yet in the postings
   // table: value -> their seqs, ascending.
   using HeldPostings = std::map<std::pair<int, std::string>, std::vector<uint64_t>>;
+  struct TimeRange {
+    int64_t min = INT64_MAX, max = INT64_MIN;
+    void Add(int64_t t) {
+      min = std::min(min, t);
+      max = std::max(max, t);
+    }
+  };
   struct LookupState {
     uint64_t below = 0;      // every record under it is in the postings table
     bool stored = false;     // `below` is in ledger_lookup_done
     uint64_t held_from = 0;  // `held` covers the records from here on; those before are read back
     HeldPostings held;
+    TimeRange held_times;  // of the records in `held`
   };
 
   static void Hold(HeldPostings& held, uint64_t seq, const std::string& task,
@@ -744,11 +771,15 @@ class SqliteLedgerStore final : public LedgerStore {
       }
       st.held_from = b.first_seq;
     }
-    for (const StoredRecord& r : b.records) Hold(st.held, r.seq, r.task_id, r.principal);
+    for (const StoredRecord& r : b.records) {
+      Hold(st.held, r.seq, r.task_id, r.principal);
+      st.held_times.Add(r.time_us);
+    }
     uint64_t below = st.below;
     if (end >= st.below + static_cast<uint64_t>(options_.lookup_fill_records)) {
       HeldPostings read_back;
       const HeldPostings* fill = &st.held;
+      TimeRange times = st.held_times;
       if (st.below < st.held_from) {
         // Records committed before this process's first commit of the origin.
         sqlite3_stmt* s = lookup_read_back_.get();
@@ -760,6 +791,7 @@ class SqliteLedgerStore final : public LedgerStore {
         while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
           Hold(read_back, static_cast<uint64_t>(sqlite3_column_int64(s, 0)), ColumnText(s, 1),
                ColumnText(s, 2));
+          times.Add(sqlite3_column_int64(s, 3));
         }
         if (rc != SQLITE_DONE) return SqliteError(db, rc, "filling the lookup table");
         for (const auto& [key, seqs] : st.held) {
@@ -784,6 +816,17 @@ class SqliteLedgerStore final : public LedgerStore {
         BindText(s, 5, offsets, false);
         int rc = sqlite3_step(s);
         if (rc != SQLITE_DONE) return SqliteError(db, rc, "filling the lookup table");
+      }
+      {
+        sqlite3_stmt* t = time_block_insert_.get();
+        StmtReset reset(t);
+        BindText(t, 1, b.origin, false);
+        sqlite3_bind_int64(t, 2, static_cast<int64_t>(st.below));
+        sqlite3_bind_int64(t, 3, static_cast<int64_t>(end));
+        sqlite3_bind_int64(t, 4, times.min);
+        sqlite3_bind_int64(t, 5, times.max);
+        int rc = sqlite3_step(t);
+        if (rc != SQLITE_DONE) return SqliteError(db, rc, "recording a time range");
       }
       below = end;
       *filled = true;
@@ -894,7 +937,7 @@ class SqliteLedgerStore final : public LedgerStore {
   DbPtr reader_;
   DbPtr checkpoint_db_;
   StmtPtr insert_record_, insert_node_, insert_checkpoint_, writer_count_;
-  StmtPtr lookup_read_back_, lookup_insert_, lookup_done_get_, lookup_done_set_;
+  StmtPtr lookup_read_back_, lookup_insert_, time_block_insert_, lookup_done_get_, lookup_done_set_;
   std::map<std::string, LookupState> lookup_;  // per origin, as committed; under write_mu_
   StmtPtr count_, leaf_hashes_, node_hashes_;
   std::thread checkpointer_;  // joined by the destructor before the connections close

@@ -319,6 +319,21 @@ TEST_F(SqliteStoreTest, LookupsCoverTheTableAndTheTailOfEachLog) {
     EXPECT_EQ(seqs(q), (std::vector<std::string>{"a7", "a9", "a11", "b7", "b9", "b11"}));
     q.verdict = "deny";  // even seqs: none of them
     EXPECT_TRUE(seqs(q).empty());
+    // By time (1000 + seq): 8 and 9 through the filled time range, 10 and 11 from the tail.
+    q = RecordQuery();
+    q.time_from_us = 1008;
+    q.time_to_us = 1012;
+    EXPECT_EQ(seqs(q),
+              (std::vector<std::string>{"a8", "a9", "a10", "a11", "b8", "b9", "b10", "b11"}));
+    q.time_to_us.reset();
+    q.origin = "b";
+    q.descending = true;
+    q.limit = 2;
+    EXPECT_EQ(seqs(q), (std::vector<std::string>{"b14", "b13"}));
+    q = RecordQuery();
+    q.time_to_us = 1002;
+    q.kind = "decision";
+    EXPECT_EQ(seqs(q), (std::vector<std::string>{"a0", "a1", "b0", "b1"}));
   };
   check();
   // The lookup state is read back from the database after a reopen, and filling goes on.
@@ -354,7 +369,8 @@ TEST_F(SqliteStoreTest, MigrationFillsTheLookupTableFromExistingRecords) {
   }
   // Take the file back to schema version 4, with the per-record indexes it had.
   EditFile(
-      "DROP TABLE ledger_postings; DROP TABLE ledger_lookup_done;"
+      "DROP TABLE ledger_postings; DROP TABLE ledger_lookup_done; DROP TABLE ledger_time_blocks;"
+      "CREATE INDEX ledger_records_time ON ledger_records (time_us);"
       "CREATE INDEX ledger_records_task ON ledger_records (task_id);"
       "CREATE INDEX ledger_records_principal ON ledger_records (principal);"
       "DELETE FROM schema_version WHERE version >= 5;");
@@ -385,7 +401,8 @@ TEST_F(SqliteStoreTest, MigrationGroupsTheLookupRowsOfVersion5) {
     ASSERT_TRUE(store->ledger().AppendBatch(Batch("b", 0, 10)).ok());
   }
   EditFile(
-      "DROP TABLE ledger_postings;"
+      "DROP TABLE ledger_postings; DROP TABLE ledger_time_blocks;"
+      "CREATE INDEX ledger_records_time ON ledger_records (time_us);"
       "CREATE TABLE ledger_lookup (field INTEGER NOT NULL, value TEXT NOT NULL, "
       "origin TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (field, value, "
       "origin, seq)) WITHOUT ROWID;"
@@ -428,6 +445,23 @@ TEST_F(SqliteStoreTest, MigrationGroupsTheLookupRowsOfVersion5) {
   seqs.clear();
   for (const auto& r : *rows) seqs.push_back(r.seq);
   EXPECT_EQ(seqs, (std::vector<uint64_t>{9495, 9497, 9499, 9501}));  // the last two in the tail
+  // Time ranges (1000 + seq) of the converted blocks, 0-8191 and 8192-9499, and the tail.
+  q = RecordQuery();
+  q.origin = "a";
+  q.time_from_us = 1000 + 8190;
+  q.time_to_us = 1000 + 8194;
+  rows = store->ledger().QueryRecords(q);
+  ASSERT_TRUE(rows.ok());
+  seqs.clear();
+  for (const auto& r : *rows) seqs.push_back(r.seq);
+  EXPECT_EQ(seqs, (std::vector<uint64_t>{8190, 8191, 8192, 8193}));
+  q.time_from_us = 1000 + 9498;
+  q.time_to_us.reset();
+  rows = store->ledger().QueryRecords(q);
+  ASSERT_TRUE(rows.ok());
+  seqs.clear();
+  for (const auto& r : *rows) seqs.push_back(r.seq);
+  EXPECT_EQ(seqs, (std::vector<uint64_t>{9498, 9499, 9500, 9501, 9502}));
 }
 
 // A damaged postings row is reported, not read as other records.
