@@ -160,6 +160,26 @@ TEST_F(ServiceApiTest, EveryVerdictKind) {
     found = found || Str(item, "decision_id") == Str(d, "decision_id");
   }
   EXPECT_TRUE(found);
+  // By time: `from` is inclusive and `to` exclusive, so the denied call's own time finds it
+  // with the one and not the other.
+  std::string denied_time;
+  for (const auto& item : decision_list.at("decisions").as_array()) {
+    if (Str(item, "decision_id") == Str(d, "decision_id")) denied_time = Str(item, "time");
+  }
+  ASSERT_FALSE(denied_time.empty());
+  auto has_denied = [&](const std::string& query) {
+    auto listed = Call("GET", "/v1/decisions?verdict=deny&limit=1000&" + query, viewer_);
+    EXPECT_EQ(listed.status, 200) << listed.body;
+    json::value body = Json(listed);
+    for (const auto& item : body.at("decisions").as_array()) {
+      if (Str(item, "decision_id") == Str(d, "decision_id")) return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(has_denied("from=" + denied_time));
+  EXPECT_TRUE(has_denied("to=2999-01-01T00:00:00Z"));
+  EXPECT_FALSE(has_denied("to=" + denied_time));
+  EXPECT_FALSE(has_denied("from=2999-01-01T00:00:00Z"));
   auto one = Call("GET", "/v1/decisions/" + Str(m, "decision_id"), viewer_);
   ASSERT_EQ(one.status, 200);
   json::value od = Json(one);
