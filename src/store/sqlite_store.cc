@@ -582,37 +582,65 @@ class SqliteLedgerStore final : public LedgerStore {
       ~EndRead() { sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr); }
     } end_read{db};
 
-    // Every posted seq of the value (origins numbered in their sorted order).
-    std::vector<std::string> origins;
-    std::vector<std::pair<size_t, uint64_t>> keys;
-    {
-      WRIT_ASSIGN_OR_RETURN(
-          StmtPtr st, Prepare(db,
-                              "SELECT origin, from_seq, seqs FROM ledger_postings WHERE field = ?1 "
-                              "AND value = ?2 AND (?3 = '' OR origin = ?3) ORDER BY origin, "
-                              "from_seq"));
-      sqlite3_bind_int(st.get(), 1, field);
-      BindText(st.get(), 2, field == 2 ? q.task_id : q.principal, false);
-      BindText(st.get(), 3, q.origin, false);
-      std::vector<uint64_t> seqs;
-      while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
-        std::string origin = ColumnText(st.get(), 0);
-        if (origins.empty() || origins.back() != origin) origins.push_back(origin);
-        seqs.clear();
-        auto from = static_cast<uint64_t>(sqlite3_column_int64(st.get(), 1));
-        if (!ParseOffsets(ColumnText(st.get(), 2), from, &seqs)) {
+    // The posted seqs of the value, one row at a time: the rows of an origin cover consecutive,
+    // disjoint ranges of seqs (one per fill), so reading them in (origin, from_seq) order —
+    // reversed for a descending query — gives every key in order with one row in memory.
+    std::string dir = q.descending ? " DESC" : "";
+    WRIT_ASSIGN_OR_RETURN(
+        StmtPtr postings,
+        Prepare(db,
+                "SELECT origin, from_seq, seqs FROM ledger_postings WHERE field = ?1 AND "
+                "value = ?2 AND (?3 = '' OR origin = ?3) ORDER BY origin" +
+                    dir + ", from_seq" + dir));
+    sqlite3_bind_int(postings.get(), 1, field);
+    BindText(postings.get(), 2, field == 2 ? q.task_id : q.principal, false);
+    BindText(postings.get(), 3, q.origin, false);
+    std::string key_origin_text;     // the origin of the row being read
+    std::vector<uint64_t> row_seqs;  // its seqs, in the query's order
+    size_t row_next = 0;
+    bool postings_done = false;
+    uint64_t previous_edge = 0;  // the last seq of the previous row of the same origin
+    // Advances to the next posted key within the query's seq range; false when none is left.
+    auto next_key = [&](bool* has) -> Status {
+      for (;;) {
+        for (; row_next < row_seqs.size(); ++row_next) {
+          uint64_t seq = row_seqs[row_next];
+          if ((q.seq_from && seq < *q.seq_from) || (q.seq_to && seq > *q.seq_to)) continue;
+          *has = true;
+          return Status::Ok();
+        }
+        if (postings_done) {
+          *has = false;
+          return Status::Ok();
+        }
+        int r = sqlite3_step(postings.get());
+        if (r == SQLITE_DONE) {
+          postings_done = true;
+          row_seqs.clear();
+          continue;
+        }
+        if (r != SQLITE_ROW) return SqliteError(db, r, "reading the lookup table");
+        std::string origin = ColumnText(postings.get(), 0);
+        auto from = static_cast<uint64_t>(sqlite3_column_int64(postings.get(), 1));
+        row_seqs.clear();
+        row_next = 0;
+        bool parsed = ParseOffsets(ColumnText(postings.get(), 2), from, &row_seqs);
+        // Rows converted from schema 5 may list their seqs in any order.
+        std::sort(row_seqs.begin(), row_seqs.end());
+        if (q.descending) std::reverse(row_seqs.begin(), row_seqs.end());
+        bool same_origin = origin == key_origin_text;
+        bool in_order =
+            parsed && std::adjacent_find(row_seqs.begin(), row_seqs.end()) == row_seqs.end() &&
+            (!same_origin ||
+             (q.descending ? row_seqs.front() < previous_edge : row_seqs.front() > previous_edge));
+        if (!in_order) {
           return DataLoss("store: a lookup row of " + origin + " from seq " + std::to_string(from) +
                           " is damaged");
         }
-        for (uint64_t seq : seqs) {
-          if ((q.seq_from && seq < *q.seq_from) || (q.seq_to && seq > *q.seq_to)) continue;
-          keys.emplace_back(origins.size() - 1, seq);
-        }
+        key_origin_text = std::move(origin);
+        previous_edge = row_seqs.back();
       }
-      if (rc != SQLITE_DONE) return SqliteError(db, rc, "reading the lookup table");
-    }
-    std::sort(keys.begin(), keys.end());
-    if (q.descending) std::reverse(keys.begin(), keys.end());
+    };
 
     WRIT_ASSIGN_OR_RETURN(StmtPtr tail,
                           Prepare(db, std::string(kRecordColumns) +
@@ -638,31 +666,33 @@ class SqliteLedgerStore final : public LedgerStore {
       return Status::Ok();
     };
     WRIT_RETURN_IF_ERROR(step_tail());
-    size_t k = 0;
+    bool has_key = false;
+    WRIT_RETURN_IF_ERROR(next_key(&has_key));
     while (out.size() < q.limit) {
       bool take_key = false;
-      if (k < keys.size()) {
+      uint64_t seq = has_key ? row_seqs[row_next] : 0;
+      if (has_key) {
         if (!next_tail) {
           take_key = true;
         } else {
-          const std::string& o = origins[keys[k].first];
-          int c = o.compare(next_tail->origin);
-          bool before = c < 0 || (c == 0 && keys[k].second < next_tail->seq);
+          int c = key_origin_text.compare(next_tail->origin);
+          bool before = c < 0 || (c == 0 && seq < next_tail->seq);
           take_key = q.descending ? !before : before;
         }
       }
       if (take_key) {
         sqlite3_stmt* s = one.get();
         sqlite3_reset(s);
-        BindText(s, key_origin, origins[keys[k].first], false);
-        sqlite3_bind_int64(s, key_seq, static_cast<int64_t>(keys[k].second));
+        BindText(s, key_origin, key_origin_text, false);
+        sqlite3_bind_int64(s, key_seq, static_cast<int64_t>(seq));
         rc = sqlite3_step(s);
         if (rc == SQLITE_ROW) {
           out.push_back(RecordRow(s));
         } else if (rc != SQLITE_DONE) {
           return SqliteError(db, rc, "querying records");
         }
-        ++k;
+        ++row_next;
+        WRIT_RETURN_IF_ERROR(next_key(&has_key));
       } else if (next_tail) {
         out.push_back(std::move(*next_tail));
         WRIT_RETURN_IF_ERROR(step_tail());

@@ -484,6 +484,22 @@ TEST_F(SqliteStoreTest, DamagedLookupRowIsReported) {
   rows = store->ledger().QueryRecords(q);
   ASSERT_TRUE(rows.ok());
   EXPECT_EQ(rows->size(), 2u);
+  // Rows whose ranges overlap (a row added that lists seq 3 after the row listing 2 and 5), and
+  // a row that lists a seq twice, are damaged too.
+  store.reset();
+  EditFile(
+      "INSERT INTO ledger_postings VALUES(2, 'task-2', 'a', 3, '0');"
+      "UPDATE ledger_postings SET seqs = '0,0,3' WHERE value = 'task-0';");
+  store = Open();
+  for (const char* task : {"task-2", "task-0"}) {
+    q.task_id = task;
+    for (bool descending : {false, true}) {
+      q.descending = descending;
+      rows = store->ledger().QueryRecords(q);
+      ASSERT_FALSE(rows.ok()) << task;
+      EXPECT_EQ(rows.status().code(), StatusCode::kDataLoss);
+    }
+  }
 }
 
 TEST_F(SqliteStoreTest, ScansInSeqOrderAndStopsEarly) {
