@@ -56,35 +56,25 @@ class HttpUpstream::Connection {
   // The exchange's steps, on whichever stream the connection has; each runs to completion.
   template <typename Message>
   beast::error_code Write(Message& m) {
-    beast::error_code ec;
-    With([&](auto& s) { http::async_write(s, m, [&](beast::error_code e, size_t) { ec = e; }); });
-    Run();
-    return ec;
+    return Step([&](auto& s, auto done) { http::async_write(s, m, done); });
   }
   template <typename Parser>
   beast::error_code ReadHeader(Parser& p) {
-    beast::error_code ec;
-    With([&](auto& s) {
-      http::async_read_header(s, buffer, p, [&](beast::error_code e, size_t) { ec = e; });
-    });
-    Run();
-    return ec;
+    return Step([&](auto& s, auto done) { http::async_read_header(s, buffer, p, done); });
   }
   template <typename Parser>
   beast::error_code ReadSome(Parser& p) {
-    beast::error_code ec;
-    With([&](auto& s) {
-      http::async_read_some(s, buffer, p, [&](beast::error_code e, size_t) { ec = e; });
-    });
-    Run();
-    return ec;
+    return Step([&](auto& s, auto done) { http::async_read_some(s, buffer, p, done); });
   }
   template <typename Parser>
   beast::error_code Read(Parser& p) {
+    return Step([&](auto& s, auto done) { http::async_read(s, buffer, p, done); });
+  }
+  // Starts one operation on the stream with a handler that keeps its error, and runs it.
+  template <typename Start>
+  beast::error_code Step(Start start) {
     beast::error_code ec;
-    With([&](auto& s) {
-      http::async_read(s, buffer, p, [&](beast::error_code e, size_t) { ec = e; });
-    });
+    With([&](auto& s) { start(s, [&ec](beast::error_code e, size_t) { ec = e; }); });
     Run();
     return ec;
   }

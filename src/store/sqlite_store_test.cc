@@ -428,40 +428,34 @@ TEST_F(SqliteStoreTest, MigrationGroupsTheLookupRowsOfVersion5) {
   EXPECT_EQ((*rows)[3166].origin, "b");
   // Across the block boundary at 8192, newest first, and after more appends.
   ASSERT_TRUE(store->ledger().AppendBatch(Batch("a", 9500, 3)).ok());
+  auto seqs_of = [&](const RecordQuery& query) {
+    std::vector<uint64_t> seqs;
+    auto found = store->ledger().QueryRecords(query);
+    EXPECT_TRUE(found.ok()) << found.status().ToString();
+    if (found.ok()) {
+      for (const auto& r : *found) seqs.push_back(r.seq);
+    }
+    return seqs;
+  };
   q.origin = "a";
   q.descending = true;
   q.seq_to = 8200;
   q.limit = 4;
-  rows = store->ledger().QueryRecords(q);
-  ASSERT_TRUE(rows.ok());
-  std::vector<uint64_t> seqs;
-  for (const auto& r : *rows) seqs.push_back(r.seq);
-  EXPECT_EQ(seqs, (std::vector<uint64_t>{8198, 8195, 8192, 8189}));
+  EXPECT_EQ(seqs_of(q), (std::vector<uint64_t>{8198, 8195, 8192, 8189}));
   q = RecordQuery();
   q.principal = "agent-a";
   q.seq_from = 9495;
-  rows = store->ledger().QueryRecords(q);
-  ASSERT_TRUE(rows.ok());
-  seqs.clear();
-  for (const auto& r : *rows) seqs.push_back(r.seq);
-  EXPECT_EQ(seqs, (std::vector<uint64_t>{9495, 9497, 9499, 9501}));  // the last two in the tail
+  EXPECT_EQ(seqs_of(q),
+            (std::vector<uint64_t>{9495, 9497, 9499, 9501}));  // the last two in the tail
   // Time ranges (1000 + seq) of the converted blocks, 0-8191 and 8192-9499, and the tail.
   q = RecordQuery();
   q.origin = "a";
   q.time_from_us = 1000 + 8190;
   q.time_to_us = 1000 + 8194;
-  rows = store->ledger().QueryRecords(q);
-  ASSERT_TRUE(rows.ok());
-  seqs.clear();
-  for (const auto& r : *rows) seqs.push_back(r.seq);
-  EXPECT_EQ(seqs, (std::vector<uint64_t>{8190, 8191, 8192, 8193}));
+  EXPECT_EQ(seqs_of(q), (std::vector<uint64_t>{8190, 8191, 8192, 8193}));
   q.time_from_us = 1000 + 9498;
   q.time_to_us.reset();
-  rows = store->ledger().QueryRecords(q);
-  ASSERT_TRUE(rows.ok());
-  seqs.clear();
-  for (const auto& r : *rows) seqs.push_back(r.seq);
-  EXPECT_EQ(seqs, (std::vector<uint64_t>{9498, 9499, 9500, 9501, 9502}));
+  EXPECT_EQ(seqs_of(q), (std::vector<uint64_t>{9498, 9499, 9500, 9501, 9502}));
 }
 
 // A damaged postings row is reported, not read as other records.
