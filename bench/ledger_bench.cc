@@ -409,8 +409,7 @@ int main(int argc, char** argv) {
                 100.0 * r.per_second / bare, r.rss_kb, load.c_str());
     double named = 0;
     std::printf("         CPU us per record by thread:");
-    for (const char* name :
-         {"ledger-prepare", "ledger-commit", "ledger-sync", "ledger-complete", "wal-checkpoint"}) {
+    for (const char* name : {"ledger-prepare", "ledger-commit", "ledger-sync", "wal-checkpoint"}) {
       double us = r.thread_cpu_us.count(name) ? r.thread_cpu_us.at(name) : 0;
       named += us;
       std::printf(" %s %.1f,", name, us);

@@ -57,10 +57,6 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(store::LedgerStore& store, const No
   }
   Ledger* l = ledger.get();
   // Named for top, perf and debuggers (at most 15 characters).
-  l->completer_ = std::thread([l] {
-    pthread_setname_np(pthread_self(), "ledger-complete");
-    l->CompleteLoop();
-  });
   l->syncer_ = std::thread([l] {
     pthread_setname_np(pthread_self(), "ledger-sync");
     l->SyncLoop();
@@ -186,7 +182,6 @@ Status Ledger::Close() {
   if (preparer_.joinable()) preparer_.join();
   if (committer_.joinable()) committer_.join();
   if (syncer_.joinable()) syncer_.join();
-  if (completer_.joinable()) completer_.join();
   std::lock_guard<std::mutex> lock(mu_);
   closed_ = true;
   return Status::Ok();
@@ -269,25 +264,21 @@ void Ledger::PrepareLoop() {
     // own threads, so that a batch is written while the one before syncs.
     if (batch && options_.inline_when_idle_records > 0 &&
         batch->data.records.size() <= options_.inline_when_idle_records && commit_queue_.empty() &&
-        !committing_ && sync_queue_.empty() && !syncing_ && complete_queue_.empty() &&
-        !completing_) {
+        !committing_ && sync_queue_.empty() && !syncing_) {
       committing_ = true;
       syncing_ = true;
-      completing_ = true;
       ++in_pipeline_;
       lock.unlock();
       CommitOne(*batch);
       bool failed = !batch->status.ok();
       std::vector<std::unique_ptr<Batch>> group;
       group.push_back(std::move(batch));
-      SyncGroup(group);
-      CompleteGroup(group);
+      SyncAndComplete(group);
       group.clear();
       lock.lock();
       if (failed) reload_needed_ = true;
       committing_ = false;
       syncing_ = false;
-      completing_ = false;
       in_pipeline_ -= 1;
       if (in_pipeline_ == 0) drained_cv_.notify_all();
     }
@@ -465,11 +456,7 @@ void Ledger::SyncLoop() {
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
     sync_cv_.wait(lock, [&] { return !sync_queue_.empty() || committer_done_; });
-    if (sync_queue_.empty()) {
-      syncer_done_ = true;
-      complete_cv_.notify_one();
-      return;
-    }
+    if (sync_queue_.empty()) return;
     std::vector<std::unique_ptr<Batch>> group;
     while (!sync_queue_.empty()) {
       group.push_back(std::move(sync_queue_.front()));
@@ -478,55 +465,30 @@ void Ledger::SyncLoop() {
     syncing_ = true;
     commit_cv_.notify_one();  // a held batch may be committed now (see CommitLoop)
     lock.unlock();
-    SyncGroup(group);
-    lock.lock();
-    syncing_ = false;
-    // The callbacks run on the completer, so that the next sync starts without waiting for
-    // every appender of this one to be woken (measured at 64 blocked writers: about a fifth
-    // of each sync cycle).
-    for (auto& b : group) complete_queue_.push_back(std::move(b));
-    complete_cv_.notify_one();
-  }
-}
-
-void Ledger::CompleteLoop() {
-  std::unique_lock<std::mutex> lock(mu_);
-  for (;;) {
-    complete_cv_.wait(lock, [&] { return !complete_queue_.empty() || syncer_done_; });
-    if (complete_queue_.empty()) return;
-    std::vector<std::unique_ptr<Batch>> group;
-    while (!complete_queue_.empty()) {
-      group.push_back(std::move(complete_queue_.front()));
-      complete_queue_.pop_front();
-    }
-    completing_ = true;
-    lock.unlock();
-    CompleteGroup(group);
+    SyncAndComplete(group);
     size_t n = group.size();
     group.clear();  // the records' bytes are freed here, off the committer's thread
     lock.lock();
-    completing_ = false;
+    syncing_ = false;
     in_pipeline_ -= n;
     if (in_pipeline_ == 0) drained_cv_.notify_all();
   }
 }
 
-void Ledger::SyncGroup(std::vector<std::unique_ptr<Batch>>& group) {
+void Ledger::SyncAndComplete(std::vector<std::unique_ptr<Batch>>& group) {
   bool any_committed = false;
   for (const auto& b : group) any_committed = any_committed || b->committed;
-  if (!any_committed) return;
-  Status s = store_.SyncCommitted();
-  std::lock_guard<std::mutex> stats_lock(mu_);
-  ++stats_.syncs;
-  if (!s.ok()) {
-    for (auto& b : group) {
-      if (b->committed) b->status = CannotRecord(s);
+  if (any_committed) {
+    Status s = store_.SyncCommitted();
+    std::lock_guard<std::mutex> stats_lock(mu_);
+    ++stats_.syncs;
+    if (!s.ok()) {
+      for (auto& b : group) {
+        if (b->committed) b->status = CannotRecord(s);
+      }
+      reload_needed_ = true;
     }
-    reload_needed_ = true;
   }
-}
-
-void Ledger::CompleteGroup(std::vector<std::unique_ptr<Batch>>& group) {
   for (auto& b : group) Complete(*b);
   if (!checkpoint_file_) return;
   for (const auto& b : group) {
