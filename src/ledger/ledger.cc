@@ -1,6 +1,9 @@
 #include "ledger/ledger.h"
 
+#include <linux/futex.h>
 #include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <boost/json/object.hpp>
 #include <chrono>
@@ -11,27 +14,42 @@
 namespace writ::ledger {
 namespace {
 
-// The result of a blocking call, handed over by its callback on the syncer thread.
+// The result of a blocking call, handed over by its callback on a ledger thread. The caller
+// sleeps on the request's shared wake word (Ledger::wake_words_), which Complete() bumps and
+// wakes once for all the callers of a take after their callbacks ran.
 template <typename T>
 class Completion {
  public:
   void Set(T value) {
-    // Notifying under the lock: the waiter cannot return (and destroy this) before it is done.
-    std::lock_guard<std::mutex> lock(mu_);
     value_.emplace(std::move(value));
-    cv_.notify_one();
+    done_.store(1, std::memory_order_release);  // the last touch: the waiter may return now
   }
-  T Wait() {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return value_.has_value(); });
+  T Wait(std::atomic<uint32_t>* wake) {
+    for (;;) {
+      if (done_.load(std::memory_order_acquire)) break;
+      uint32_t seen = wake->load(std::memory_order_acquire);
+      if (done_.load(std::memory_order_acquire)) break;
+      // Returns at once if the word moved since `seen`: no wake can be missed.
+      syscall(SYS_futex, reinterpret_cast<uint32_t*>(wake), FUTEX_WAIT_PRIVATE, seen, nullptr,
+              nullptr, 0);
+    }
     return std::move(*value_);
   }
 
  private:
-  std::mutex mu_;
-  std::condition_variable cv_;
+  std::atomic<uint32_t> done_{0};
   std::optional<T> value_;
 };
+
+static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t) &&
+                  std::atomic<uint32_t>::is_always_lock_free,
+              "futex words must be plain 32-bit integers");
+
+void WakeAll(std::atomic<uint32_t>* wake) {
+  wake->fetch_add(1, std::memory_order_release);
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(wake), FUTEX_WAKE_PRIVATE, INT32_MAX, nullptr,
+          nullptr, 0);
+}
 
 }  // namespace
 
@@ -109,7 +127,7 @@ Status Ledger::AppendAsync(LedgerEntry entry, AppendCallback done) {
   auto r = std::make_unique<Request>();
   r->entries.push_back(std::move(entry));
   r->one = std::move(done);
-  return Enqueue(std::move(r), false);
+  return Enqueue(std::move(r), false).status();
 }
 
 Status Ledger::AppendBatchAsync(std::vector<LedgerEntry> entries, AppendBatchCallback done) {
@@ -117,7 +135,7 @@ Status Ledger::AppendBatchAsync(std::vector<LedgerEntry> entries, AppendBatchCal
   auto r = std::make_unique<Request>();
   r->entries = std::move(entries);
   r->many = std::move(done);
-  return Enqueue(std::move(r), false);
+  return Enqueue(std::move(r), false).status();
 }
 
 Result<AppendReceipt> Ledger::Append(LedgerEntry entry) {
@@ -125,8 +143,8 @@ Result<AppendReceipt> Ledger::Append(LedgerEntry entry) {
   auto r = std::make_unique<Request>();
   r->entries.push_back(std::move(entry));
   r->one = [&c](Result<AppendReceipt> result) { c.Set(std::move(result)); };
-  WRIT_RETURN_IF_ERROR(Enqueue(std::move(r), true));
-  return c.Wait();
+  WRIT_ASSIGN_OR_RETURN(std::atomic<uint32_t> * wake, Enqueue(std::move(r), true));
+  return c.Wait(wake);
 }
 
 Result<std::vector<AppendReceipt>> Ledger::AppendBatch(std::vector<LedgerEntry> entries) {
@@ -135,8 +153,8 @@ Result<std::vector<AppendReceipt>> Ledger::AppendBatch(std::vector<LedgerEntry> 
   auto r = std::make_unique<Request>();
   r->entries = std::move(entries);
   r->many = [&c](Result<std::vector<AppendReceipt>> result) { c.Set(std::move(result)); };
-  WRIT_RETURN_IF_ERROR(Enqueue(std::move(r), true));
-  return c.Wait();
+  WRIT_ASSIGN_OR_RETURN(std::atomic<uint32_t> * wake, Enqueue(std::move(r), true));
+  return c.Wait(wake);
 }
 
 Status Ledger::Checkpoint() {
@@ -144,17 +162,17 @@ Status Ledger::Checkpoint() {
   auto r = std::make_unique<Request>();
   r->checkpoint_only = true;
   r->checkpointed = [&c](Status s) { c.Set(std::move(s)); };
-  WRIT_RETURN_IF_ERROR(Enqueue(std::move(r), true));
-  return c.Wait();
+  WRIT_ASSIGN_OR_RETURN(std::atomic<uint32_t> * wake, Enqueue(std::move(r), true));
+  return c.Wait(wake);
 }
 
-Status Ledger::Enqueue(std::unique_ptr<Request> request, bool wait_for_room) {
+Result<std::atomic<uint32_t>*> Ledger::Enqueue(std::unique_ptr<Request> request, bool blocking) {
   uint64_t n = request->entries.size();
   std::unique_lock<std::mutex> lock(mu_);
   auto fits = [&] {
     return pending_records_ == 0 || pending_records_ + n <= options_.max_pending_records;
   };
-  if (wait_for_room) room_cv_.wait(lock, [&] { return stopping_ || fits(); });
+  if (blocking) room_cv_.wait(lock, [&] { return stopping_ || fits(); });
   if (stopping_) return FailedPrecondition("ledger: closed");
   if (!fits()) {
     ++stats_.rejected_full;
@@ -164,9 +182,14 @@ Status Ledger::Enqueue(std::unique_ptr<Request> request, bool wait_for_room) {
                       std::to_string(options_.max_pending_records) + ")");
   }
   pending_records_ += n;
+  std::atomic<uint32_t>* wake = nullptr;
+  if (blocking) {
+    wake = &wake_words_[takes_ % kWakeWords].word;
+    request->wake = wake;
+  }
   queue_.push_back(std::move(request));
   work_cv_.notify_one();
-  return Status::Ok();
+  return wake;
 }
 
 Status Ledger::Close() {
@@ -228,6 +251,7 @@ void Ledger::PrepareLoop() {
     std::vector<std::unique_ptr<Request>> requests;
     size_t records = 0;
     bool force = timer_checkpoint || final_round;
+    ++takes_;  // what is queued from now on sleeps on the next wake word
     while (!queue_.empty() && (requests.empty() || records < options_.max_batch_records)) {
       records += queue_.front()->entries.size();
       force = force || queue_.front()->checkpoint_only;
@@ -545,6 +569,14 @@ void Ledger::Complete(Batch& b) {
     } else if (r->checkpointed) {
       r->checkpointed(b.status);
     }
+  }
+  // One wake per distinct word, after every callback of the batch ran. Requests of one take
+  // are consecutive, so comparing with the previous one finds nearly every repeat.
+  std::atomic<uint32_t>* last = nullptr;
+  for (auto& r : b.requests) {
+    if (r->wake == nullptr || r->wake == last) continue;
+    last = r->wake;
+    WakeAll(last);
   }
 }
 

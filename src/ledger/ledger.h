@@ -12,7 +12,8 @@
 //   2. the committer writes the batch, its completed subtree hashes and checkpoint in one
 //      store transaction (LedgerStore::CommitBatch), then takes the next prepared batch;
 //   3. the syncer makes every committed batch durable with one sync (SyncCommitted), then
-//      runs the callbacks of every append in them.
+//      runs the callbacks of every append in them and wakes the blocked callers, one futex
+//      wake per take of the queue rather than one per caller (see wake_words_).
 // At most one prepared batch waits for the committer (what is prepared while it waits joins
 // it, up to max_batch_records), so no more than two batches are built ahead of what the store
 // holds.
@@ -51,6 +52,8 @@
 // it. Close() completes every accepted append before it returns.
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -147,6 +150,14 @@ class Ledger {
     AppendBatchCallback many;
     std::function<void(Status)> checkpointed;
     std::vector<AppendReceipt> receipts;
+    std::atomic<uint32_t>* wake = nullptr;  // a blocked caller sleeps on it (see wake_words_)
+  };
+  // Blocked callers sleep on a futex word shared by everything queued between two takes of the
+  // preparer, so completing a batch wakes its callers with one system call per take instead of
+  // one per caller. Words are reused round-robin; a caller woken for another take sleeps again.
+  static constexpr size_t kWakeWords = 64;
+  struct alignas(64) WakeWord {
+    std::atomic<uint32_t> word{0};
   };
   // One group commit on its way through the pipeline.
   struct Batch {
@@ -163,7 +174,8 @@ class Ledger {
          LedgerOptions options);
   Status LoadState();
   Status SyncCheckpointFile();
-  Status Enqueue(std::unique_ptr<Request> request, bool wait_for_room);
+  // `blocking`: the caller waits for room and then for completion on the returned word.
+  Result<std::atomic<uint32_t>*> Enqueue(std::unique_ptr<Request> request, bool blocking);
   void PrepareLoop();
   void CommitLoop();
   void SyncLoop();
@@ -204,6 +216,8 @@ class Ledger {
   std::condition_variable sync_cv_;     // syncer: committed batches, or the committer stopped
   std::condition_variable drained_cv_;  // preparer: the pipeline emptied (before a reload)
   std::deque<std::unique_ptr<Request>> queue_;
+  uint64_t takes_ = 0;  // times the preparer took the queue; picks the wake word of a request
+  std::array<WakeWord, kWakeWords> wake_words_;
   std::deque<std::unique_ptr<Batch>> commit_queue_;  // at most one prepared batch
   std::deque<std::unique_ptr<Batch>> sync_queue_;
   size_t in_pipeline_ = 0;  // batches handed to the committer and not yet completed

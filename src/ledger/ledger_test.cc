@@ -518,6 +518,69 @@ TEST_F(LedgerFixture, ConcurrentAppendsShareCommitsAndLoseNothing) {
   EXPECT_TRUE(report->ok()) << report->problem->what;
 }
 
+// Blocked callers share wake words (one per take of the queue, reused round-robin), so a caller
+// is often woken for another caller's batch. Each must still get exactly its own receipts, and
+// only once they are durable, whatever mix of calls shares the pipeline.
+TEST_F(LedgerFixture, BlockedCallersEachGetTheirOwnReceiptsWhileSharingWakeWords) {
+  options_.checkpoint_every_records = 300;
+  OpenLedger();
+  constexpr int kThreads = 24;
+  constexpr int kPerThread = 120;
+  std::atomic<bool> stop_async{false};
+  std::atomic<uint64_t> async_done{0};
+  std::thread flooder([&] {
+    // Many small takes: the wake words wrap around many times during the run.
+    for (uint64_t n = 1000000; !stop_async.load(); ++n) {
+      Status s = ledger_->AppendAsync(TestEntry(n, 20), [&](Result<AppendReceipt> r) {
+        EXPECT_TRUE(r.ok());
+        async_done.fetch_add(1);
+      });
+      if (!s.ok()) std::this_thread::yield();
+    }
+  });
+  std::vector<std::thread> threads;
+  std::atomic<int> checked{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        uint64_t n = static_cast<uint64_t>(t * kPerThread + i);
+        std::vector<AppendReceipt> receipts;
+        if (t % 4 == 0) {
+          auto r = ledger_->AppendBatch({TestEntry(n * 10 + 1), TestEntry(n * 10 + 2)});
+          ASSERT_TRUE(r.ok()) << r.status().message();
+          receipts = *r;
+        } else if (t == 1 && i % 10 == 0) {
+          ASSERT_TRUE(ledger_->Checkpoint().ok());
+          continue;
+        } else {
+          auto r = ledger_->Append(TestEntry(n * 10));
+          ASSERT_TRUE(r.ok()) << r.status().message();
+          receipts.push_back(*r);
+        }
+        // Durable by now, and the caller's own record.
+        ASSERT_LT(receipts.back().seq, ledger_->TreeSize());
+        for (size_t k = 0; k < receipts.size(); ++k) {
+          auto rec = store_->ledger().GetRecord(kOrigin, receipts[k].seq);
+          ASSERT_TRUE(rec.ok() && rec->has_value());
+          uint64_t expected = receipts.size() == 1 ? n * 10 : n * 10 + 1 + k;
+          EXPECT_EQ((*rec)->decision_id, "dec-" + std::to_string(expected));
+          EXPECT_EQ((*rec)->leaf_hash, receipts[k].leaf_hash);
+        }
+        checked.fetch_add(1);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  stop_async.store(true);
+  flooder.join();
+  ledger_.reset();  // completes every accepted async append
+  EXPECT_EQ(checked.load(), kThreads * kPerThread - kPerThread / 10);
+  EXPECT_GT(async_done.load(), 0u);
+  auto report = VerifyLedger(store_->ledger(), {kOrigin, Key(), "", nullptr});
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->ok()) << report->problem->what;
+}
+
 TEST_F(LedgerFixture, ReopenRecoversTheTreeAndContinuesTheChain) {
   CheckpointOnlyAtClose();
   OpenLedger();
