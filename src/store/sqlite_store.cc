@@ -601,18 +601,14 @@ class SqliteLedgerStore final : public LedgerStore {
     bool postings_done = false;
     uint64_t previous_edge = 0;  // the last seq of the previous row of the same origin
     // Advances to the next posted key within the query's seq range; false when none is left.
-    auto next_key = [&](bool* has) -> Status {
+    auto next_key = [&]() -> Result<bool> {
       for (;;) {
         for (; row_next < row_seqs.size(); ++row_next) {
           uint64_t seq = row_seqs[row_next];
           if ((q.seq_from && seq < *q.seq_from) || (q.seq_to && seq > *q.seq_to)) continue;
-          *has = true;
-          return Status::Ok();
+          return true;
         }
-        if (postings_done) {
-          *has = false;
-          return Status::Ok();
-        }
+        if (postings_done) return false;
         int r = sqlite3_step(postings.get());
         if (r == SQLITE_DONE) {
           postings_done = true;
@@ -666,8 +662,7 @@ class SqliteLedgerStore final : public LedgerStore {
       return Status::Ok();
     };
     WRIT_RETURN_IF_ERROR(step_tail());
-    bool has_key = false;
-    WRIT_RETURN_IF_ERROR(next_key(&has_key));
+    WRIT_ASSIGN_OR_RETURN(bool has_key, next_key());
     while (out.size() < q.limit) {
       bool take_key = false;
       uint64_t seq = has_key ? row_seqs[row_next] : 0;
@@ -692,7 +687,7 @@ class SqliteLedgerStore final : public LedgerStore {
           return SqliteError(db, rc, "querying records");
         }
         ++row_next;
-        WRIT_RETURN_IF_ERROR(next_key(&has_key));
+        WRIT_ASSIGN_OR_RETURN(has_key, next_key());
       } else if (next_tail) {
         out.push_back(std::move(*next_tail));
         WRIT_RETURN_IF_ERROR(step_tail());
