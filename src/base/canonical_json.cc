@@ -59,9 +59,7 @@ class Canonicalizer {
   explicit Canonicalizer(std::string* out) : out_(out) {}
 
   Status Write(const boost::json::value& v, int depth) {
-    if (depth > kMaxCanonicalJsonDepth) {
-      return InvalidArgument("json: nesting deeper than " + std::to_string(kMaxCanonicalJsonDepth));
-    }
+    WRIT_RETURN_IF_ERROR(CheckDepth(depth));
     switch (v.kind()) {
       case boost::json::kind::null:
         out_->append("null");
@@ -101,41 +99,49 @@ class Canonicalizer {
         out_->push_back(']');
         return Status::Ok();
       }
-      case boost::json::kind::object: {
-        const auto& obj = v.get_object();
-        std::vector<const boost::json::key_value_pair*> members;
-        members.reserve(obj.size());
-        for (const auto& kv : obj) members.push_back(&kv);
-        for (const auto* m : members) {
-          std::string_view k(m->key().data(), m->key().size());
-          for (size_t i = 0; i < k.size();) {
-            size_t len = Utf8SequenceLength(k, i);
-            if (len == 0) return InvalidArgument("json: member name is not valid UTF-8");
-            i += len;
-          }
-        }
-        std::sort(members.begin(), members.end(), [](const auto* a, const auto* b) {
-          return Utf16Less(std::string_view(a->key().data(), a->key().size()),
-                           std::string_view(b->key().data(), b->key().size()));
-        });
-        out_->push_back('{');
-        bool first = true;
-        for (const auto* m : members) {
-          if (!first) out_->push_back(',');
-          first = false;
-          WRIT_RETURN_IF_ERROR(
-              AppendJsonString(std::string_view(m->key().data(), m->key().size()), out_));
-          out_->push_back(':');
-          WRIT_RETURN_IF_ERROR(Write(m->value(), depth + 1));
-        }
-        out_->push_back('}');
-        return Status::Ok();
-      }
+      case boost::json::kind::object:
+        return Write(v.get_object(), depth);
     }
     return Internal("json: unknown value kind");
   }
 
+  Status Write(const boost::json::object& obj, int depth) {
+    WRIT_RETURN_IF_ERROR(CheckDepth(depth));
+    std::vector<const boost::json::key_value_pair*> members;
+    members.reserve(obj.size());
+    for (const auto& kv : obj) members.push_back(&kv);
+    for (const auto* m : members) {
+      std::string_view k(m->key().data(), m->key().size());
+      for (size_t i = 0; i < k.size();) {
+        size_t len = Utf8SequenceLength(k, i);
+        if (len == 0) return InvalidArgument("json: member name is not valid UTF-8");
+        i += len;
+      }
+    }
+    std::sort(members.begin(), members.end(), [](const auto* a, const auto* b) {
+      return Utf16Less(std::string_view(a->key().data(), a->key().size()),
+                       std::string_view(b->key().data(), b->key().size()));
+    });
+    out_->push_back('{');
+    bool first = true;
+    for (const auto* m : members) {
+      if (!first) out_->push_back(',');
+      first = false;
+      WRIT_RETURN_IF_ERROR(
+          AppendJsonString(std::string_view(m->key().data(), m->key().size()), out_));
+      out_->push_back(':');
+      WRIT_RETURN_IF_ERROR(Write(m->value(), depth + 1));
+    }
+    out_->push_back('}');
+    return Status::Ok();
+  }
+
  private:
+  static Status CheckDepth(int depth) {
+    if (depth <= kMaxCanonicalJsonDepth) return Status::Ok();
+    return InvalidArgument("json: nesting deeper than " + std::to_string(kMaxCanonicalJsonDepth));
+  }
+
   Status WriteInteger(double d, bool exact) {
     if (!exact) {
       return InvalidArgument(
@@ -277,18 +283,40 @@ Status AppendJsonString(std::string_view s, std::string* out) {
   return Status::Ok();
 }
 
-Status AppendCanonicalJson(const boost::json::value& value, std::string* out) {
+namespace {
+
+// A value or an object: no error leaves partial output behind.
+template <typename Json>
+Status AppendCanonical(const Json& json, std::string* out) {
   size_t start = out->size();
-  Canonicalizer c(out);
-  Status s = c.Write(value, 0);
+  Status s = Canonicalizer(out).Write(json, 0);
   if (!s.ok()) out->resize(start);
   return s;
 }
 
-Result<std::string> CanonicalJson(const boost::json::value& value) {
+template <typename Json>
+Result<std::string> Canonical(const Json& json) {
   std::string out;
-  WRIT_RETURN_IF_ERROR(AppendCanonicalJson(value, &out));
+  WRIT_RETURN_IF_ERROR(AppendCanonical(json, &out));
   return out;
+}
+
+}  // namespace
+
+Status AppendCanonicalJson(const boost::json::value& value, std::string* out) {
+  return AppendCanonical(value, out);
+}
+
+Status AppendCanonicalJson(const boost::json::object& object, std::string* out) {
+  return AppendCanonical(object, out);
+}
+
+Result<std::string> CanonicalJson(const boost::json::value& value) {
+  return Canonical(value);
+}
+
+Result<std::string> CanonicalJson(const boost::json::object& object) {
+  return Canonical(object);
 }
 
 namespace {

@@ -15,6 +15,7 @@
 // All functions are pure and thread-safe.
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <string>
 #include <string_view>
@@ -27,9 +28,13 @@ namespace writ {
 inline constexpr int kMaxCanonicalJsonDepth = 128;
 
 Result<std::string> CanonicalJson(const boost::json::value& value);
+// The same for an object, without first copying it into a value (which a call with an object
+// would otherwise do implicitly: a deep copy of the whole tree).
+Result<std::string> CanonicalJson(const boost::json::object& object);
 
 // Appends the canonical form of `value` to `*out`.
 Status AppendCanonicalJson(const boost::json::value& value, std::string* out);
+Status AppendCanonicalJson(const boost::json::object& object, std::string* out);
 
 // Parses JSON text (strict RFC 8259, depth-limited) into a value. Unlike boost::json::parse, a
 // number with a fraction or an exponent becomes the double nearest to its decimal text (correct

@@ -147,6 +147,41 @@ TEST(CanonicalJsonTest, DeepNestingIsRefused) {
   EXPECT_FALSE(CanonicalJson(v).ok());
 }
 
+// The object overloads (no copy into a value) give the same bytes and the same errors.
+TEST(CanonicalJsonTest, ObjectOverloadsMatchTheValueOnes) {
+  auto parsed = ParseJson(R"({"z":[1,{"b":null,"a":"\u00e9"}],"a":{"y":2.5,"x":true},"":-0})");
+  ASSERT_TRUE(parsed.ok());
+  const boost::json::object& obj = parsed->as_object();
+  auto from_object = CanonicalJson(obj);
+  auto from_value = CanonicalJson(*parsed);
+  ASSERT_TRUE(from_object.ok() && from_value.ok());
+  EXPECT_EQ(*from_object, *from_value);
+  // Sorted members, -0 as 0, the escape written as the character itself (RFC 8785).
+  EXPECT_EQ(*from_object,
+            "{\"\":0,\"a\":{\"x\":true,\"y\":2.5},\"z\":[1,{\"a\":\"\xC3\xA9\",\"b\":null}]}");
+
+  std::string out = "prefix:";
+  ASSERT_TRUE(AppendCanonicalJson(obj, &out).ok());
+  EXPECT_EQ(out, "prefix:" + *from_value);
+
+  // An error leaves the output as it was.
+  boost::json::object bad;
+  bad["fine"] = "yes";
+  bad["n"] = static_cast<int64_t>((1LL << 53) + 1);  // not exact as a double
+  out = "prefix:";
+  EXPECT_FALSE(AppendCanonicalJson(bad, &out).ok());
+  EXPECT_EQ(out, "prefix:");
+  EXPECT_FALSE(CanonicalJson(bad).ok());
+
+  // Depth counts from the object itself.
+  boost::json::object deep;
+  boost::json::object* cur = &deep;
+  for (int i = 0; i < kMaxCanonicalJsonDepth + 2; ++i) {
+    cur = &(*cur)["k"].emplace_object();
+  }
+  EXPECT_FALSE(CanonicalJson(deep).ok());
+}
+
 TEST(CanonicalJsonTest, ParseRoundsDecimalTextCorrectly) {
   // Boost.JSON 1.81's own parser yields the neighbouring double for this text.
   auto v = ParseJson("[333333333.33333329, 0.1, 1e400]");
