@@ -10,7 +10,7 @@ APT_PACKAGES=(
   libboost1.81-all-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev openssl libsqlite3-dev sqlite3 libpq-dev postgresql
   libcli11-dev libtomlplusplus-dev libspdlog-dev libfmt-dev libsodium-dev libyaml-cpp-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libgoogle-perftools-dev
   nodejs npm
   wrk nginx-light rsyslog chromium
   python3 python3-cryptography curl ca-certificates procps
