@@ -55,19 +55,28 @@ ledger::RiskTier MaxRisk(ledger::RiskTier a, ledger::RiskTier b) {
 
 }  // namespace
 
-std::string NewUuidV7(const Clock& clock) {
-  uint64_t ms = static_cast<uint64_t>(clock.NowMicros() / 1000);
+Result<std::string> NewUuidV7(const Clock& clock) {
   auto rnd = RandomBytes(10);
-  std::string r = rnd.ok() ? *rnd : std::string(10, '\0');
+  if (!rnd.ok()) {
+    return Unavailable("no identifier could be made: " + std::string(rnd.status().message()));
+  }
+  const std::string& r = *rnd;
+  uint64_t ms = static_cast<uint64_t>(clock.NowMicros() / 1000);
   uint8_t b[16];
   for (int i = 0; i < 6; ++i) b[i] = static_cast<uint8_t>(ms >> (40 - 8 * i));
   b[6] = 0x70 | (static_cast<uint8_t>(r[0]) & 0x0F);
   b[7] = static_cast<uint8_t>(r[1]);
   b[8] = 0x80 | (static_cast<uint8_t>(r[2]) & 0x3F);
   for (int i = 9; i < 16; ++i) b[i] = static_cast<uint8_t>(r[i - 6]);
-  std::string hex = HexEncode(std::string_view(reinterpret_cast<const char*>(b), 16));
-  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
-         hex.substr(16, 4) + "-" + hex.substr(20);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id;
+  id.reserve(36);
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) id.push_back('-');
+    id.push_back(kHex[b[i] >> 4]);
+    id.push_back(kHex[b[i] & 0x0F]);
+  }
+  return id;
 }
 
 std::string DecisionEngine::RequestDigest(const std::string& principal, const std::string& action,
@@ -140,7 +149,7 @@ Result<DecisionEngine::Prepared> DecisionEngine::Prepare(const DecisionInput& in
   if (in.resource_type.empty()) return InvalidArgument("the request names no resource type");
 
   DecisionOutcome out;
-  out.decision_id = NewUuidV7(clock_);
+  WRIT_ASSIGN_OR_RETURN(out.decision_id, NewUuidV7(clock_));
   out.policy_version = DigestHex(bundle->policy_hash);
   out.trace = in.trace;
   int64_t now_us = clock_.NowMicros();
@@ -341,7 +350,7 @@ Result<DecisionEngine::Prepared> DecisionEngine::Prepare(const DecisionInput& in
             out.approval_id = open_approval->id;
           } else if (!in.listing) {
             store::StoredApproval ap;
-            ap.id = NewUuidV7(clock_);
+            WRIT_ASSIGN_OR_RETURN(ap.id, NewUuidV7(clock_));
             ap.decision_id = out.decision_id;
             ap.request_digest = digest;
             ap.policy_version = out.policy_version;

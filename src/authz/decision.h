@@ -200,6 +200,8 @@ class DecisionEngine {
 };
 
 // A new identifier: a UUIDv7 (time-ordered, 74 random bits), e.g. for decision ids.
-std::string NewUuidV7(const Clock& clock);
+// `unavailable` when the system's random generator fails: an id without its random bits would
+// be the same as every other made in that millisecond, so none is made.
+Result<std::string> NewUuidV7(const Clock& clock);
 
 }  // namespace writ::authz

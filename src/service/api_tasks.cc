@@ -121,7 +121,9 @@ Status DecisionService::AddTaskRoutes(server::Router& router) {
           Result<authz::Caller> caller = resolver_->ForAgent(*agent);
           if (!caller.ok()) return r.SendStatus(caller.status());
           in.caller = std::move(caller).value();
-          std::string task_id = authz::NewUuidV7(clock_);
+          Result<std::string> new_id = authz::NewUuidV7(clock_);
+          if (!new_id.ok()) return r.SendStatus(new_id.status());
+          const std::string task_id = std::move(new_id).value();
           in.caller.user = user->subject;
           in.caller.user_groups = user->groups;
           in.caller.task_id = task_id;

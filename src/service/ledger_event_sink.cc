@@ -71,7 +71,7 @@ Result<ledger::LedgerEntry> RefusalEntry(const IdentityEvent& e, const EventMapp
                                          const ledger::EvidencePolicy& evidence,
                                          const Clock& clock) {
   ledger::DecisionRecord rec;
-  rec.decision_id = authz::NewUuidV7(clock);
+  WRIT_ASSIGN_OR_RETURN(rec.decision_id, authz::NewUuidV7(clock));
   rec.task_id = e.task_id;
   rec.upstream = identity::EventBody(e);
   std::string what = DetailString(e, "what");

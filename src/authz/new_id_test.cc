@@ -1,0 +1,73 @@
+// OpenSSL 3 keeps RAND_set_rand_method for compatibility; the test uses it to make the system
+// random generator fail.
+#define OPENSSL_SUPPRESS_DEPRECATED
+
+#include <gtest/gtest.h>
+#include <openssl/rand.h>
+
+#include <set>
+
+#include "authz/decision.h"
+
+namespace writ::authz {
+namespace {
+
+bool IsLowerHex(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+TEST(NewUuidV7Test, IsATimeOrderedVersion7UuidWithRandomBits) {
+  // 2026-11-24T03:00:00.123Z
+  ManualClock clock(1795489200123456);
+  std::set<std::string> seen;
+  for (int i = 0; i < 1000; ++i) {
+    Result<std::string> id = NewUuidV7(clock);
+    ASSERT_TRUE(id.ok()) << id.status().ToString();
+    const std::string& s = *id;
+    ASSERT_EQ(s.size(), 36u) << s;
+    for (size_t k = 0; k < s.size(); ++k) {
+      if (k == 8 || k == 13 || k == 18 || k == 23) {
+        EXPECT_EQ(s[k], '-') << s;
+      } else {
+        EXPECT_TRUE(IsLowerHex(s[k])) << s;
+      }
+    }
+    // The first 48 bits are the Unix time in milliseconds.
+    EXPECT_EQ(s.substr(0, 8) + s.substr(9, 4), "01a20b7ef7fb") << s;
+    EXPECT_EQ(s[14], '7') << s;                                          // version
+    EXPECT_NE(std::string("89ab").find(s[19]), std::string::npos) << s;  // RFC 9562 variant
+    seen.insert(s);
+  }
+  // Within one millisecond only the random bits tell the ids apart.
+  EXPECT_EQ(seen.size(), 1000u);
+}
+
+int FailingBytes(unsigned char*, int) {
+  return 0;
+}
+int FailingStatus() {
+  return 0;
+}
+
+TEST(NewUuidV7Test, RefusesWhenTheRandomGeneratorFails) {
+  // Without its random bits every id made in the same millisecond would be the same one: a
+  // decision or approval id must not be made at all then.
+  RAND_METHOD failing{};
+  failing.bytes = &FailingBytes;
+  failing.pseudorand = &FailingBytes;
+  failing.status = &FailingStatus;
+  const RAND_METHOD* before = RAND_get_rand_method();
+  ASSERT_NE(before, nullptr);
+  ASSERT_EQ(RAND_set_rand_method(&failing), 1);
+  ManualClock clock(1795489200123456);
+  Result<std::string> id = NewUuidV7(clock);
+  ASSERT_EQ(RAND_set_rand_method(before), 1);
+  ASSERT_FALSE(id.ok()) << *id;
+  EXPECT_EQ(id.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(id.status().message().find("random"), std::string::npos) << id.status().ToString();
+  // The generator works again: so do the ids.
+  EXPECT_TRUE(NewUuidV7(clock).ok());
+}
+
+}  // namespace
+}  // namespace writ::authz
