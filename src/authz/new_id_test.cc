@@ -1,13 +1,9 @@
-// OpenSSL 3 keeps RAND_set_rand_method for compatibility; the test uses it to make the system
-// random generator fail.
-#define OPENSSL_SUPPRESS_DEPRECATED
-
 #include <gtest/gtest.h>
-#include <openssl/rand.h>
 
 #include <set>
 
 #include "authz/decision.h"
+#include "base/failing_random_test_util.h"
 
 namespace writ::authz {
 namespace {
@@ -42,26 +38,16 @@ TEST(NewUuidV7Test, IsATimeOrderedVersion7UuidWithRandomBits) {
   EXPECT_EQ(seen.size(), 1000u);
 }
 
-int FailingBytes(unsigned char*, int) {
-  return 0;
-}
-int FailingStatus() {
-  return 0;
-}
-
 TEST(NewUuidV7Test, RefusesWhenTheRandomGeneratorFails) {
   // Without its random bits every id made in the same millisecond would be the same one: a
   // decision or approval id must not be made at all then.
-  RAND_METHOD failing{};
-  failing.bytes = &FailingBytes;
-  failing.pseudorand = &FailingBytes;
-  failing.status = &FailingStatus;
-  const RAND_METHOD* before = RAND_get_rand_method();
-  ASSERT_NE(before, nullptr);
-  ASSERT_EQ(RAND_set_rand_method(&failing), 1);
   ManualClock clock(1795489200123456);
-  Result<std::string> id = NewUuidV7(clock);
-  ASSERT_EQ(RAND_set_rand_method(before), 1);
+  Result<std::string> id = std::string();
+  {
+    testutil::FailingRandomGenerator failing;
+    ASSERT_TRUE(failing.installed());
+    id = NewUuidV7(clock);
+  }
   ASSERT_FALSE(id.ok()) << *id;
   EXPECT_EQ(id.status().code(), StatusCode::kUnavailable);
   EXPECT_NE(id.status().message().find("random"), std::string::npos) << id.status().ToString();

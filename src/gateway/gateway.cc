@@ -512,8 +512,13 @@ void McpGateway::Initialize(Mount& mount, std::shared_ptr<Call> call, const json
   }
   std::string requested = Str(params, "protocolVersion");
   std::string version = Supported(requested) ? requested : kProtocolVersions[0];
+  Result<std::string> session_id = NewSessionId();
+  if (!session_id.ok()) {
+    return call->responder.Send(JsonRpc(
+        503, ErrorMessage(call->id, kInternalError, std::string(session_id.status().message()))));
+  }
   auto session = std::make_shared<Session>();
-  session->id = HexEncode(RandomBytes(16).value());
+  session->id = std::move(session_id).value();
   session->mount = &mount;
   session->subject = call->input.caller.spiffe_id;
   session->task_id = call->input.caller.task_id;
@@ -869,6 +874,14 @@ void McpGateway::Finish(std::shared_ptr<Call> call, json::object message, bool r
     }
     Reply(*call, *shared);
   });
+}
+
+Result<std::string> NewSessionId() {
+  Result<std::string> bytes = RandomBytes(16);
+  if (!bytes.ok()) {
+    return Unavailable("no session id could be made: " + std::string(bytes.status().message()));
+  }
+  return HexEncode(*bytes);
 }
 
 Status WireGateway(server::ServiceAssembly& assembly, service::DecisionService* service) {

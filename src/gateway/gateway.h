@@ -138,4 +138,8 @@ class McpGateway {
 // configured without the decision service.
 Status WireGateway(server::ServiceAssembly& assembly, service::DecisionService* service);
 
+// A new Mcp-Session-Id: 128 random bits in lowercase hex. `unavailable` when the system's random
+// generator fails (`initialize` then answers an error and opens no session).
+Result<std::string> NewSessionId();
+
 }  // namespace writ::gateway
