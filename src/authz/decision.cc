@@ -68,14 +68,9 @@ Result<std::string> NewUuidV7(const Clock& clock) {
   b[7] = static_cast<uint8_t>(r[1]);
   b[8] = 0x80 | (static_cast<uint8_t>(r[2]) & 0x3F);
   for (int i = 9; i < 16; ++i) b[i] = static_cast<uint8_t>(r[i - 6]);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id;
+  std::string id = HexEncode(std::string_view(reinterpret_cast<const char*>(b), 16));
   id.reserve(36);
-  for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) id.push_back('-');
-    id.push_back(kHex[b[i] >> 4]);
-    id.push_back(kHex[b[i] & 0x0F]);
-  }
+  for (size_t at : {20, 16, 12, 8}) id.insert(at, 1, '-');  // 8-4-4-4-12
   return id;
 }
 
