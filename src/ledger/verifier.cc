@@ -257,9 +257,12 @@ class Verification {
   bool Visit(const Row& row) {
     uint64_t i = position_;
     if (row.seq != i) {
-      // Rows come in seq order, so a larger seq means seq i is absent.
+      // Rows come in key order: a larger seq means seq i is absent; a smaller one, a row whose
+      // key and seq disagree (an edited file).
       ResolveChain(false);
-      Problem(i, "record " + std::to_string(i) + " is missing");
+      Problem(i, row.seq > i ? "record " + std::to_string(i) + " is missing"
+                             : "the row in the place of record " + std::to_string(i) +
+                                   " says seq " + std::to_string(row.seq));
       return false;
     }
     const Digest& leaf = row.leaf;

@@ -124,10 +124,33 @@ TEST_F(TamperTest, RemovedRecordIsNamed) {
 }
 
 TEST_F(TamperTest, RemovedRecordWithRenumberedSuccessorsIsNamed) {
+  // The successors' keys and seqs both move down by one, as a careful editor would do.
+  Sql("DELETE FROM ledger_records WHERE seq = 1234;"
+      "UPDATE ledger_records SET seq = -seq, id = -id WHERE seq > 1234;"
+      "UPDATE ledger_records SET seq = -seq - 1, id = -id - 1 WHERE seq < 0;");
+  ExpectBadAt(1234);
+}
+
+TEST_F(TamperTest, RemovedRecordWithRenumberedSeqsOnlyIsNamed) {
   Sql("DELETE FROM ledger_records WHERE seq = 1234;"
       "UPDATE ledger_records SET seq = -seq WHERE seq > 1234;"
       "UPDATE ledger_records SET seq = -seq - 1 WHERE seq < 0;");
   ExpectBadAt(1234);
+}
+
+TEST_F(TamperTest, RecordMovedToAnotherKeyIsNamed) {
+  // The row of 1234 keeps its seq but is stored after the last record.
+  Sql("UPDATE ledger_records SET id = id + 1000000 WHERE seq = 1234");
+  ExpectBadAt(1234);
+}
+
+TEST_F(TamperTest, RecordWithAnotherSeqInItsPlaceIsNamed) {
+  Sql("UPDATE ledger_records SET seq = 17 WHERE seq = 1234");
+  auto r = Verify();
+  ASSERT_TRUE(r.ok());
+  ASSERT_FALSE(r->ok());
+  EXPECT_EQ(r->problem->seq, 1234u);
+  EXPECT_NE(r->problem->what.find("says seq 17"), std::string::npos) << r->problem->what;
 }
 
 TEST_F(TamperTest, ReorderedRecordsAreNamed) {
@@ -146,9 +169,10 @@ TEST_F(TamperTest, InsertedRecordIsNamed) {
   LedgerEntry e = testing::TestEntry(999999);
   Digest prev = (*store_->ledger().LeafHashes(kOrigin, 1233, 1234))[0];
   std::string forged = EncodeRecord(e, kOrigin, 1234, prev, 1);
-  Sql("UPDATE ledger_records SET seq = -seq WHERE seq >= 1234;"
-      "UPDATE ledger_records SET seq = -seq + 1 WHERE seq < 0;"
-      "INSERT INTO ledger_records(origin, seq, kind, time_us, leaf_hash, body) VALUES('" +
+  Sql("UPDATE ledger_records SET seq = -seq, id = -id WHERE seq >= 1234;"
+      "UPDATE ledger_records SET seq = -seq + 1, id = -id + 1 WHERE seq < 0;"
+      "INSERT INTO ledger_records(id, origin, seq, kind, time_us, leaf_hash, body) VALUES("
+      "(SELECT id - 1 FROM ledger_records WHERE seq = 1235), '" +
       std::string(kOrigin) + "', 1234, 'decision', 1, " + SqlBlob(DigestBytes(LeafHash(forged))) +
       ", " + SqlBlob(forged) + ")");
   ExpectBadAt(1234);

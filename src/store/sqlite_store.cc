@@ -83,10 +83,48 @@ std::string_view ColumnBlob(sqlite3_stmt* s, int i) {
            : std::string_view();
 }
 
+// A record's rowid is its origin's number times 2^48 plus its seq (schema version 8), so that
+// the records table is ordered by (origin, seq) without an index of its own.
+constexpr int64_t kSeqLimit = int64_t{1} << 48;
+constexpr int64_t kMaxOriginNumber = 32767;
+
+// SQL for the rowid of record `seq` of `origin`, both SQL expressions; NULL (matching nothing)
+// when the origin has no number yet.
+std::string RecordKeySql(const std::string& origin, const std::string& seq) {
+  return "((SELECT no FROM ledger_origins WHERE origin = " + origin + ") * " +
+         std::to_string(kSeqLimit) + " + " + seq + ")";
+}
+
 bool ToDigest(std::string_view bytes, Digest* out) {
   if (bytes.size() != kSha256Size) return false;
   std::memcpy(out->data(), bytes.data(), kSha256Size);
   return true;
+}
+
+constexpr const char* kRecordColumns =
+    "SELECT r.origin, r.seq, r.kind, r.time_us, r.decision_id, r.task_id, r.principal, "
+    "r.verdict, r.leaf_hash, r.body";
+
+// The conditions of a record query on the columns of `r`, with named parameters (BindQuery).
+std::string QueryFilters(const RecordQuery& q) {
+  std::string filters;
+  if (!q.origin.empty()) filters += " AND r.origin = :origin";
+  if (q.seq_from) filters += " AND r.seq >= :seq_from";
+  if (q.seq_to) filters += " AND r.seq <= :seq_to";
+  if (!q.decision_id.empty()) filters += " AND r.decision_id = :decision_id";
+  if (!q.task_id.empty()) filters += " AND r.task_id = :task_id";
+  if (!q.principal.empty()) filters += " AND r.principal = :principal";
+  if (!q.verdict.empty()) filters += " AND r.verdict = :verdict";
+  if (!q.kind.empty()) filters += " AND r.kind = :kind";
+  if (q.time_from_us) filters += " AND r.time_us >= :time_from";
+  if (q.time_to_us) filters += " AND r.time_us < :time_to";
+  return filters;
+}
+
+// (origin, seq) order, as `o.origin` (the origin's row) and `r.id` (the record's key).
+std::string QueryOrder(const RecordQuery& q) {
+  std::string dir = q.descending ? " DESC" : "";
+  return " ORDER BY o.origin" + dir + ", r.id" + dir + " LIMIT :limit";
 }
 
 Result<DbPtr> OpenConnection(const std::string& path, const SqliteOptions& o, bool create) {
@@ -168,8 +206,8 @@ class SqliteLedgerStore final : public LedgerStore {
       WRIT_ASSIGN_OR_RETURN(insert_record_,
                             Prepare(writer_.get(),
                                     "INSERT INTO ledger_records(origin, seq, kind, time_us, "
-                                    "decision_id, task_id, principal, verdict, leaf_hash, body) "
-                                    "VALUES(?,?,?,?,?,?,?,?,?,?)"));
+                                    "decision_id, task_id, principal, verdict, leaf_hash, body, "
+                                    "id) VALUES(?,?,?,?,?,?,?,?,?,?,?)"));
       WRIT_ASSIGN_OR_RETURN(
           insert_node_,
           Prepare(writer_.get(),
@@ -178,15 +216,21 @@ class SqliteLedgerStore final : public LedgerStore {
                             Prepare(writer_.get(),
                                     "INSERT INTO ledger_checkpoints(origin, tree_size, time_us, "
                                     "note) VALUES(?,?,?,?)"));
+      // The last rowid of an origin's range, given its first and the next origin's.
+      WRIT_ASSIGN_OR_RETURN(writer_last_, Prepare(writer_.get(),
+                                                  "SELECT id FROM ledger_records WHERE id >= ? "
+                                                  "AND id < ? ORDER BY id DESC LIMIT 1"));
       WRIT_ASSIGN_OR_RETURN(
-          writer_count_,
-          Prepare(writer_.get(),
-                  "SELECT COALESCE(MAX(seq) + 1, 0) FROM ledger_records WHERE origin = ?"));
+          origin_number_get_,
+          Prepare(writer_.get(), "SELECT no FROM ledger_origins WHERE origin = ?"));
+      WRIT_ASSIGN_OR_RETURN(
+          origin_number_add_,
+          Prepare(writer_.get(), "INSERT INTO ledger_origins(origin) VALUES(?) RETURNING no"));
       // Records committed before this process's first commit of an origin are read back.
       WRIT_ASSIGN_OR_RETURN(lookup_read_back_,
                             Prepare(writer_.get(),
                                     "SELECT seq, task_id, principal, time_us FROM ledger_records "
-                                    "WHERE origin = ? AND seq >= ? AND seq < ? ORDER BY seq"));
+                                    "WHERE id >= ? AND id < ? ORDER BY id"));
       WRIT_ASSIGN_OR_RETURN(lookup_insert_,
                             Prepare(writer_.get(),
                                     "INSERT OR REPLACE INTO ledger_postings(field, value, origin, "
@@ -204,12 +248,16 @@ class SqliteLedgerStore final : public LedgerStore {
                                     "ON CONFLICT(origin) DO UPDATE SET below = excluded.below"));
     }
     WRIT_ASSIGN_OR_RETURN(
-        count_, Prepare(reader_.get(),
-                        "SELECT COALESCE(MAX(seq) + 1, 0) FROM ledger_records WHERE origin = ?"));
-    WRIT_ASSIGN_OR_RETURN(leaf_hashes_,
-                          Prepare(reader_.get(),
-                                  "SELECT seq, leaf_hash FROM ledger_records WHERE origin = ? "
-                                  "AND seq >= ? AND seq < ? ORDER BY seq"));
+        count_,
+        Prepare(reader_.get(), "SELECT id + 1 - " + RecordKeySql("?1", "0") +
+                                   " FROM ledger_records WHERE id >= " + RecordKeySql("?1", "0") +
+                                   " AND id < " + RecordKeySql("?1", std::to_string(kSeqLimit)) +
+                                   " ORDER BY id DESC LIMIT 1"));
+    WRIT_ASSIGN_OR_RETURN(
+        leaf_hashes_,
+        Prepare(reader_.get(), "SELECT seq, leaf_hash FROM ledger_records WHERE id >= " +
+                                   RecordKeySql("?1", "?2") + " AND id < " +
+                                   RecordKeySql("?1", "?3") + " ORDER BY id"));
     WRIT_ASSIGN_OR_RETURN(node_hashes_,
                           Prepare(reader_.get(),
                                   "SELECT idx, hash FROM ledger_nodes WHERE origin = ? AND "
@@ -240,6 +288,7 @@ class SqliteLedgerStore final : public LedgerStore {
       sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
     }
     if (s.ok()) {
+      origin_base_[b.origin] = batch_base_;
       LookupState& st = lookup_[b.origin];
       st.stored = true;
       if (filled) {
@@ -252,6 +301,7 @@ class SqliteLedgerStore final : public LedgerStore {
       // Forget what was held: the next commit reads the state back and the records since
       // `below` from the database.
       lookup_.erase(b.origin);
+      origin_base_.erase(b.origin);
     }
     return s;
   }
@@ -292,15 +342,20 @@ class SqliteLedgerStore final : public LedgerStore {
     StmtReset reset(s);
     BindText(s, 1, origin, false);
     int rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE) return uint64_t{0};
     if (rc != SQLITE_ROW) return SqliteError(reader_.get(), rc, "counting records");
     return static_cast<uint64_t>(sqlite3_column_int64(s, 0));
   }
 
   Result<std::vector<std::string>> Origins() override {
     std::lock_guard<std::mutex> lock(read_mu_);
-    WRIT_ASSIGN_OR_RETURN(StmtPtr s, Prepare(reader_.get(),
-                                             "SELECT DISTINCT origin FROM ledger_records "
-                                             "ORDER BY origin"));
+    WRIT_ASSIGN_OR_RETURN(StmtPtr s,
+                          Prepare(reader_.get(),
+                                  "SELECT o.origin FROM ledger_origins o WHERE "
+                                  "EXISTS (SELECT 1 FROM ledger_records r WHERE r.id "
+                                  ">= o.no * " +
+                                      std::to_string(kSeqLimit) + " AND r.id < (o.no + 1) * " +
+                                      std::to_string(kSeqLimit) + ") ORDER BY o.origin"));
     std::vector<std::string> out;
     int rc;
     while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) out.push_back(ColumnText(s.get(), 0));
@@ -320,41 +375,13 @@ class SqliteLedgerStore final : public LedgerStore {
   }
 
   Result<std::vector<StoredRecord>> QueryRecords(const RecordQuery& q) override {
-    std::string filters;
-    if (!q.origin.empty()) filters += " AND r.origin = :origin";
-    if (q.seq_from) filters += " AND r.seq >= :seq_from";
-    if (q.seq_to) filters += " AND r.seq <= :seq_to";
-    if (!q.decision_id.empty()) filters += " AND r.decision_id = :decision_id";
-    if (!q.task_id.empty()) filters += " AND r.task_id = :task_id";
-    if (!q.principal.empty()) filters += " AND r.principal = :principal";
-    if (!q.verdict.empty()) filters += " AND r.verdict = :verdict";
-    if (!q.kind.empty()) filters += " AND r.kind = :kind";
-    if (q.time_from_us) filters += " AND r.time_us >= :time_from";
-    if (q.time_to_us) filters += " AND r.time_us < :time_to";
-    std::string order = q.descending ? " ORDER BY r.origin DESC, r.seq DESC LIMIT :limit"
-                                     : " ORDER BY r.origin, r.seq LIMIT :limit";
     std::lock_guard<std::mutex> lock(read_mu_);
     // A decision is found by its index; a task or principal through the postings table for the
     // records it covers (seq < below of their origin) and by reading the rest, the tail of each
     // log.
     int field = !q.decision_id.empty() ? 0 : !q.task_id.empty() ? 2 : !q.principal.empty() ? 3 : 0;
-    if (field != 0) return QueryByPostings(q, field, filters, order);
-    std::string from = " FROM ledger_records r WHERE 1";
-    if (q.decision_id.empty() && (q.time_from_us || q.time_to_us)) {
-      // By time: the records of the fills whose time range overlaps the query's, and each log's
-      // tail (from `below` on), which no fill covers yet.
-      std::string overlap;
-      if (q.time_from_us) overlap += " AND t.max_time_us >= :time_from";
-      if (q.time_to_us) overlap += " AND t.min_time_us < :time_to";
-      from =
-          " FROM (SELECT t.origin, t.from_seq, t.to_seq FROM ledger_time_blocks t WHERE 1" +
-          overlap +
-          " UNION ALL SELECT d.origin, d.below, 9223372036854775807 FROM ledger_lookup_done d) b "
-          "CROSS JOIN ledger_records r ON r.origin = b.origin AND r.seq >= b.from_seq AND r.seq < "
-          "b.to_seq WHERE 1";
-    }
-    WRIT_ASSIGN_OR_RETURN(
-        StmtPtr st, Prepare(reader_.get(), std::string(kRecordColumns) + from + filters + order));
+    if (field != 0) return QueryByPostings(q, field, QueryFilters(q), QueryOrder(q));
+    WRIT_ASSIGN_OR_RETURN(StmtPtr st, Prepare(reader_.get(), LedgerQuerySql(q)));
     BindQuery(st.get(), q);
     std::vector<StoredRecord> out;
     int rc;
@@ -380,12 +407,13 @@ class SqliteLedgerStore final : public LedgerStore {
                      const std::function<bool(const RecordView&)>& fn) override {
     WRIT_ASSIGN_OR_RETURN(DbPtr db, OpenConnection(path_, options_, false));
     // Memory-mapped reads: measured 8% of verify time spent copying pages out of the kernel.
-    // (Reading the table in rowid order instead of through the (origin, seq) index was tried
-    // and measured slower: more system time.)
     sqlite3_exec(db.get(), "PRAGMA mmap_size=4294967296", nullptr, nullptr, nullptr);
-    WRIT_ASSIGN_OR_RETURN(StmtPtr st, Prepare(db.get(),
-                                              "SELECT seq, leaf_hash, body FROM ledger_records "
-                                              "WHERE origin = ? AND seq >= ? ORDER BY seq"));
+    WRIT_ASSIGN_OR_RETURN(
+        StmtPtr st, Prepare(db.get(),
+                            "SELECT seq, leaf_hash, body FROM ledger_records "
+                            "WHERE id >= " +
+                                RecordKeySql("?1", "?2") + " AND id < " +
+                                RecordKeySql("?1", std::to_string(kSeqLimit)) + " ORDER BY id"));
     sqlite3_stmt* s = st.get();
     BindText(s, 1, origin, false);
     sqlite3_bind_int64(s, 2, static_cast<int64_t>(from_seq));
@@ -449,15 +477,54 @@ class SqliteLedgerStore final : public LedgerStore {
   }
 
  private:
+  // The first rowid of the origin's range, numbering the origin if it has no number yet (in the
+  // caller's transaction: the number is kept in origin_base_ once it commits).
+  Result<int64_t> OriginBase(const std::string& origin) {
+    auto known = origin_base_.find(origin);
+    if (known != origin_base_.end()) return known->second;
+    sqlite3* db = writer_.get();
+    int64_t number = 0;
+    {
+      sqlite3_stmt* s = origin_number_get_.get();
+      StmtReset reset(s);
+      BindText(s, 1, origin, false);
+      int rc = sqlite3_step(s);
+      if (rc == SQLITE_ROW) number = sqlite3_column_int64(s, 0);
+      if (rc != SQLITE_ROW && rc != SQLITE_DONE) return SqliteError(db, rc, "reading origins");
+    }
+    if (number == 0) {
+      sqlite3_stmt* s = origin_number_add_.get();
+      StmtReset reset(s);
+      BindText(s, 1, origin, false);
+      int rc = sqlite3_step(s);
+      if (rc != SQLITE_ROW) return SqliteError(db, rc, "numbering an origin");
+      number = sqlite3_column_int64(s, 0);
+    }
+    if (number < 1 || number > kMaxOriginNumber) {
+      return Status(StatusCode::kResourceExhausted,
+                    "store: this store holds the logs of " + std::to_string(kMaxOriginNumber) +
+                        " origins, the most it can; " + origin + " cannot be added");
+    }
+    return number * kSeqLimit;
+  }
+
   Status WriteBatch(const LedgerBatch& b) {
     sqlite3* db = writer_.get();
+    WRIT_ASSIGN_OR_RETURN(batch_base_, OriginBase(b.origin));
+    if (b.first_seq + b.records.size() > static_cast<uint64_t>(kSeqLimit)) {
+      return Status(StatusCode::kResourceExhausted,
+                    "store: the log of " + b.origin + " has reached its most records (2^48)");
+    }
     {
-      sqlite3_stmt* s = writer_count_.get();
+      sqlite3_stmt* s = writer_last_.get();
       StmtReset reset(s);
-      BindText(s, 1, b.origin, false);
+      sqlite3_bind_int64(s, 1, batch_base_);
+      sqlite3_bind_int64(s, 2, batch_base_ + kSeqLimit);
       int rc = sqlite3_step(s);
-      if (rc != SQLITE_ROW) return SqliteError(db, rc, "counting records");
-      auto count = static_cast<uint64_t>(sqlite3_column_int64(s, 0));
+      if (rc != SQLITE_ROW && rc != SQLITE_DONE) return SqliteError(db, rc, "counting records");
+      uint64_t count = rc == SQLITE_ROW
+                           ? static_cast<uint64_t>(sqlite3_column_int64(s, 0) - batch_base_ + 1)
+                           : 0;
       if (count != b.first_seq) {
         return FailedPrecondition("store: batch starts at seq " + std::to_string(b.first_seq) +
                                   " but the log of " + b.origin + " holds " +
@@ -481,6 +548,7 @@ class SqliteLedgerStore final : public LedgerStore {
       BindText(s, 8, r.verdict, true);
       BindBlob(s, 9, DigestBytes(r.leaf_hash));
       BindBlob(s, 10, r.body);
+      sqlite3_bind_int64(s, 11, batch_base_ + static_cast<int64_t>(r.seq));
       int rc = sqlite3_step(s);
       if (rc != SQLITE_DONE) return SqliteError(db, rc, "inserting a record");
     }
@@ -506,10 +574,6 @@ class SqliteLedgerStore final : public LedgerStore {
     }
     return Status::Ok();
   }
-
-  static constexpr const char* kRecordColumns =
-      "SELECT r.origin, r.seq, r.kind, r.time_us, r.decision_id, r.task_id, r.principal, "
-      "r.verdict, r.leaf_hash, r.body";
 
   static StoredRecord RecordRow(sqlite3_stmt* s) {
     StoredRecord r;
@@ -546,6 +610,11 @@ class SqliteLedgerStore final : public LedgerStore {
     bind_text(":kind", q.kind);
     if (q.time_from_us) bind_int(":time_from", *q.time_from_us);
     if (q.time_to_us) bind_int(":time_to", *q.time_to_us);
+    bind_int(":seq_lo",
+             q.seq_from ? static_cast<int64_t>(std::min<uint64_t>(*q.seq_from, kSeqLimit)) : 0);
+    bind_int(":seq_hi", q.seq_to
+                            ? static_cast<int64_t>(std::min<uint64_t>(*q.seq_to, kSeqLimit - 1))
+                            : kSeqLimit - 1);
     bind_int(":limit", static_cast<int64_t>(q.limit));
   }
 
@@ -638,16 +707,20 @@ class SqliteLedgerStore final : public LedgerStore {
       }
     };
 
-    WRIT_ASSIGN_OR_RETURN(StmtPtr tail,
-                          Prepare(db, std::string(kRecordColumns) +
-                                          " FROM ledger_lookup_done d CROSS JOIN ledger_records r "
-                                          "ON r.origin = d.origin AND r.seq >= d.below WHERE 1" +
-                                          filters + order));
+    WRIT_ASSIGN_OR_RETURN(
+        StmtPtr tail,
+        Prepare(db, std::string(kRecordColumns) +
+                        " FROM ledger_lookup_done d CROSS JOIN ledger_origins o "
+                        "ON o.origin = d.origin CROSS JOIN ledger_records r NOT "
+                        "INDEXED ON "
+                        "r.id >= o.no * " +
+                        std::to_string(kSeqLimit) + " + d.below AND r.id < (o.no + 1) * " +
+                        std::to_string(kSeqLimit) + " WHERE 1" + filters + order));
     BindQuery(tail.get(), q);
-    WRIT_ASSIGN_OR_RETURN(StmtPtr one, Prepare(db, std::string(kRecordColumns) +
-                                                       " FROM ledger_records r WHERE r.origin = "
-                                                       ":key_origin AND r.seq = :key_seq" +
-                                                       filters));
+    WRIT_ASSIGN_OR_RETURN(
+        StmtPtr one,
+        Prepare(db, std::string(kRecordColumns) + " FROM ledger_records r WHERE r.id = " +
+                        RecordKeySql(":key_origin", ":key_seq") + filters));
     BindQuery(one.get(), q);
     int key_origin = sqlite3_bind_parameter_index(one.get(), ":key_origin");
     int key_seq = sqlite3_bind_parameter_index(one.get(), ":key_seq");
@@ -809,9 +882,8 @@ class SqliteLedgerStore final : public LedgerStore {
         // Records committed before this process's first commit of the origin.
         sqlite3_stmt* s = lookup_read_back_.get();
         StmtReset reset(s);
-        BindText(s, 1, b.origin, false);
-        sqlite3_bind_int64(s, 2, static_cast<int64_t>(st.below));
-        sqlite3_bind_int64(s, 3, static_cast<int64_t>(st.held_from));
+        sqlite3_bind_int64(s, 1, batch_base_ + static_cast<int64_t>(st.below));
+        sqlite3_bind_int64(s, 2, batch_base_ + static_cast<int64_t>(st.held_from));
         int rc;
         while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
           Hold(read_back, static_cast<uint64_t>(sqlite3_column_int64(s, 0)), ColumnText(s, 1),
@@ -961,9 +1033,12 @@ class SqliteLedgerStore final : public LedgerStore {
   DbPtr writer_;
   DbPtr reader_;
   DbPtr checkpoint_db_;
-  StmtPtr insert_record_, insert_node_, insert_checkpoint_, writer_count_;
+  StmtPtr insert_record_, insert_node_, insert_checkpoint_, writer_last_;
+  StmtPtr origin_number_get_, origin_number_add_;
   StmtPtr lookup_read_back_, lookup_insert_, time_block_insert_, lookup_done_get_, lookup_done_set_;
-  std::map<std::string, LookupState> lookup_;  // per origin, as committed; under write_mu_
+  std::map<std::string, LookupState> lookup_;   // per origin, as committed; under write_mu_
+  std::map<std::string, int64_t> origin_base_;  // committed origin numbers, times 2^48; ditto
+  int64_t batch_base_ = 0;                      // of the batch being written; ditto
   StmtPtr count_, leaf_hashes_, node_hashes_;
   std::thread checkpointer_;  // joined by the destructor before the connections close
 };
@@ -1072,6 +1147,37 @@ class SqliteStore final : public Store {
 };
 
 }  // namespace
+
+std::string LedgerQuerySql(const RecordQuery& q) {
+  std::string dir = q.descending ? " DESC" : "";
+  std::string order = QueryOrder(q);
+  // Each origin's records are a rowid range (within the query's seqs), read in order, so that a
+  // limit stops the scan early. The origins come in name order through their index; NOT
+  // INDEXED keeps SQLite from building an automatic index over the records instead.
+  const std::string span = std::to_string(kSeqLimit);
+  std::string from =
+      " FROM ledger_origins o INDEXED BY ledger_origins_by_name CROSS JOIN ledger_records r NOT "
+      "INDEXED ON r.id >= o.no * " +
+      span + " + :seq_lo AND r.id <= o.no * " + span + " + :seq_hi WHERE 1";
+  if (!q.origin.empty()) from += " AND o.origin = :origin";
+  if (!q.decision_id.empty()) {
+    // By its index: a decision has one record or a few.
+    from = " FROM ledger_records r INDEXED BY ledger_records_decision WHERE 1";
+    order = " ORDER BY r.origin" + dir + ", r.seq" + dir + " LIMIT :limit";
+  } else if (q.time_from_us || q.time_to_us) {
+    // By time: the records of the fills whose time range overlaps the query's, and each log's
+    // tail (from `below` on), which no fill covers yet.
+    std::string overlap;
+    if (q.time_from_us) overlap += " AND t.max_time_us >= :time_from";
+    if (q.time_to_us) overlap += " AND t.min_time_us < :time_to";
+    from = " FROM (SELECT t.origin, t.from_seq, t.to_seq FROM ledger_time_blocks t WHERE 1" +
+           overlap + " UNION ALL SELECT d.origin, d.below, " + span +
+           " FROM ledger_lookup_done d) b CROSS JOIN ledger_origins o ON o.origin = b.origin "
+           "CROSS JOIN ledger_records r NOT INDEXED ON r.id >= o.no * " +
+           span + " + b.from_seq AND r.id < o.no * " + span + " + b.to_seq WHERE 1";
+  }
+  return std::string(kRecordColumns) + from + QueryFilters(q) + order;
+}
 
 std::string SqliteDatabasePath(const SqliteOptions& options) {
   std::string dir = options.data_dir.empty() ? "." : options.data_dir;

@@ -61,4 +61,8 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options);
 // The path of the database file for `options`.
 std::string SqliteDatabasePath(const SqliteOptions& options);
 
+// The SQL of a ledger record query that does not go through the task and principal postings
+// (no task or principal, or a decision id). Exposed so that tests can check its query plan.
+std::string LedgerQuerySql(const RecordQuery& q);
+
 }  // namespace writ::store

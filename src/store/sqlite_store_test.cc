@@ -68,6 +68,23 @@ class SqliteStoreTest : public ::testing::Test {
     ASSERT_EQ(rc, SQLITE_OK) << error;
   }
 
+  // SQL that takes the records table back to its layout before schema version 8: its own
+  // rowids, a unique (origin, seq) index, no origin numbers.
+  static constexpr const char* kRecordsBeforeVersion8 =
+      "CREATE TABLE old_records (id INTEGER PRIMARY KEY, origin TEXT NOT NULL, seq INTEGER NOT "
+      "NULL, kind TEXT NOT NULL, time_us INTEGER NOT NULL, decision_id TEXT, task_id TEXT, "
+      "principal TEXT, verdict TEXT, leaf_hash BLOB NOT NULL, body BLOB NOT NULL, UNIQUE "
+      "(origin, seq));"
+      "INSERT INTO old_records(origin, seq, kind, time_us, decision_id, task_id, principal, "
+      "verdict, leaf_hash, body) SELECT origin, seq, kind, time_us, decision_id, task_id, "
+      "principal, verdict, leaf_hash, body FROM ledger_records ORDER BY time_us DESC;"
+      "DROP TABLE ledger_records; DROP TABLE ledger_origins;"
+      "ALTER TABLE old_records RENAME TO ledger_records;"
+      "CREATE INDEX ledger_records_decision ON ledger_records (decision_id) WHERE decision_id "
+      "IS NOT NULL;";
+
+  void EditFile(const std::string& sql) { EditFile(sql.c_str()); }
+
   std::filesystem::path dir_;
   SqliteOptions options_;
 };
@@ -368,12 +385,13 @@ TEST_F(SqliteStoreTest, MigrationFillsTheLookupTableFromExistingRecords) {
     ASSERT_TRUE(store->ledger().AppendBatch(Batch("a", 0, 6)).ok());
   }
   // Take the file back to schema version 4, with the per-record indexes it had.
-  EditFile(
-      "DROP TABLE ledger_postings; DROP TABLE ledger_lookup_done; DROP TABLE ledger_time_blocks;"
-      "CREATE INDEX ledger_records_time ON ledger_records (time_us);"
-      "CREATE INDEX ledger_records_task ON ledger_records (task_id);"
-      "CREATE INDEX ledger_records_principal ON ledger_records (principal);"
-      "DELETE FROM schema_version WHERE version >= 5;");
+  EditFile(std::string(kRecordsBeforeVersion8) +
+           "DROP TABLE ledger_postings; DROP TABLE ledger_lookup_done; DROP TABLE "
+           "ledger_time_blocks;"
+           "CREATE INDEX ledger_records_time ON ledger_records (time_us);"
+           "CREATE INDEX ledger_records_task ON ledger_records (task_id);"
+           "CREATE INDEX ledger_records_principal ON ledger_records (principal);"
+           "DELETE FROM schema_version WHERE version >= 5;");
   auto store = Open();
   ASSERT_TRUE(store);
   EXPECT_EQ(*store->SchemaVersion(), SqliteSchemaVersion());
@@ -400,18 +418,18 @@ TEST_F(SqliteStoreTest, MigrationGroupsTheLookupRowsOfVersion5) {
     ASSERT_TRUE(store->ledger().AppendBatch(Batch("a", 0, 9500)).ok());
     ASSERT_TRUE(store->ledger().AppendBatch(Batch("b", 0, 10)).ok());
   }
-  EditFile(
-      "DROP TABLE ledger_postings; DROP TABLE ledger_time_blocks;"
-      "CREATE INDEX ledger_records_time ON ledger_records (time_us);"
-      "CREATE TABLE ledger_lookup (field INTEGER NOT NULL, value TEXT NOT NULL, "
-      "origin TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (field, value, "
-      "origin, seq)) WITHOUT ROWID;"
-      "INSERT INTO ledger_lookup SELECT 2, task_id, origin, seq FROM "
-      "ledger_records UNION ALL SELECT 3, principal, origin, seq FROM "
-      "ledger_records;"
-      "UPDATE ledger_lookup_done SET below = 9500 WHERE origin = 'a';"
-      "UPDATE ledger_lookup_done SET below = 10 WHERE origin = 'b';"
-      "DELETE FROM schema_version WHERE version >= 6;");
+  EditFile(std::string(kRecordsBeforeVersion8) +
+           "DROP TABLE ledger_postings; DROP TABLE ledger_time_blocks;"
+           "CREATE INDEX ledger_records_time ON ledger_records (time_us);"
+           "CREATE TABLE ledger_lookup (field INTEGER NOT NULL, value TEXT NOT NULL, "
+           "origin TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (field, value, "
+           "origin, seq)) WITHOUT ROWID;"
+           "INSERT INTO ledger_lookup SELECT 2, task_id, origin, seq FROM "
+           "ledger_records UNION ALL SELECT 3, principal, origin, seq FROM "
+           "ledger_records;"
+           "UPDATE ledger_lookup_done SET below = 9500 WHERE origin = 'a';"
+           "UPDATE ledger_lookup_done SET below = 10 WHERE origin = 'b';"
+           "DELETE FROM schema_version WHERE version >= 6;");
   auto store = Open();
   ASSERT_TRUE(store);
   EXPECT_EQ(*store->SchemaVersion(), SqliteSchemaVersion());
@@ -510,27 +528,131 @@ TEST_F(SqliteStoreTest, ScansInSeqOrderAndStopsEarly) {
   EXPECT_EQ(next, 20u);
 }
 
-TEST_F(SqliteStoreTest, ScansInSeqOrderWhenRowsAreStoredOutOfOrder) {
-  auto store = Open();
-  ASSERT_TRUE(store->ledger().AppendBatch(Batch("o", 0, 10)).ok());
-  ASSERT_TRUE(store->ledger().AppendBatch(Batch("p", 0, 3)).ok());
-  // Rows of seq 3 and 4 moved behind everything else in the table (an edited file).
-  EditFile(
-      "UPDATE ledger_records SET id = id + 1000 WHERE origin = 'o' AND seq IN "
-      "(3, 4)");
-  for (uint64_t from : {0u, 2u, 3u, 4u, 7u}) {
-    std::vector<uint64_t> seen;
-    ASSERT_TRUE(store->ledger()
-                    .ScanRecords("o", from,
-                                 [&](const RecordView& v) {
-                                   seen.push_back(v.seq);
-                                   return true;
-                                 })
-                    .ok());
-    std::vector<uint64_t> want;
-    for (uint64_t i = from; i < 10; ++i) want.push_back(i);
-    EXPECT_EQ(seen, want) << "from " << from;
+// Version 8 keys each record by its origin's number and its seq. Records written under the
+// earlier layout, in any rowid order, keep their origin, seq and bytes, and every way of reading
+// them finds the same records.
+TEST_F(SqliteStoreTest, MigrationKeysRecordsByOriginAndSeq) {
+  options_.lookup_fill_records = 8;
+  {
+    auto store = Open();
+    ASSERT_TRUE(store->ledger().AppendBatch(Batch("o", 0, 10)).ok());
+    ASSERT_TRUE(store->ledger().AppendBatch(Batch("p", 0, 3)).ok());
+    ASSERT_TRUE(store->ledger().AppendBatch(Batch("n", 0, 4)).ok());
   }
+  // Stored newest first, so that the old rowids follow no order at all.
+  EditFile(std::string(kRecordsBeforeVersion8) + "DELETE FROM schema_version WHERE version >= 8;");
+  auto store = Open();
+  ASSERT_TRUE(store);
+  EXPECT_EQ(*store->SchemaVersion(), SqliteSchemaVersion());
+  LedgerStore& l = store->ledger();
+  EXPECT_EQ(*l.Origins(), (std::vector<std::string>{"n", "o", "p"}));
+  EXPECT_EQ(*l.RecordCount("o"), 10u);
+  EXPECT_EQ(*l.RecordCount("p"), 3u);
+  EXPECT_EQ(*l.RecordCount("q"), 0u);
+  std::vector<uint64_t> seen;
+  ASSERT_TRUE(l.ScanRecords("o", 2, [&](const RecordView& v) {
+                 EXPECT_EQ(v.body, "{\"seq\":" + std::to_string(v.seq) + "}");
+                 seen.push_back(v.seq);
+                 return true;
+               }).ok());
+  EXPECT_EQ(seen, (std::vector<uint64_t>{2, 3, 4, 5, 6, 7, 8, 9}));
+  auto hashes = l.LeafHashes("p", 1, 3);
+  ASSERT_TRUE(hashes.ok()) << hashes.status().ToString();
+  EXPECT_EQ(*hashes, (std::vector<Digest>{Sha256("{\"seq\":1}"), Sha256("{\"seq\":2}")}));
+  auto one = l.GetRecord("p", 2);
+  ASSERT_TRUE(one.ok() && one->has_value());
+  EXPECT_EQ((*one)->origin, "p");
+  EXPECT_EQ((*one)->task_id, "task-2");
+  // All origins in (origin, seq) order; one origin newest first; by task across the fill.
+  RecordQuery q;
+  q.limit = 100;
+  auto all = l.QueryRecords(q);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 17u);
+  EXPECT_EQ((*all)[0].origin, "n");
+  EXPECT_EQ((*all)[4].origin, "o");
+  EXPECT_EQ((*all)[4].seq, 0u);
+  EXPECT_EQ((*all)[16].origin, "p");
+  EXPECT_EQ((*all)[16].seq, 2u);
+  q.origin = "o";
+  q.descending = true;
+  q.seq_to = 8;
+  q.limit = 3;
+  auto newest = l.QueryRecords(q);
+  ASSERT_TRUE(newest.ok());
+  ASSERT_EQ(newest->size(), 3u);
+  EXPECT_EQ((*newest)[0].seq, 8u);
+  EXPECT_EQ((*newest)[2].seq, 6u);
+  q = RecordQuery();
+  q.task_id = "task-1";
+  q.origin = "o";
+  auto by_task = l.QueryRecords(q);
+  ASSERT_TRUE(by_task.ok());
+  ASSERT_EQ(by_task->size(), 3u);  // 1 and 4 from the postings, 7 from the tail
+  EXPECT_EQ((*by_task)[2].seq, 7u);
+  // Appends go on after the last record of each origin, and a new origin gets the next number.
+  EXPECT_EQ(l.AppendBatch(Batch("o", 9, 1)).code(), StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(l.AppendBatch(Batch("o", 10, 2)).ok());
+  ASSERT_TRUE(l.AppendBatch(Batch("m", 0, 1)).ok());
+  EXPECT_EQ(*l.RecordCount("o"), 12u);
+  EXPECT_EQ(*l.Origins(), (std::vector<std::string>{"m", "n", "o", "p"}));
+  store.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "writ.db").c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db,
+                               "SELECT count(*) FROM ledger_records r JOIN ledger_origins o ON "
+                               "o.origin = r.origin WHERE r.id = o.no * 281474976710656 + r.seq",
+                               -1, &st, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(st, 0), 10 + 3 + 4 + 2 + 1);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+}
+
+// Reading one log is a range of the records table's own key, in order, without sorting and
+// without an automatic index; a decision is found through its index. The plans are SQLite's for
+// the statements QueryRecords runs.
+TEST_F(SqliteStoreTest, LedgerQueriesReadTheRecordKeyInOrder) {
+  { auto store = Open(); }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "writ.db").c_str(), &db), SQLITE_OK);
+  auto plan = [&](const RecordQuery& q) {
+    sqlite3_stmt* st = nullptr;
+    std::string sql = "EXPLAIN QUERY PLAN " + LedgerQuerySql(q);
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(db);
+    std::string out;
+    while (st != nullptr && sqlite3_step(st) == SQLITE_ROW) out += ColumnString(st, 3) + "; ";
+    sqlite3_finalize(st);
+    return out;
+  };
+  constexpr const char* kByKey = "SEARCH r USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)";
+  RecordQuery newest;  // one origin, newest first, with a filter no index serves
+  newest.origin = "o";
+  newest.verdict = "deny";
+  newest.seq_to = 99;
+  newest.descending = true;
+  RecordQuery every;  // every origin, in order
+  every.kind = "decision";
+  for (const RecordQuery& q : {newest, every}) {
+    std::string p = plan(q);
+    EXPECT_NE(p.find(kByKey), std::string::npos) << p;
+    EXPECT_EQ(p.find("TEMP B-TREE"), std::string::npos) << p;
+    EXPECT_EQ(p.find("AUTOMATIC"), std::string::npos) << p;
+  }
+  RecordQuery by_time;
+  by_time.time_from_us = 5;
+  by_time.verdict = "deny";
+  std::string p = plan(by_time);
+  EXPECT_NE(p.find(kByKey), std::string::npos) << p;
+  EXPECT_EQ(p.find("AUTOMATIC"), std::string::npos) << p;
+  RecordQuery decision;
+  decision.decision_id = "d-1";
+  p = plan(decision);
+  EXPECT_NE(p.find("USING INDEX ledger_records_decision"), std::string::npos) << p;
+  sqlite3_close(db);
 }
 
 TEST_F(SqliteStoreTest, BlobsAreContentAddressedAndChecked) {
