@@ -6,8 +6,8 @@
 //     durability (WAL, synchronous=FULL: every transaction synced), the same page size, one
 //     thread, transactions of the mean batch size the ledger reached;
 //   - resident memory while the ledger grows to --grow records, then VerifyLedger over it.
-// Decision ids are unique and increase with time (as UUIDv7 ids do); tasks and principals
-// repeat (97 tasks, one principal per writer).
+// Decision ids are UUIDv7-shaped, as Writ's are: the millisecond of the append, then a counter;
+// tasks and principals repeat (97 tasks, one principal per writer).
 //
 // usage: ledger_bench [--dir DIR] [--seconds S] [--grow N] [--page-size BYTES]
 //                     [--phases sync,async,grow,verify] [--no-peer] [--keep] [--verify-only]
@@ -93,7 +93,24 @@ std::string LoadAverage() {
   return a + " " + b + " " + c;
 }
 
-constexpr int kIdDigits = 20;
+// The placeholder id of the templates: its first occurrence in a canonical body is the id
+// ("decision_id" is the body's first member in canonical order).
+constexpr char kIdTemplate[] = "00000000-0000-7000-8000-000000000000";
+constexpr size_t kIdSize = sizeof kIdTemplate - 1;
+
+// A UUIDv7-shaped id: 48 bits of Unix milliseconds, version 7, the variant bits, and `n` in the
+// other 74 bits (unique per run).
+std::string DecisionId(uint64_t n) {
+  auto ms = static_cast<unsigned long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                std::chrono::system_clock::now().time_since_epoch())
+                                                .count());
+  char id[kIdSize + 1];
+  std::snprintf(id, sizeof id, "%08llx-%04llx-7%03llx-%04llx-%012llx", (ms >> 16) & 0xffffffffULL,
+                ms & 0xffffULL, static_cast<unsigned long long>((n >> 62) & 0x3),
+                0x8000ULL | static_cast<unsigned long long>((n >> 48) & 0x3fff),
+                static_cast<unsigned long long>(n & 0xffffffffffffULL));
+  return std::string(id, kIdSize);
+}
 
 // Decision-shaped entries of about 1 KB for one writer, each with a new decision id: a template
 // is encoded once and its id digits overwritten for every append.
@@ -101,23 +118,20 @@ class EntryMaker {
  public:
   explicit EntryMaker(int writer) {
     for (int n = 0; n < 26; ++n) templates_.push_back(Make(writer, n));
-    body_at_ = templates_[0].body.find(std::string(kIdDigits, '0'));
+    body_at_ = templates_[0].body.find(kIdTemplate);
   }
   writ::ledger::LedgerEntry Next(uint64_t id) {
     writ::ledger::LedgerEntry e = templates_[count_++ % templates_.size()];
-    char digits[kIdDigits + 1];
-    std::snprintf(digits, sizeof digits, "%0*llu", kIdDigits, static_cast<unsigned long long>(id));
-    std::memcpy(e.body.data() + body_at_, digits, kIdDigits);
-    std::memcpy(e.decision_id.data() + 4, digits, kIdDigits);
+    std::string decision = DecisionId(id);
+    std::memcpy(e.body.data() + body_at_, decision.data(), kIdSize);
+    e.decision_id = decision;
     return e;
   }
 
  private:
   static writ::ledger::LedgerEntry Make(int writer, int n) {
     boost::json::object body;
-    // "dec-" + 20 digits: the digits sort before any other member's text ("decision_id" is
-    // the first member in canonical order), so the first run of 20 zeros is the id.
-    body["decision_id"] = "dec-" + std::string(kIdDigits, '0');
+    body["decision_id"] = kIdTemplate;
     body["task_id"] = "task-" + std::to_string((writer * 31 + n) % 97);
     body["verdict"] = n % 10 == 0 ? "deny" : "allow";
     body["identity"] = boost::json::object{
