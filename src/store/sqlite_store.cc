@@ -95,6 +95,18 @@ std::string RecordKeySql(const std::string& origin, const std::string& seq) {
          std::to_string(kSeqLimit) + " + " + seq + ")";
 }
 
+// The postings value under which a decision id's records are listed: for a UUIDv7-shaped id
+// (36 ASCII characters, hyphens at 8, 13, 18 and 23, version 7) its first 13 characters, the
+// millisecond it was made in; for any other id, the id. The ids of one millisecond share a row
+// per fill, so that a fill writes a few rows rather than one per decision; a lookup reads the
+// listed records and keeps those of its id. Schema version 9 computes the same in SQL.
+std::string DecisionBucket(const std::string& id) {
+  bool v7 = id.size() == 36 && id[8] == '-' && id[13] == '-' && id[14] == '7' && id[18] == '-' &&
+            id[23] == '-' &&
+            std::all_of(id.begin(), id.end(), [](char c) { return (c & 0x80) == 0; });
+  return v7 ? id.substr(0, 13) : id;
+}
+
 bool ToDigest(std::string_view bytes, Digest* out) {
   if (bytes.size() != kSha256Size) return false;
   std::memcpy(out->data(), bytes.data(), kSha256Size);
@@ -229,8 +241,8 @@ class SqliteLedgerStore final : public LedgerStore {
       // Records committed before this process's first commit of an origin are read back.
       WRIT_ASSIGN_OR_RETURN(lookup_read_back_,
                             Prepare(writer_.get(),
-                                    "SELECT seq, task_id, principal, time_us FROM ledger_records "
-                                    "WHERE id >= ? AND id < ? ORDER BY id"));
+                                    "SELECT seq, task_id, principal, time_us, decision_id FROM "
+                                    "ledger_records WHERE id >= ? AND id < ? ORDER BY id"));
       WRIT_ASSIGN_OR_RETURN(lookup_insert_,
                             Prepare(writer_.get(),
                                     "INSERT OR REPLACE INTO ledger_postings(field, value, origin, "
@@ -241,11 +253,14 @@ class SqliteLedgerStore final : public LedgerStore {
                                     "to_seq, min_time_us, max_time_us) VALUES(?, ?, ?, ?, ?)"));
       WRIT_ASSIGN_OR_RETURN(
           lookup_done_get_,
-          Prepare(writer_.get(), "SELECT below FROM ledger_lookup_done WHERE origin = ?"));
-      WRIT_ASSIGN_OR_RETURN(lookup_done_set_,
-                            Prepare(writer_.get(),
-                                    "INSERT INTO ledger_lookup_done(origin, below) VALUES(?, ?) "
-                                    "ON CONFLICT(origin) DO UPDATE SET below = excluded.below"));
+          Prepare(writer_.get(),
+                  "SELECT below, decisions_below FROM ledger_lookup_done WHERE origin = ?"));
+      WRIT_ASSIGN_OR_RETURN(
+          lookup_done_set_,
+          Prepare(writer_.get(),
+                  "INSERT INTO ledger_lookup_done(origin, below, decisions_below) VALUES(?, ?, ?) "
+                  "ON CONFLICT(origin) DO UPDATE SET below = excluded.below, decisions_below = "
+                  "excluded.decisions_below"));
     }
     WRIT_ASSIGN_OR_RETURN(
         count_,
@@ -278,8 +293,8 @@ class SqliteLedgerStore final : public LedgerStore {
     int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
     if (rc != SQLITE_OK) return SqliteError(db, rc, "starting a ledger write");
     Status s = WriteBatch(b);
-    bool filled = false;
-    if (s.ok()) s = UpdateLookup(b, &filled);
+    bool values_filled = false, decisions_filled = false;
+    if (s.ok()) s = UpdateLookup(b, &values_filled, &decisions_filled);
     if (s.ok()) {
       rc = sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
       if (rc != SQLITE_OK) s = SqliteError(db, rc, "committing a ledger write");
@@ -291,10 +306,13 @@ class SqliteLedgerStore final : public LedgerStore {
       origin_base_[b.origin] = batch_base_;
       LookupState& st = lookup_[b.origin];
       st.stored = true;
-      if (filled) {
-        st.held.clear();
-        st.held_times = TimeRange();
-        st.below = st.held_from = b.first_seq + b.records.size();
+      uint64_t end = b.first_seq + b.records.size();
+      for (FillState* f :
+           {values_filled ? &st.values : nullptr, decisions_filled ? &st.decisions : nullptr}) {
+        if (f == nullptr) continue;
+        f->held.clear();
+        f->held_times = TimeRange();
+        f->below = f->held_from = end;
       }
       MaybeRestartWal();
     } else {
@@ -376,10 +394,9 @@ class SqliteLedgerStore final : public LedgerStore {
 
   Result<std::vector<StoredRecord>> QueryRecords(const RecordQuery& q) override {
     std::lock_guard<std::mutex> lock(read_mu_);
-    // A decision is found by its index; a task or principal through the postings table for the
-    // records it covers (seq < below of their origin) and by reading the rest, the tail of each
-    // log.
-    int field = !q.decision_id.empty() ? 0 : !q.task_id.empty() ? 2 : !q.principal.empty() ? 3 : 0;
+    // A decision, task or principal is found through the postings table for the records it
+    // covers (seq < below of their origin) and by reading the rest, the tail of each log.
+    int field = !q.decision_id.empty() ? 1 : !q.task_id.empty() ? 2 : !q.principal.empty() ? 3 : 0;
     if (field != 0) return QueryByPostings(q, field, QueryFilters(q), QueryOrder(q));
     WRIT_ASSIGN_OR_RETURN(StmtPtr st, Prepare(reader_.get(), LedgerQuerySql(q)));
     BindQuery(st.get(), q);
@@ -662,7 +679,10 @@ class SqliteLedgerStore final : public LedgerStore {
                 "value = ?2 AND (?3 = '' OR origin = ?3) ORDER BY origin" +
                     dir + ", from_seq" + dir));
     sqlite3_bind_int(postings.get(), 1, field);
-    BindText(postings.get(), 2, field == 2 ? q.task_id : q.principal, false);
+    std::string value = field == 1   ? DecisionBucket(q.decision_id)
+                        : field == 2 ? q.task_id
+                                     : q.principal;
+    BindText(postings.get(), 2, value, false);
     BindText(postings.get(), 3, q.origin, false);
     std::string key_origin_text;     // the origin of the row being read
     std::vector<uint64_t> row_seqs;  // its seqs, in the query's order
@@ -707,15 +727,16 @@ class SqliteLedgerStore final : public LedgerStore {
       }
     };
 
-    WRIT_ASSIGN_OR_RETURN(
-        StmtPtr tail,
-        Prepare(db, std::string(kRecordColumns) +
-                        " FROM ledger_lookup_done d CROSS JOIN ledger_origins o "
-                        "ON o.origin = d.origin CROSS JOIN ledger_records r NOT "
-                        "INDEXED ON "
-                        "r.id >= o.no * " +
-                        std::to_string(kSeqLimit) + " + d.below AND r.id < (o.no + 1) * " +
-                        std::to_string(kSeqLimit) + " WHERE 1" + filters + order));
+    WRIT_ASSIGN_OR_RETURN(StmtPtr tail,
+                          Prepare(db, std::string(kRecordColumns) +
+                                          " FROM ledger_lookup_done d CROSS JOIN ledger_origins o "
+                                          "ON o.origin = d.origin CROSS JOIN ledger_records r NOT "
+                                          "INDEXED ON "
+                                          "r.id >= o.no * " +
+                                          std::to_string(kSeqLimit) +
+                                          (field == 1 ? " + d.decisions_below" : " + d.below") +
+                                          " AND r.id < (o.no + 1) * " + std::to_string(kSeqLimit) +
+                                          " WHERE 1" + filters + order));
     BindQuery(tail.get(), q);
     WRIT_ASSIGN_OR_RETURN(
         StmtPtr one,
@@ -821,8 +842,8 @@ class SqliteLedgerStore final : public LedgerStore {
     return out;
   }
 
-  // Task (field 2) and principal (field 3) of the records of one origin not yet in the postings
-  // table: value -> their seqs, ascending.
+  // Decision id (field 1), task (2) and principal (3) of the records of one origin not yet in
+  // the postings table: value -> their seqs, ascending.
   using HeldPostings = std::map<std::pair<int, std::string>, std::vector<uint64_t>>;
   struct TimeRange {
     int64_t min = INT64_MAX, max = INT64_MIN;
@@ -831,27 +852,38 @@ class SqliteLedgerStore final : public LedgerStore {
       max = std::max(max, t);
     }
   };
-  struct LookupState {
+  // One kind of fill: decision ids, often; tasks, principals and time ranges, in larger fills.
+  struct FillState {
     uint64_t below = 0;      // every record under it is in the postings table
-    bool stored = false;     // `below` is in ledger_lookup_done
     uint64_t held_from = 0;  // `held` covers the records from here on; those before are read back
     HeldPostings held;
     TimeRange held_times;  // of the records in `held`
   };
+  struct LookupState {
+    bool stored = false;  // both `below`s are in ledger_lookup_done
+    FillState values;     // tasks and principals (ledger_lookup_done.below), and times
+    FillState decisions;  // decision ids (ledger_lookup_done.decisions_below)
+  };
 
-  static void Hold(HeldPostings& held, uint64_t seq, const std::string& task,
-                   const std::string& principal) {
+  static void Hold(bool decisions, HeldPostings& held, uint64_t seq, const std::string& decision,
+                   const std::string& task, const std::string& principal) {
+    if (decisions) {
+      if (!decision.empty()) held[{1, DecisionBucket(decision)}].push_back(seq);
+      return;
+    }
     if (!task.empty()) held[{2, task}].push_back(seq);
     if (!principal.empty()) held[{3, principal}].push_back(seq);
   }
 
-  // Keeps the postings table (task, principal -> records) within lookup_fill_records of the end
-  // of each log, inside the batch's transaction: the seqs of committed records are held in
-  // memory by value, and once that many records have accumulated each value gets one row
-  // listing its records of the fill, so that a fill writes one row per distinct value rather
-  // than one per record. Sets *filled when it did; the caller completes the state once the
+  // Keeps the postings table (decision, task, principal -> records) close to the end of each
+  // log, inside the batch's transaction: the seqs of committed records are held in memory by
+  // value, and once enough have accumulated each value gets one row listing its records of the
+  // fill, so that a fill writes one row per distinct value rather than one per record (and no
+  // index page per commit). Decision ids are filled every decision_fill_records, so that a
+  // lookup by decision reads few records directly; tasks and principals, which repeat, every
+  // lookup_fill_records. Sets what was filled; the caller completes the state once the
   // transaction commits, or forgets it when it fails.
-  Status UpdateLookup(const LedgerBatch& b, bool* filled) {
+  Status UpdateLookup(const LedgerBatch& b, bool* values_filled, bool* decisions_filled) {
     sqlite3* db = writer_.get();
     uint64_t end = b.first_seq + b.records.size();
     auto [it, fresh] = lookup_.try_emplace(b.origin);
@@ -862,79 +894,92 @@ class SqliteLedgerStore final : public LedgerStore {
       BindText(s, 1, b.origin, false);
       int rc = sqlite3_step(s);
       if (rc == SQLITE_ROW) {
-        st.below = static_cast<uint64_t>(sqlite3_column_int64(s, 0));
+        st.values.below = static_cast<uint64_t>(sqlite3_column_int64(s, 0));
+        st.decisions.below = static_cast<uint64_t>(sqlite3_column_int64(s, 1));
         st.stored = true;
       } else if (rc != SQLITE_DONE) {
         return SqliteError(db, rc, "reading the lookup state");
       }
-      st.held_from = b.first_seq;
+      st.values.held_from = st.decisions.held_from = b.first_seq;
     }
     for (const StoredRecord& r : b.records) {
-      Hold(st.held, r.seq, r.task_id, r.principal);
-      st.held_times.Add(r.time_us);
+      Hold(false, st.values.held, r.seq, r.decision_id, r.task_id, r.principal);
+      st.values.held_times.Add(r.time_us);
+      Hold(true, st.decisions.held, r.seq, r.decision_id, r.task_id, r.principal);
     }
-    uint64_t below = st.below;
-    if (end >= st.below + static_cast<uint64_t>(options_.lookup_fill_records)) {
-      HeldPostings read_back;
-      const HeldPostings* fill = &st.held;
-      TimeRange times = st.held_times;
-      if (st.below < st.held_from) {
-        // Records committed before this process's first commit of the origin.
-        sqlite3_stmt* s = lookup_read_back_.get();
-        StmtReset reset(s);
-        sqlite3_bind_int64(s, 1, batch_base_ + static_cast<int64_t>(st.below));
-        sqlite3_bind_int64(s, 2, batch_base_ + static_cast<int64_t>(st.held_from));
-        int rc;
-        while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-          Hold(read_back, static_cast<uint64_t>(sqlite3_column_int64(s, 0)), ColumnText(s, 1),
-               ColumnText(s, 2));
-          times.Add(sqlite3_column_int64(s, 3));
-        }
-        if (rc != SQLITE_DONE) return SqliteError(db, rc, "filling the lookup table");
-        for (const auto& [key, seqs] : st.held) {
-          auto& to = read_back[key];
-          to.insert(to.end(), seqs.begin(), seqs.end());
-        }
-        fill = &read_back;
-      }
-      sqlite3_stmt* s = lookup_insert_.get();
-      std::string offsets;
-      for (const auto& [key, seqs] : *fill) {
-        offsets.clear();
-        for (uint64_t seq : seqs) {
-          if (!offsets.empty()) offsets += ',';
-          offsets += std::to_string(seq - st.below);
-        }
-        StmtReset reset(s);
-        sqlite3_bind_int(s, 1, key.first);
-        BindText(s, 2, key.second, false);
-        BindText(s, 3, b.origin, false);
-        sqlite3_bind_int64(s, 4, static_cast<int64_t>(st.below));
-        BindText(s, 5, offsets, false);
-        int rc = sqlite3_step(s);
-        if (rc != SQLITE_DONE) return SqliteError(db, rc, "filling the lookup table");
-      }
-      {
-        sqlite3_stmt* t = time_block_insert_.get();
-        StmtReset reset(t);
-        BindText(t, 1, b.origin, false);
-        sqlite3_bind_int64(t, 2, static_cast<int64_t>(st.below));
-        sqlite3_bind_int64(t, 3, static_cast<int64_t>(end));
-        sqlite3_bind_int64(t, 4, times.min);
-        sqlite3_bind_int64(t, 5, times.max);
-        int rc = sqlite3_step(t);
-        if (rc != SQLITE_DONE) return SqliteError(db, rc, "recording a time range");
-      }
-      below = end;
-      *filled = true;
+    if (end >= st.values.below + static_cast<uint64_t>(options_.lookup_fill_records)) {
+      WRIT_RETURN_IF_ERROR(Fill(b.origin, false, st.values, end));
+      *values_filled = true;
     }
-    if (*filled || !st.stored) {
+    if (end >= st.decisions.below + static_cast<uint64_t>(options_.decision_fill_records)) {
+      WRIT_RETURN_IF_ERROR(Fill(b.origin, true, st.decisions, end));
+      *decisions_filled = true;
+    }
+    if (*values_filled || *decisions_filled || !st.stored) {
       sqlite3_stmt* s = lookup_done_set_.get();
       StmtReset reset(s);
       BindText(s, 1, b.origin, false);
-      sqlite3_bind_int64(s, 2, static_cast<int64_t>(below));
+      sqlite3_bind_int64(s, 2, static_cast<int64_t>(*values_filled ? end : st.values.below));
+      sqlite3_bind_int64(s, 3, static_cast<int64_t>(*decisions_filled ? end : st.decisions.below));
       int rc = sqlite3_step(s);
       if (rc != SQLITE_DONE) return SqliteError(db, rc, "recording the lookup state");
+    }
+    return Status::Ok();
+  }
+
+  // Writes the postings rows of one fill, [f.below, end), and for tasks and principals the
+  // fill's time range. Records committed before this process's first commit of the origin
+  // (under f.held_from) are read back from the table.
+  Status Fill(const std::string& origin, bool decisions, const FillState& f, uint64_t end) {
+    sqlite3* db = writer_.get();
+    HeldPostings read_back;
+    const HeldPostings* fill = &f.held;
+    TimeRange times = f.held_times;
+    if (f.below < f.held_from) {
+      sqlite3_stmt* s = lookup_read_back_.get();
+      StmtReset reset(s);
+      sqlite3_bind_int64(s, 1, batch_base_ + static_cast<int64_t>(f.below));
+      sqlite3_bind_int64(s, 2, batch_base_ + static_cast<int64_t>(f.held_from));
+      int rc;
+      while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        Hold(decisions, read_back, static_cast<uint64_t>(sqlite3_column_int64(s, 0)),
+             ColumnText(s, 4), ColumnText(s, 1), ColumnText(s, 2));
+        times.Add(sqlite3_column_int64(s, 3));
+      }
+      if (rc != SQLITE_DONE) return SqliteError(db, rc, "filling the lookup table");
+      for (const auto& [key, seqs] : f.held) {
+        auto& to = read_back[key];
+        to.insert(to.end(), seqs.begin(), seqs.end());
+      }
+      fill = &read_back;
+    }
+    sqlite3_stmt* s = lookup_insert_.get();
+    std::string offsets;
+    for (const auto& [key, seqs] : *fill) {
+      offsets.clear();
+      for (uint64_t seq : seqs) {
+        if (!offsets.empty()) offsets += ',';
+        offsets += std::to_string(seq - f.below);
+      }
+      StmtReset reset(s);
+      sqlite3_bind_int(s, 1, key.first);
+      BindText(s, 2, key.second, false);
+      BindText(s, 3, origin, false);
+      sqlite3_bind_int64(s, 4, static_cast<int64_t>(f.below));
+      BindText(s, 5, offsets, false);
+      int rc = sqlite3_step(s);
+      if (rc != SQLITE_DONE) return SqliteError(db, rc, "filling the lookup table");
+    }
+    if (!decisions) {
+      sqlite3_stmt* t = time_block_insert_.get();
+      StmtReset reset(t);
+      BindText(t, 1, origin, false);
+      sqlite3_bind_int64(t, 2, static_cast<int64_t>(f.below));
+      sqlite3_bind_int64(t, 3, static_cast<int64_t>(end));
+      sqlite3_bind_int64(t, 4, times.min);
+      sqlite3_bind_int64(t, 5, times.max);
+      int rc = sqlite3_step(t);
+      if (rc != SQLITE_DONE) return SqliteError(db, rc, "recording a time range");
     }
     return Status::Ok();
   }
@@ -1149,8 +1194,6 @@ class SqliteStore final : public Store {
 }  // namespace
 
 std::string LedgerQuerySql(const RecordQuery& q) {
-  std::string dir = q.descending ? " DESC" : "";
-  std::string order = QueryOrder(q);
   // Each origin's records are a rowid range (within the query's seqs), read in order, so that a
   // limit stops the scan early. The origins come in name order through their index; NOT
   // INDEXED keeps SQLite from building an automatic index over the records instead.
@@ -1160,11 +1203,7 @@ std::string LedgerQuerySql(const RecordQuery& q) {
       "INDEXED ON r.id >= o.no * " +
       span + " + :seq_lo AND r.id <= o.no * " + span + " + :seq_hi WHERE 1";
   if (!q.origin.empty()) from += " AND o.origin = :origin";
-  if (!q.decision_id.empty()) {
-    // By its index: a decision has one record or a few.
-    from = " FROM ledger_records r INDEXED BY ledger_records_decision WHERE 1";
-    order = " ORDER BY r.origin" + dir + ", r.seq" + dir + " LIMIT :limit";
-  } else if (q.time_from_us || q.time_to_us) {
+  if (q.time_from_us || q.time_to_us) {
     // By time: the records of the fills whose time range overlaps the query's, and each log's
     // tail (from `below` on), which no fill covers yet.
     std::string overlap;
@@ -1176,7 +1215,7 @@ std::string LedgerQuerySql(const RecordQuery& q) {
            "CROSS JOIN ledger_records r NOT INDEXED ON r.id >= o.no * " +
            span + " + b.from_seq AND r.id < o.no * " + span + " + b.to_seq WHERE 1";
   }
-  return std::string(kRecordColumns) + from + QueryFilters(q) + order;
+  return std::string(kRecordColumns) + from + QueryFilters(q) + QueryOrder(q);
 }
 
 std::string SqliteDatabasePath(const SqliteOptions& options) {

@@ -49,6 +49,10 @@ struct SqliteOptions {
   // have accumulated (in the transaction of the batch that reaches it; the rows wait in
   // memory); queries read the newer records of each log directly.
   int lookup_fill_records = 8192;
+  // Decision lookups likewise, in smaller fills: a query by decision id reads at most about this
+  // many records of each log directly (the records of one decision are few, so larger fills
+  // would not make fewer rows).
+  int decision_fill_records = 256;
   // Page size of a new database file in bytes (a power of two, 512 to 65536); an existing
   // file keeps the size it was created with. Measured with ledger appends of 1.3 KB records:
   // 16 KiB pages halve the checkpoint work of 4 KiB pages (fewer, fuller pages to copy).
@@ -61,8 +65,8 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options);
 // The path of the database file for `options`.
 std::string SqliteDatabasePath(const SqliteOptions& options);
 
-// The SQL of a ledger record query that does not go through the task and principal postings
-// (no task or principal, or a decision id). Exposed so that tests can check its query plan.
+// The SQL of a ledger record query that does not go through the postings (no decision id,
+// task or principal). Exposed so that tests can check its query plan.
 std::string LedgerQuerySql(const RecordQuery& q);
 
 }  // namespace writ::store

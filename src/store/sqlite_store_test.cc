@@ -83,7 +83,31 @@ class SqliteStoreTest : public ::testing::Test {
       "CREATE INDEX ledger_records_decision ON ledger_records (decision_id) WHERE decision_id "
       "IS NOT NULL;";
 
+  // SQL that takes the lookup tables back to before schema version 9: no decision postings, a
+  // per-record decision index.
+  static constexpr const char* kUndoVersion9 =
+      "DELETE FROM ledger_postings WHERE field = 1;"
+      "ALTER TABLE ledger_lookup_done DROP COLUMN decisions_below;"
+      "CREATE INDEX ledger_records_decision ON ledger_records (decision_id) WHERE decision_id "
+      "IS NOT NULL;";
+
   void EditFile(const std::string& sql) { EditFile(sql.c_str()); }
+
+  // The first row of a query on the database file, each column as text.
+  std::vector<std::string> FileRow(const std::string& sql) {
+    sqlite3* db = nullptr;
+    std::vector<std::string> row;
+    EXPECT_EQ(sqlite3_open((dir_ / "writ.db").c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(db);
+    if (st != nullptr && sqlite3_step(st) == SQLITE_ROW) {
+      for (int i = 0; i < sqlite3_column_count(st); ++i) row.push_back(ColumnString(st, i));
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return row;
+  }
 
   std::filesystem::path dir_;
   SqliteOptions options_;
@@ -385,7 +409,7 @@ TEST_F(SqliteStoreTest, MigrationFillsTheLookupTableFromExistingRecords) {
     ASSERT_TRUE(store->ledger().AppendBatch(Batch("a", 0, 6)).ok());
   }
   // Take the file back to schema version 4, with the per-record indexes it had.
-  EditFile(std::string(kRecordsBeforeVersion8) +
+  EditFile(std::string(kUndoVersion9) + kRecordsBeforeVersion8 +
            "DROP TABLE ledger_postings; DROP TABLE ledger_lookup_done; DROP TABLE "
            "ledger_time_blocks;"
            "CREATE INDEX ledger_records_time ON ledger_records (time_us);"
@@ -418,7 +442,7 @@ TEST_F(SqliteStoreTest, MigrationGroupsTheLookupRowsOfVersion5) {
     ASSERT_TRUE(store->ledger().AppendBatch(Batch("a", 0, 9500)).ok());
     ASSERT_TRUE(store->ledger().AppendBatch(Batch("b", 0, 10)).ok());
   }
-  EditFile(std::string(kRecordsBeforeVersion8) +
+  EditFile(std::string(kUndoVersion9) + kRecordsBeforeVersion8 +
            "DROP TABLE ledger_postings; DROP TABLE ledger_time_blocks;"
            "CREATE INDEX ledger_records_time ON ledger_records (time_us);"
            "CREATE TABLE ledger_lookup (field INTEGER NOT NULL, value TEXT NOT NULL, "
@@ -540,7 +564,8 @@ TEST_F(SqliteStoreTest, MigrationKeysRecordsByOriginAndSeq) {
     ASSERT_TRUE(store->ledger().AppendBatch(Batch("n", 0, 4)).ok());
   }
   // Stored newest first, so that the old rowids follow no order at all.
-  EditFile(std::string(kRecordsBeforeVersion8) + "DELETE FROM schema_version WHERE version >= 8;");
+  EditFile(std::string(kUndoVersion9) + kRecordsBeforeVersion8 +
+           "DELETE FROM schema_version WHERE version >= 8;");
   auto store = Open();
   ASSERT_TRUE(store);
   EXPECT_EQ(*store->SchemaVersion(), SqliteSchemaVersion());
@@ -597,23 +622,13 @@ TEST_F(SqliteStoreTest, MigrationKeysRecordsByOriginAndSeq) {
   EXPECT_EQ(*l.RecordCount("o"), 12u);
   EXPECT_EQ(*l.Origins(), (std::vector<std::string>{"m", "n", "o", "p"}));
   store.reset();
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open((dir_ / "writ.db").c_str(), &db), SQLITE_OK);
-  sqlite3_stmt* st = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db,
-                               "SELECT count(*) FROM ledger_records r JOIN ledger_origins o ON "
-                               "o.origin = r.origin WHERE r.id = o.no * 281474976710656 + r.seq",
-                               -1, &st, nullptr),
-            SQLITE_OK);
-  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(st, 0), 10 + 3 + 4 + 2 + 1);
-  sqlite3_finalize(st);
-  sqlite3_close(db);
+  EXPECT_EQ(FileRow("SELECT count(*) FROM ledger_records r JOIN ledger_origins o ON o.origin = "
+                    "r.origin WHERE r.id = o.no * 281474976710656 + r.seq"),
+            (std::vector<std::string>{std::to_string(10 + 3 + 4 + 2 + 1)}));
 }
 
 // Reading one log is a range of the records table's own key, in order, without sorting and
-// without an automatic index; a decision is found through its index. The plans are SQLite's for
-// the statements QueryRecords runs.
+// without an automatic index. The plans are SQLite's for the statements QueryRecords runs.
 TEST_F(SqliteStoreTest, LedgerQueriesReadTheRecordKeyInOrder) {
   { auto store = Open(); }
   sqlite3* db = nullptr;
@@ -648,11 +663,153 @@ TEST_F(SqliteStoreTest, LedgerQueriesReadTheRecordKeyInOrder) {
   std::string p = plan(by_time);
   EXPECT_NE(p.find(kByKey), std::string::npos) << p;
   EXPECT_EQ(p.find("AUTOMATIC"), std::string::npos) << p;
-  RecordQuery decision;
-  decision.decision_id = "d-1";
-  p = plan(decision);
-  EXPECT_NE(p.find("USING INDEX ledger_records_decision"), std::string::npos) << p;
   sqlite3_close(db);
+}
+
+// Decision ids are posted every decision_fill_records records; a lookup finds a decision's
+// records whether they are posted, in the tail, or both, after a restart (the tail committed by
+// the process before), and from a read-only store beside the writer.
+TEST_F(SqliteStoreTest, DecisionsAreFoundPostedAndInTheTail) {
+  options_.decision_fill_records = 8;
+  options_.lookup_fill_records = 1000;
+  auto with_outcome = [](LedgerBatch b, const std::string& decision) {
+    for (StoredRecord& rec : b.records) {
+      if (rec.seq % 5 == 4) rec.decision_id = decision;  // an outcome of an earlier decision
+    }
+    return b;
+  };
+  auto store = Open();
+  LedgerStore& l = store->ledger();
+  ASSERT_TRUE(l.AppendBatch(Batch("a", 0, 6)).ok());
+  ASSERT_TRUE(l.AppendBatch(with_outcome(Batch("a", 6, 6), "d-2")).ok());  // 9 says d-2: posted
+  ASSERT_TRUE(l.AppendBatch(Batch("b", 0, 3)).ok());
+  auto seqs = [&](LedgerStore& from, const std::string& decision, bool descending = false) {
+    RecordQuery q;
+    q.decision_id = decision;
+    q.descending = descending;
+    std::vector<std::string> out;
+    auto rows = from.QueryRecords(q);
+    EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+    if (rows.ok()) {
+      for (const auto& r : *rows) out.push_back(r.origin + std::to_string(r.seq));
+    }
+    return out;
+  };
+  EXPECT_EQ(seqs(l, "d-2"), (std::vector<std::string>{"a2", "a9", "b2"}));
+  EXPECT_EQ(seqs(l, "d-2", true), (std::vector<std::string>{"b2", "a9", "a2"}));
+  EXPECT_EQ(seqs(l, "d-11"), (std::vector<std::string>{"a11"}));  // posted with the fill at 12
+  EXPECT_TRUE(seqs(l, "d-12").empty());
+  ASSERT_TRUE(l.AppendBatch(with_outcome(Batch("a", 12, 3), "d-11")).ok());  // 14: tail
+  EXPECT_EQ(seqs(l, "d-11"), (std::vector<std::string>{"a11", "a14"}));
+  store.reset();
+  // The new process holds nothing of 12-14; its first fill reads them back.
+  store = Open();
+  EXPECT_EQ(seqs(store->ledger(), "d-11"), (std::vector<std::string>{"a11", "a14"}));
+  ASSERT_TRUE(store->ledger().AppendBatch(Batch("a", 15, 6)).ok());  // fills 12-20
+  EXPECT_EQ(seqs(store->ledger(), "d-11"), (std::vector<std::string>{"a11", "a14"}));
+  EXPECT_EQ(seqs(store->ledger(), "d-13"), (std::vector<std::string>{"a13"}));
+  SqliteOptions ro = options_;
+  ro.read_only = true;
+  auto reader = OpenSqliteStore(ro);
+  ASSERT_TRUE(reader.ok());
+  EXPECT_EQ(seqs((*reader)->ledger(), "d-16"), (std::vector<std::string>{"a16"}));
+  store.reset();
+  reader->reset();
+  EXPECT_EQ(FileRow("SELECT d.decisions_below, (SELECT group_concat(from_seq || ':' || seqs, ' ') "
+                    "FROM (SELECT * FROM ledger_postings WHERE field = 1 AND value = 'd-11' "
+                    "ORDER BY from_seq)) FROM ledger_lookup_done d WHERE d.origin = 'a'"),
+            (std::vector<std::string>{"21", "0:11 12:2"}));
+}
+
+// UUIDv7 ids of one millisecond share a postings row per fill; a lookup keeps only the records
+// of its own id. Any other id (here one of 36 bytes that is not ASCII) has its own row. The
+// migration to version 9 makes the same rows from existing records.
+TEST_F(SqliteStoreTest, DecisionIdsOfOneMillisecondShareAPostingsRow) {
+  options_.decision_fill_records = 4;
+  const std::string a = "01a20c1a-c6a3-7000-8000-000000000000";
+  const std::string b = "01a20c1a-c6a3-7000-8000-000000000001";
+  const std::string c = "01a20c1a-c6a4-7000-8000-000000000002";
+  const std::string odd = "01a20c1a-c6a3-7000-8000-0000000000\xc3\xa9";  // 36 bytes, 35 chars
+  LedgerBatch batch = Batch("o", 0, 6);
+  const std::string ids[] = {a, b, c, a, odd, "plain"};
+  for (int i = 0; i < 6; ++i) batch.records[i].decision_id = ids[i];
+  auto found = [&](Store& store, const std::string& id) {
+    RecordQuery q;
+    q.decision_id = id;
+    std::vector<uint64_t> out;
+    auto rows = store.ledger().QueryRecords(q);
+    EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+    if (rows.ok()) {
+      for (const auto& r : *rows) out.push_back(r.seq);
+    }
+    return out;
+  };
+  auto rows = [&]() {
+    return FileRow(
+               "SELECT group_concat(value || '@' || from_seq || ':' || seqs, ' ') FROM (SELECT * "
+               "FROM ledger_postings WHERE field = 1 ORDER BY value)")
+        .at(0);
+  };
+  auto check = [&](Store& store) {
+    EXPECT_EQ(found(store, a), (std::vector<uint64_t>{0, 3}));
+    EXPECT_EQ(found(store, b), (std::vector<uint64_t>{1}));
+    EXPECT_EQ(found(store, c), (std::vector<uint64_t>{2}));
+    EXPECT_EQ(found(store, odd), (std::vector<uint64_t>{4}));
+    EXPECT_EQ(found(store, "01a20c1a-c6a3-7000-8000-000000000009"), (std::vector<uint64_t>{}));
+  };
+  const std::string want = "01a20c1a-c6a3@0:0,1,3 " + odd + "@0:4 01a20c1a-c6a4@0:2 plain@0:5";
+  {
+    auto store = Open();
+    ASSERT_TRUE(store->ledger().AppendBatch(batch).ok());
+    check(*store);
+  }
+  EXPECT_EQ(rows(), want);
+  EditFile(std::string(kUndoVersion9) + "DELETE FROM schema_version WHERE version >= 9;");
+  EXPECT_EQ(rows(), "");
+  auto store = Open();
+  ASSERT_TRUE(store);
+  check(*store);
+  store.reset();
+  EXPECT_EQ(rows(), want);
+}
+
+// Version 9 posts the decision ids of the records already there, in blocks of 256, and drops
+// the per-record index.
+TEST_F(SqliteStoreTest, MigrationPostsTheDecisionsOfExistingRecords) {
+  options_.decision_fill_records = 100000;
+  {
+    auto store = Open();
+    ASSERT_TRUE(store->ledger().AppendBatch(Batch("a", 0, 600)).ok());
+    ASSERT_TRUE(store->ledger().AppendBatch(Batch("b", 0, 3)).ok());
+  }
+  EditFile(
+      "UPDATE ledger_records SET decision_id = 'd-7' WHERE origin = 'a' AND seq IN (300, "
+      "599);" +
+      std::string(kUndoVersion9) + "DELETE FROM schema_version WHERE version >= 9;");
+  options_.decision_fill_records = 4;
+  auto store = Open();
+  ASSERT_TRUE(store);
+  EXPECT_EQ(*store->SchemaVersion(), SqliteSchemaVersion());
+  RecordQuery q;
+  q.decision_id = "d-7";
+  auto rows = store->ledger().QueryRecords(q);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  std::vector<std::string> got;
+  for (const auto& r : *rows) got.push_back(r.origin + std::to_string(r.seq));
+  EXPECT_EQ(got, (std::vector<std::string>{"a7", "a300", "a599"}));
+  ASSERT_TRUE(store->ledger().AppendBatch(Batch("a", 600, 5)).ok());  // the first fill after
+  q.decision_id = "d-602";
+  rows = store->ledger().QueryRecords(q);
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].seq, 602u);
+  store.reset();
+  EXPECT_EQ(FileRow("SELECT (SELECT count(*) FROM sqlite_master WHERE name = "
+                    "'ledger_records_decision'), (SELECT group_concat(origin || decisions_below, "
+                    "' ') FROM ledger_lookup_done), (SELECT group_concat(from_seq || ':' || seqs, "
+                    "' ') FROM (SELECT * FROM ledger_postings WHERE field = 1 AND value = 'd-7' "
+                    "ORDER BY from_seq))"),
+            (std::vector<std::string>{"0", "a605 b3", "0:7 256:44 512:87"}));
 }
 
 TEST_F(SqliteStoreTest, BlobsAreContentAddressedAndChecked) {
