@@ -417,10 +417,13 @@ int main(int argc, char** argv) {
     size_t batch = std::max<size_t>(1, static_cast<size_t>(r.mean_batch + 0.5));
     std::string load = LoadAverage();
     double bare = peer ? BareSqlite(dir + "/bare.db", peer_records, batch, page_size, seconds) : 0;
-    std::printf("%-8d %-9s %13.0f %10.1f %9.1f %9.2f %9.2f %8.1f %16.0f %6.0f%% %9ld  %s\n",
-                row.writers, row.in_flight ? std::to_string(row.in_flight).c_str() : "1 (sync)",
-                r.per_second, r.mean_batch, r.syncs_per_second, r.p50_ms, r.p99_ms, r.cpu_us, bare,
-                100.0 * r.per_second / bare, r.rss_kb, load.c_str());
+    // The ratio column says "-" when the peer did not run (--no-peer).
+    char ratio[16] = "      -";
+    if (bare > 0) std::snprintf(ratio, sizeof ratio, "%6.0f%%", 100.0 * r.per_second / bare);
+    std::printf("%-8d %-9s %13.0f %10.1f %9.1f %9.2f %9.2f %8.1f %16.0f %s %9ld  %s\n", row.writers,
+                row.in_flight ? std::to_string(row.in_flight).c_str() : "1 (sync)", r.per_second,
+                r.mean_batch, r.syncs_per_second, r.p50_ms, r.p99_ms, r.cpu_us, bare, ratio,
+                r.rss_kb, load.c_str());
     double named = 0;
     std::printf("         CPU us per record by thread:");
     for (const char* name : {"ledger-prepare", "ledger-commit", "ledger-sync", "wal-checkpoint"}) {
