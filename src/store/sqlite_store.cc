@@ -88,11 +88,15 @@ std::string_view ColumnBlob(sqlite3_stmt* s, int i) {
 constexpr int64_t kSeqLimit = int64_t{1} << 48;
 constexpr int64_t kMaxOriginNumber = 32767;
 
+// SQL for the rowid of record `seq` of the origin numbered `no`, both SQL expressions.
+std::string KeySql(const std::string& no, const std::string& seq) {
+  return "((" + no + ") * " + std::to_string(kSeqLimit) + " + " + seq + ")";
+}
+
 // SQL for the rowid of record `seq` of `origin`, both SQL expressions; NULL (matching nothing)
 // when the origin has no number yet.
 std::string RecordKeySql(const std::string& origin, const std::string& seq) {
-  return "((SELECT no FROM ledger_origins WHERE origin = " + origin + ") * " +
-         std::to_string(kSeqLimit) + " + " + seq + ")";
+  return KeySql("SELECT no FROM ledger_origins WHERE origin = " + origin, seq);
 }
 
 // The postings value under which a decision id's records are listed: for a UUIDv7-shaped id
@@ -292,9 +296,10 @@ class SqliteLedgerStore final : public LedgerStore {
     sqlite3* db = writer_.get();
     int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
     if (rc != SQLITE_OK) return SqliteError(db, rc, "starting a ledger write");
-    Status s = WriteBatch(b);
+    Result<int64_t> base = WriteBatch(b);
+    Status s = base.status();
     bool values_filled = false, decisions_filled = false;
-    if (s.ok()) s = UpdateLookup(b, &values_filled, &decisions_filled);
+    if (s.ok()) s = UpdateLookup(b, *base, &values_filled, &decisions_filled);
     if (s.ok()) {
       rc = sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
       if (rc != SQLITE_OK) s = SqliteError(db, rc, "committing a ledger write");
@@ -303,17 +308,16 @@ class SqliteLedgerStore final : public LedgerStore {
       sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
     }
     if (s.ok()) {
-      origin_base_[b.origin] = batch_base_;
+      origin_base_[b.origin] = *base;
       LookupState& st = lookup_[b.origin];
       st.stored = true;
       uint64_t end = b.first_seq + b.records.size();
-      for (FillState* f :
-           {values_filled ? &st.values : nullptr, decisions_filled ? &st.decisions : nullptr}) {
-        if (f == nullptr) continue;
-        f->held.clear();
-        f->held_times = TimeRange();
-        f->below = f->held_from = end;
-      }
+      auto filled = [end](FillState& f) {
+        f = FillState();
+        f.below = f.held_from = end;
+      };
+      if (values_filled) filled(st.values);
+      if (decisions_filled) filled(st.decisions);
       MaybeRestartWal();
     } else {
       // Forget what was held: the next commit reads the state back and the records since
@@ -367,13 +371,12 @@ class SqliteLedgerStore final : public LedgerStore {
 
   Result<std::vector<std::string>> Origins() override {
     std::lock_guard<std::mutex> lock(read_mu_);
-    WRIT_ASSIGN_OR_RETURN(StmtPtr s,
-                          Prepare(reader_.get(),
-                                  "SELECT o.origin FROM ledger_origins o WHERE "
-                                  "EXISTS (SELECT 1 FROM ledger_records r WHERE r.id "
-                                  ">= o.no * " +
-                                      std::to_string(kSeqLimit) + " AND r.id < (o.no + 1) * " +
-                                      std::to_string(kSeqLimit) + ") ORDER BY o.origin"));
+    WRIT_ASSIGN_OR_RETURN(
+        StmtPtr s, Prepare(reader_.get(),
+                           "SELECT o.origin FROM ledger_origins o WHERE EXISTS (SELECT 1 "
+                           "FROM ledger_records r WHERE r.id >= " +
+                               KeySql("o.no", "0") + " AND r.id < " + KeySql("o.no + 1", "0") +
+                               ") ORDER BY o.origin"));
     std::vector<std::string> out;
     int rc;
     while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) out.push_back(ColumnText(s.get(), 0));
@@ -525,9 +528,10 @@ class SqliteLedgerStore final : public LedgerStore {
     return number * kSeqLimit;
   }
 
-  Status WriteBatch(const LedgerBatch& b) {
+  // Writes the batch's records, nodes and checkpoints; returns the first rowid of its origin.
+  Result<int64_t> WriteBatch(const LedgerBatch& b) {
     sqlite3* db = writer_.get();
-    WRIT_ASSIGN_OR_RETURN(batch_base_, OriginBase(b.origin));
+    WRIT_ASSIGN_OR_RETURN(int64_t base, OriginBase(b.origin));
     if (b.first_seq + b.records.size() > static_cast<uint64_t>(kSeqLimit)) {
       return Status(StatusCode::kResourceExhausted,
                     "store: the log of " + b.origin + " has reached its most records (2^48)");
@@ -535,13 +539,12 @@ class SqliteLedgerStore final : public LedgerStore {
     {
       sqlite3_stmt* s = writer_last_.get();
       StmtReset reset(s);
-      sqlite3_bind_int64(s, 1, batch_base_);
-      sqlite3_bind_int64(s, 2, batch_base_ + kSeqLimit);
+      sqlite3_bind_int64(s, 1, base);
+      sqlite3_bind_int64(s, 2, base + kSeqLimit);
       int rc = sqlite3_step(s);
       if (rc != SQLITE_ROW && rc != SQLITE_DONE) return SqliteError(db, rc, "counting records");
-      uint64_t count = rc == SQLITE_ROW
-                           ? static_cast<uint64_t>(sqlite3_column_int64(s, 0) - batch_base_ + 1)
-                           : 0;
+      uint64_t count =
+          rc == SQLITE_ROW ? static_cast<uint64_t>(sqlite3_column_int64(s, 0) - base + 1) : 0;
       if (count != b.first_seq) {
         return FailedPrecondition("store: batch starts at seq " + std::to_string(b.first_seq) +
                                   " but the log of " + b.origin + " holds " +
@@ -565,7 +568,7 @@ class SqliteLedgerStore final : public LedgerStore {
       BindText(s, 8, r.verdict, true);
       BindBlob(s, 9, DigestBytes(r.leaf_hash));
       BindBlob(s, 10, r.body);
-      sqlite3_bind_int64(s, 11, batch_base_ + static_cast<int64_t>(r.seq));
+      sqlite3_bind_int64(s, 11, base + static_cast<int64_t>(r.seq));
       int rc = sqlite3_step(s);
       if (rc != SQLITE_DONE) return SqliteError(db, rc, "inserting a record");
     }
@@ -589,7 +592,7 @@ class SqliteLedgerStore final : public LedgerStore {
       int rc = sqlite3_step(s);
       if (rc != SQLITE_DONE) return SqliteError(db, rc, "inserting a checkpoint");
     }
-    return Status::Ok();
+    return base;
   }
 
   static StoredRecord RecordRow(sqlite3_stmt* s) {
@@ -727,16 +730,14 @@ class SqliteLedgerStore final : public LedgerStore {
       }
     };
 
-    WRIT_ASSIGN_OR_RETURN(StmtPtr tail,
-                          Prepare(db, std::string(kRecordColumns) +
-                                          " FROM ledger_lookup_done d CROSS JOIN ledger_origins o "
-                                          "ON o.origin = d.origin CROSS JOIN ledger_records r NOT "
-                                          "INDEXED ON "
-                                          "r.id >= o.no * " +
-                                          std::to_string(kSeqLimit) +
-                                          (field == 1 ? " + d.decisions_below" : " + d.below") +
-                                          " AND r.id < (o.no + 1) * " + std::to_string(kSeqLimit) +
-                                          " WHERE 1" + filters + order));
+    WRIT_ASSIGN_OR_RETURN(
+        StmtPtr tail,
+        Prepare(db, std::string(kRecordColumns) +
+                        " FROM ledger_lookup_done d CROSS JOIN ledger_origins o "
+                        "ON o.origin = d.origin CROSS JOIN ledger_records r NOT "
+                        "INDEXED ON r.id >= " +
+                        KeySql("o.no", field == 1 ? "d.decisions_below" : "d.below") +
+                        " AND r.id < " + KeySql("o.no + 1", "0") + " WHERE 1" + filters + order));
     BindQuery(tail.get(), q);
     WRIT_ASSIGN_OR_RETURN(
         StmtPtr one,
@@ -883,7 +884,8 @@ class SqliteLedgerStore final : public LedgerStore {
   // lookup by decision reads few records directly; tasks and principals, which repeat, every
   // lookup_fill_records. Sets what was filled; the caller completes the state once the
   // transaction commits, or forgets it when it fails.
-  Status UpdateLookup(const LedgerBatch& b, bool* values_filled, bool* decisions_filled) {
+  Status UpdateLookup(const LedgerBatch& b, int64_t base, bool* values_filled,
+                      bool* decisions_filled) {
     sqlite3* db = writer_.get();
     uint64_t end = b.first_seq + b.records.size();
     auto [it, fresh] = lookup_.try_emplace(b.origin);
@@ -908,11 +910,11 @@ class SqliteLedgerStore final : public LedgerStore {
       Hold(true, st.decisions.held, r.seq, r.decision_id, r.task_id, r.principal);
     }
     if (end >= st.values.below + static_cast<uint64_t>(options_.lookup_fill_records)) {
-      WRIT_RETURN_IF_ERROR(Fill(b.origin, false, st.values, end));
+      WRIT_RETURN_IF_ERROR(Fill(b.origin, base, false, st.values, end));
       *values_filled = true;
     }
     if (end >= st.decisions.below + static_cast<uint64_t>(options_.decision_fill_records)) {
-      WRIT_RETURN_IF_ERROR(Fill(b.origin, true, st.decisions, end));
+      WRIT_RETURN_IF_ERROR(Fill(b.origin, base, true, st.decisions, end));
       *decisions_filled = true;
     }
     if (*values_filled || *decisions_filled || !st.stored) {
@@ -930,7 +932,8 @@ class SqliteLedgerStore final : public LedgerStore {
   // Writes the postings rows of one fill, [f.below, end), and for tasks and principals the
   // fill's time range. Records committed before this process's first commit of the origin
   // (under f.held_from) are read back from the table.
-  Status Fill(const std::string& origin, bool decisions, const FillState& f, uint64_t end) {
+  Status Fill(const std::string& origin, int64_t base, bool decisions, const FillState& f,
+              uint64_t end) {
     sqlite3* db = writer_.get();
     HeldPostings read_back;
     const HeldPostings* fill = &f.held;
@@ -938,8 +941,8 @@ class SqliteLedgerStore final : public LedgerStore {
     if (f.below < f.held_from) {
       sqlite3_stmt* s = lookup_read_back_.get();
       StmtReset reset(s);
-      sqlite3_bind_int64(s, 1, batch_base_ + static_cast<int64_t>(f.below));
-      sqlite3_bind_int64(s, 2, batch_base_ + static_cast<int64_t>(f.held_from));
+      sqlite3_bind_int64(s, 1, base + static_cast<int64_t>(f.below));
+      sqlite3_bind_int64(s, 2, base + static_cast<int64_t>(f.held_from));
       int rc;
       while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         Hold(decisions, read_back, static_cast<uint64_t>(sqlite3_column_int64(s, 0)),
@@ -1083,7 +1086,6 @@ class SqliteLedgerStore final : public LedgerStore {
   StmtPtr lookup_read_back_, lookup_insert_, time_block_insert_, lookup_done_get_, lookup_done_set_;
   std::map<std::string, LookupState> lookup_;   // per origin, as committed; under write_mu_
   std::map<std::string, int64_t> origin_base_;  // committed origin numbers, times 2^48; ditto
-  int64_t batch_base_ = 0;                      // of the batch being written; ditto
   StmtPtr count_, leaf_hashes_, node_hashes_;
   std::thread checkpointer_;  // joined by the destructor before the connections close
 };
@@ -1197,11 +1199,10 @@ std::string LedgerQuerySql(const RecordQuery& q) {
   // Each origin's records are a rowid range (within the query's seqs), read in order, so that a
   // limit stops the scan early. The origins come in name order through their index; NOT
   // INDEXED keeps SQLite from building an automatic index over the records instead.
-  const std::string span = std::to_string(kSeqLimit);
   std::string from =
       " FROM ledger_origins o INDEXED BY ledger_origins_by_name CROSS JOIN ledger_records r NOT "
-      "INDEXED ON r.id >= o.no * " +
-      span + " + :seq_lo AND r.id <= o.no * " + span + " + :seq_hi WHERE 1";
+      "INDEXED ON r.id >= " +
+      KeySql("o.no", ":seq_lo") + " AND r.id <= " + KeySql("o.no", ":seq_hi") + " WHERE 1";
   if (!q.origin.empty()) from += " AND o.origin = :origin";
   if (q.time_from_us || q.time_to_us) {
     // By time: the records of the fills whose time range overlaps the query's, and each log's
@@ -1210,10 +1211,10 @@ std::string LedgerQuerySql(const RecordQuery& q) {
     if (q.time_from_us) overlap += " AND t.max_time_us >= :time_from";
     if (q.time_to_us) overlap += " AND t.min_time_us < :time_to";
     from = " FROM (SELECT t.origin, t.from_seq, t.to_seq FROM ledger_time_blocks t WHERE 1" +
-           overlap + " UNION ALL SELECT d.origin, d.below, " + span +
+           overlap + " UNION ALL SELECT d.origin, d.below, " + std::to_string(kSeqLimit) +
            " FROM ledger_lookup_done d) b CROSS JOIN ledger_origins o ON o.origin = b.origin "
-           "CROSS JOIN ledger_records r NOT INDEXED ON r.id >= o.no * " +
-           span + " + b.from_seq AND r.id < o.no * " + span + " + b.to_seq WHERE 1";
+           "CROSS JOIN ledger_records r NOT INDEXED ON r.id >= " +
+           KeySql("o.no", "b.from_seq") + " AND r.id < " + KeySql("o.no", "b.to_seq") + " WHERE 1";
   }
   return std::string(kRecordColumns) + from + QueryFilters(q) + QueryOrder(q);
 }
