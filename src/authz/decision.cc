@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <cstring>
 #include <set>
 
 #include "base/canonical_json.h"
@@ -55,32 +56,77 @@ ledger::RiskTier MaxRisk(ledger::RiskTier a, ledger::RiskTier b) {
 
 }  // namespace
 
-Result<std::string> NewUuidV7(const Clock& clock) {
-  auto rnd = RandomBytes(10);
-  if (!rnd.ok()) {
-    return Unavailable("no identifier could be made: " + std::string(rnd.status().message()));
+namespace {
+
+// Random bits for identifiers, drawn from the system generator 256 ids' worth at a time and
+// handed out per thread: one call of the generator costs about as much as a whole small draw.
+class IdRandomPool {
+ public:
+  static constexpr size_t kIdBytes = 10;
+  static constexpr size_t kIds = 256;
+
+  // Fills `out` with kIdBytes fresh bytes; fails when a refill is needed and the generator fails.
+  Status Take(uint8_t* out) {
+    if (next_ == kIds) {
+      Result<std::string> fresh = RandomBytes(sizeof bytes_);
+      if (!fresh.ok()) return fresh.status();
+      std::memcpy(bytes_, fresh->data(), sizeof bytes_);
+      next_ = 0;
+    }
+    std::memcpy(out, bytes_ + next_ * kIdBytes, kIdBytes);
+    ++next_;
+    return Status::Ok();
   }
-  const std::string& r = *rnd;
+
+ private:
+  uint8_t bytes_[kIds * kIdBytes] = {};
+  size_t next_ = kIds;
+};
+
+}  // namespace
+
+Result<std::string> NewUuidV7(const Clock& clock) {
+  thread_local IdRandomPool pool;
+  uint8_t r[IdRandomPool::kIdBytes] = {};
+  if (Status st = pool.Take(r); !st.ok()) {
+    return Unavailable("no identifier could be made: " + std::string(st.message()));
+  }
   uint64_t ms = static_cast<uint64_t>(clock.NowMicros() / 1000);
   uint8_t b[16];
   for (int i = 0; i < 6; ++i) b[i] = static_cast<uint8_t>(ms >> (40 - 8 * i));
-  b[6] = 0x70 | (static_cast<uint8_t>(r[0]) & 0x0F);
-  b[7] = static_cast<uint8_t>(r[1]);
-  b[8] = 0x80 | (static_cast<uint8_t>(r[2]) & 0x3F);
-  for (int i = 9; i < 16; ++i) b[i] = static_cast<uint8_t>(r[i - 6]);
-  std::string id = HexEncode(std::string_view(reinterpret_cast<const char*>(b), 16));
-  id.reserve(36);
-  for (size_t at : {20, 16, 12, 8}) id.insert(at, 1, '-');  // 8-4-4-4-12
+  b[6] = 0x70 | (r[0] & 0x0F);
+  b[7] = r[1];
+  b[8] = 0x80 | (r[2] & 0x3F);
+  for (int i = 9; i < 16; ++i) b[i] = r[i - 6];
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id(36, '-');  // 8-4-4-4-12 hex digits
+  size_t at = 0;
+  for (uint8_t byte : b) {
+    if (at == 8 || at == 13 || at == 18 || at == 23) ++at;
+    id[at++] = kHex[byte >> 4];
+    id[at++] = kHex[byte & 0x0F];
+  }
   return id;
 }
 
 std::string DecisionEngine::RequestDigest(const std::string& principal, const std::string& action,
                                           const std::string& resource, const json::value& input) {
+  // The canonical JSON of {"principal", "action", "resource", "input"}, written in its members'
+  // order without building the object.
+  std::string canonical = "{\"action\":";
+  bool ok = AppendJsonString(action, &canonical).ok();
+  canonical += ",\"input\":";
+  ok = ok && AppendCanonicalJson(input, &canonical).ok();
+  canonical += ",\"principal\":";
+  ok = ok && AppendJsonString(principal, &canonical).ok();
+  canonical += ",\"resource\":";
+  ok = ok && AppendJsonString(resource, &canonical).ok();
+  canonical += '}';
+  if (ok) return DigestHex(Sha256(canonical));
+  // Inputs that RFC 8785 cannot express (integers beyond 2^53) still bind, by their text.
   json::object o{
       {"principal", principal}, {"action", action}, {"resource", resource}, {"input", input}};
-  auto canonical = CanonicalJson(o);
-  // Inputs that RFC 8785 cannot express (integers beyond 2^53) still bind, by their text.
-  return DigestHex(Sha256(canonical.ok() ? *canonical : json::serialize(o)));
+  return DigestHex(Sha256(json::serialize(o)));
 }
 
 json::object DecisionOutcome::ToJson() const {
@@ -234,7 +280,9 @@ Result<DecisionEngine::Prepared> DecisionEngine::Prepare(const DecisionInput& in
     }
   }
 
-  json::object ctx = in.context;
+  // The context is copied once: held as a value for Cedar, then moved into the record.
+  json::value ctx_value = in.context;
+  json::object& ctx = ctx_value.get_object();
   for (const char* k : kWritContextKeys) ctx.erase(k);
   const cedar::ActionDef* action_def =
       schema ? schema->FindAction(action_uid->type, action_uid->id) : nullptr;
@@ -257,7 +305,7 @@ Result<DecisionEngine::Prepared> DecisionEngine::Prepare(const DecisionInput& in
   if (user_uid != nullptr && wants("user")) {
     ctx["user"] = json::object{{"__entity", {{"type", "User"}, {"id", caller.user}}}};
   }
-  auto context = cedar::ContextFromJson(ctx, ra, in.listing ? nullptr : schema, action_uid);
+  auto context = cedar::ContextFromJson(ctx_value, ra, in.listing ? nullptr : schema, action_uid);
   if (!context.ok()) return InvalidArgument(context.error().message);
   cedar::Request request;
   request.principal = agent_uid;
@@ -442,7 +490,7 @@ Result<DecisionEngine::Prepared> DecisionEngine::Prepare(const DecisionInput& in
   }
   rec.request.action = action_uid->ToString();
   rec.request.resource = resource_uid->ToString();
-  rec.request.context = ctx;
+  rec.request.context = std::move(ctx);
   rec.identity.principal = agent_uid->ToString();
   if (user_uid != nullptr) rec.identity.user = user_uid->ToString();
   rec.identity.actor_chain = caller.actor_chain;

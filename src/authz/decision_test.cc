@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "base/canonical_json.h"
+#include "base/crypto.h"
 #include "ledger/checkpoint.h"
 #include "ledger/record.h"
 #include "store/sqlite_store.h"
@@ -178,6 +180,40 @@ TEST_F(DecisionEngineTest, ObligationsNarrowOrDeny) {
   ASSERT_TRUE(unmet.ok());
   EXPECT_EQ(unmet->verdict, ledger::Verdict::kDeny);
   EXPECT_EQ(unmet->code, kCodeObligationUnmet);
+}
+
+TEST_F(DecisionEngineTest, TheRecordKeepsTheRequestContextAndTheObligations) {
+  // The context reaches the record whole: the caller's input and Writ's own keys; the
+  // obligations of a narrowed allow too.
+  auto out = engine_->Decide(Input(
+      "query", "Tool", "sql",
+      json::object{{"input", {{"limit", 5000}, {"q", "select 1"}, {"tags", {"a", "\u00e9"}}}}}));
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  auto dr = ledger::DecisionRecord::FromJson(RecordAt(out->ledger_seq).body).value();
+  EXPECT_EQ(json::value(dr.request.context.at("input")),
+            json::parse(R"({"limit": 5000, "q": "select 1", "tags": ["a", "\u00e9"]})"));
+  EXPECT_EQ(dr.request.context.at("intent"), "quarterly report");
+  EXPECT_EQ(dr.request.context.at("task"), "task-1");
+  EXPECT_EQ(dr.obligations.size(), 4u);
+  // The outcome keeps its own copy of what the record took.
+  EXPECT_EQ(out->obligations.all.size(), 4u);
+}
+
+TEST(RequestDigestTest, IsTheSha256OfTheCanonicalRequest) {
+  json::value input = json::parse(R"({"z": 1.5, "a": ["x", {"\u00e9": null}], "\ud83d\ude00": 2})");
+  json::object o{{"principal", "Agent::\"a\""},
+                 {"action", "Action::\"tools/call:q\""},
+                 {"resource", "McpServer::\"sql\""},
+                 {"input", input}};
+  EXPECT_EQ(DecisionEngine::RequestDigest("Agent::\"a\"", "Action::\"tools/call:q\"",
+                                          "McpServer::\"sql\"", input),
+            DigestHex(Sha256(CanonicalJson(o).value())));
+  // An input RFC 8785 cannot express binds by its serialized text.
+  json::value big = json::parse(R"({"n": 18446744073709551615})");
+  json::object ob{{"principal", "p"}, {"action", "a"}, {"resource", "r"}, {"input", big}};
+  ASSERT_FALSE(CanonicalJson(ob).ok());
+  EXPECT_EQ(DecisionEngine::RequestDigest("p", "a", "r", big),
+            DigestHex(Sha256(json::serialize(ob))));
 }
 
 TEST_F(DecisionEngineTest, ApprovalHoldsUntilGrantedAndIsConsumedOnce) {

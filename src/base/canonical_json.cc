@@ -6,6 +6,8 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <iterator>
+#include <span>
 #include <vector>
 
 namespace writ {
@@ -68,12 +70,18 @@ class Canonicalizer {
         out_->append(v.get_bool() ? "true" : "false");
         return {};
       case boost::json::kind::int64: {
+        if (int64_t i = v.get_int64(); i > -kExactIntegers && i < kExactIntegers) {
+          return WriteSmallInteger(i);
+        }
         double d = static_cast<double>(v.get_int64());
         // 2^63 is not an int64, so the cast back is only done below it.
         bool exact = d < 9223372036854775808.0 && static_cast<int64_t>(d) == v.get_int64();
         return WriteInteger(d, exact);
       }
       case boost::json::kind::uint64: {
+        if (uint64_t u = v.get_uint64(); u < kExactIntegers) {
+          return WriteSmallInteger(static_cast<int64_t>(u));
+        }
         double d = static_cast<double>(v.get_uint64());
         bool exact = d < 18446744073709551616.0 && static_cast<uint64_t>(d) == v.get_uint64();
         return WriteInteger(d, exact);
@@ -107,9 +115,17 @@ class Canonicalizer {
 
   Status Write(const boost::json::object& obj, int depth) {
     WRIT_RETURN_IF_ERROR(CheckDepth(depth));
-    std::vector<const boost::json::key_value_pair*> members;
-    members.reserve(obj.size());
-    for (const auto& kv : obj) members.push_back(&kv);
+    // Small objects (nearly all) sort their members on the stack.
+    const boost::json::key_value_pair* inline_members[24];
+    std::vector<const boost::json::key_value_pair*> heap_members;
+    const boost::json::key_value_pair** begin = inline_members;
+    if (obj.size() > std::size(inline_members)) {
+      heap_members.resize(obj.size());
+      begin = heap_members.data();
+    }
+    const boost::json::key_value_pair** end = begin;
+    for (const auto& kv : obj) *end++ = &kv;
+    std::span<const boost::json::key_value_pair*> members(begin, end);
     for (const auto* m : members) {
       std::string_view k(m->key().data(), m->key().size());
       for (size_t i = 0; i < k.size();) {
@@ -140,6 +156,16 @@ class Canonicalizer {
   static Status CheckDepth(int depth) {
     if (depth <= kMaxCanonicalJsonDepth) return Status::Ok();
     return InvalidArgument("json: nesting deeper than " + std::to_string(kMaxCanonicalJsonDepth));
+  }
+
+  // Integers of magnitude below 2^53 are exact doubles whose shortest form is their digits.
+  static constexpr int64_t kExactIntegers = int64_t{1} << 53;
+
+  Status WriteSmallInteger(int64_t i) {
+    char buf[24];
+    auto res = std::to_chars(buf, buf + sizeof buf, i);
+    out_->append(buf, static_cast<size_t>(res.ptr - buf));
+    return Status::Ok();
   }
 
   Status WriteInteger(double d, bool exact) {

@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <cstring>
+#include <string>
+#include <vector>
 
 namespace writ {
 namespace {
@@ -115,6 +118,43 @@ TEST(CanonicalJsonTest, IntegersBeyondDoublePrecisionAreRefused) {
   EXPECT_EQ(*CanonicalizeJsonText("1152921504606846976"), "1152921504606847000");
   // A double beyond 2^53 follows the number rules.
   EXPECT_EQ(*CanonicalizeJsonText("1e30"), "1e+30");
+}
+
+TEST(CanonicalJsonTest, IntegersPrintAsTheirDoubles) {
+  // Integers are written from their digits below 2^53 and through the double above it: both
+  // ways give what the double's shortest form gives.
+  std::vector<int64_t> values = {0, 1, -1, 9, 10, -10, 999999, 1000000, 123456789012345};
+  for (int64_t e = 1; e < (int64_t{1} << 62); e *= 7) values.insert(values.end(), {e, -e, e - 1});
+  for (int64_t m : {(int64_t{1} << 53) - 1, int64_t{1} << 53, (int64_t{1} << 53) + 2}) {
+    values.insert(values.end(), {m, -m});
+  }
+  for (int64_t v : values) {
+    double d = static_cast<double>(v);
+    bool exact = static_cast<int64_t>(d) == v;
+    auto as_int = CanonicalJson(boost::json::value(v));
+    ASSERT_EQ(as_int.ok(), exact) << v;
+    if (!exact) continue;
+    EXPECT_EQ(*as_int, *FormatJsonNumber(d)) << v;
+    if (v >= 0) {
+      EXPECT_EQ(*CanonicalJson(boost::json::value(static_cast<uint64_t>(v))), *as_int);
+    }
+  }
+}
+
+TEST(CanonicalJsonTest, LargeObjectsAreSortedToo) {
+  // Objects of more members than are sorted on the stack.
+  boost::json::object o;
+  std::string expected = "{";
+  for (int i = 99; i >= 0; --i) o["k" + std::to_string(i)] = i;
+  std::vector<std::string> keys;
+  for (int i = 0; i < 100; ++i) keys.push_back("k" + std::to_string(i));
+  std::sort(keys.begin(), keys.end());
+  for (const auto& k : keys) {
+    if (expected.size() > 1) expected += ',';
+    expected += "\"" + k + "\":" + k.substr(1);
+  }
+  expected += '}';
+  EXPECT_EQ(*CanonicalJson(o), expected);
 }
 
 TEST(CanonicalJsonTest, StringsEscapeOnlyWhatTheRfcSays) {

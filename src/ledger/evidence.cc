@@ -103,7 +103,7 @@ Result<LedgerEntry> EvidencePolicy::DecisionEntry(DecisionRecord record,
                      !record.transitions.empty();
   if (always_full) depth = EvidenceDepth::kFull;
   record.evidence = depth;
-  boost::json::object body = record.ToJson();
+  boost::json::object body = std::move(record).ToJson();
   if (depth == EvidenceDepth::kSummary) {
     for (const char* field : {"intent", "upstream"}) {
       if (auto* v = body.if_contains(field)) {

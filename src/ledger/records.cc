@@ -21,9 +21,11 @@ constexpr std::array<std::string_view, 4> kTransitions = {
     "privilege_escalation", "data_export", "external_tool_invocation", "approval_override"};
 constexpr std::array<std::string_view, 2> kDepths = {"full", "summary"};
 
-// Writes fields into a JSON object, leaving out empty values.
+// Writes fields into a JSON object, leaving out empty values. With `take`, JSON members are
+// moved out of the record instead of copied.
 struct Writer {
   boost::json::object& o;
+  bool take = false;
   void operator()(const char* k, const std::string& v) {
     if (!v.empty()) o[k] = v;
   }
@@ -34,12 +36,17 @@ struct Writer {
     for (const auto& s : v) a.emplace_back(s);
     o[k] = std::move(a);
   }
-  void operator()(const char* k, const boost::json::object& v) {
-    if (!v.empty()) o[k] = v;
+  template <typename Json>  // an object or an array
+  void PutJson(const char* k, Json& v) {
+    if (v.empty()) return;
+    if (take) {
+      o[k] = std::move(v);
+    } else {
+      o[k] = v;
+    }
   }
-  void operator()(const char* k, const boost::json::array& v) {
-    if (!v.empty()) o[k] = v;
-  }
+  void operator()(const char* k, boost::json::object& v) { PutJson(k, v); }
+  void operator()(const char* k, boost::json::array& v) { PutJson(k, v); }
   void operator()(const char* k, const Verdict& v) { o[k] = VerdictName(v); }
   void operator()(const char* k, const RiskTier& v) { o[k] = RiskTierName(v); }
   void operator()(const char* k, const EvidenceDepth& v) { o[k] = EvidenceDepthName(v); }
@@ -144,6 +151,14 @@ boost::json::object ToJsonWith(const R& r, Visit visit) {
   boost::json::object o;
   Writer w{o};
   visit(const_cast<R&>(r), w);  // the Writer only reads
+  return o;
+}
+
+template <typename R, typename Visit>
+boost::json::object TakeJsonWith(R& r, Visit visit) {
+  boost::json::object o;
+  Writer w{o, true};
+  visit(r, w);
   return o;
 }
 
@@ -318,11 +333,16 @@ Result<EvidenceDepth> ParseEvidenceDepth(std::string_view s) {
   return static_cast<EvidenceDepth>(i);
 }
 
-boost::json::object DecisionRecord::ToJson() const {
-  boost::json::object o = ToJsonWith(*this, kVisit);
-  boost::json::object req = ToJsonWith(request, kVisit);
+boost::json::object DecisionRecord::ToJson() const& {
+  DecisionRecord copy = *this;
+  return std::move(copy).ToJson();
+}
+
+boost::json::object DecisionRecord::ToJson() && {
+  boost::json::object o = TakeJsonWith(*this, kVisit);
+  boost::json::object req = TakeJsonWith(request, kVisit);
   if (!req.empty()) o["request"] = std::move(req);
-  boost::json::object id = ToJsonWith(identity, kVisit);
+  boost::json::object id = TakeJsonWith(identity, kVisit);
   if (!id.empty()) o["identity"] = std::move(id);
   return o;
 }

@@ -81,7 +81,9 @@ struct DecisionRecord {
   std::string node;                               // the Writ node that decided
   EvidenceDepth evidence = EvidenceDepth::kFull;  // set by the EvidencePolicy
 
-  boost::json::object ToJson() const;
+  boost::json::object ToJson() const&;
+  // The same object; the record's JSON members (upstream, context, obligations) are moved in.
+  boost::json::object ToJson() &&;
   static Result<DecisionRecord> FromJson(const boost::json::object& o);
   bool operator==(const DecisionRecord&) const = default;
 };
