@@ -36,26 +36,6 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
   return 0;
 }
 
-uint32_t DecodeAt(std::string_view s, size_t i, size_t len) {
-  auto b = [&](size_t k) { return static_cast<uint32_t>(static_cast<uint8_t>(s[k])); };
-  switch (len) {
-    case 1:
-      return b(i);
-    case 2:
-      return (b(i) & 0x1F) << 6 | (b(i + 1) & 0x3F);
-    case 3:
-      return (b(i) & 0x0F) << 12 | (b(i + 1) & 0x3F) << 6 | (b(i + 2) & 0x3F);
-    default:
-      return (b(i) & 0x07) << 18 | (b(i + 1) & 0x3F) << 12 | (b(i + 2) & 0x3F) << 6 |
-             (b(i + 3) & 0x3F);
-  }
-}
-
-// The first UTF-16 code unit of a code point.
-uint32_t FirstUtf16Unit(uint32_t cp) {
-  return cp < 0x10000 ? cp : 0xD800 + ((cp - 0x10000) >> 10);
-}
-
 class Canonicalizer {
  public:
   explicit Canonicalizer(std::string* out) : out_(out) {}
@@ -190,17 +170,14 @@ bool Utf16Less(std::string_view a, std::string_view b) {
   size_t i = 0;
   while (i < n && a[i] == b[i]) ++i;
   if (i == n) return a.size() < b.size();
-  // Back up to the start of the character that differs.
-  while (i > 0 && (static_cast<uint8_t>(a[i]) & 0xC0) == 0x80) --i;
-  size_t la = Utf8SequenceLength(a, i);
-  size_t lb = Utf8SequenceLength(b, i);
-  if (la == 0 || lb == 0) return a < b;  // invalid input: fall back to byte order
-  uint32_t ua = FirstUtf16Unit(DecodeAt(a, i, la));
-  uint32_t ub = FirstUtf16Unit(DecodeAt(b, i, lb));
-  if (ua != ub) return ua < ub;
-  // Same lead surrogate: the code points differ in the trail unit, which orders like the
-  // code points themselves.
-  return DecodeAt(a, i, la) < DecodeAt(b, i, lb);
+  // In valid UTF-8 the first bytes that differ are both lead bytes, or both continuation
+  // bytes after the same lead, and byte order is code point order. UTF-16 differs from it
+  // only between a code point from U+10000 on (lead F0-F4; a surrogate pair, from D800) and
+  // one in U+E000-U+FFFF (lead EE or EF).
+  auto ca = static_cast<uint8_t>(a[i]), cb = static_cast<uint8_t>(b[i]);
+  bool a_pair = ca >= 0xF0, b_pair = cb >= 0xF0;
+  if (a_pair != b_pair && ca >= 0xEE && cb >= 0xEE) return a_pair;
+  return ca < cb;
 }
 
 Result<std::string> FormatJsonNumber(double value) {
@@ -323,6 +300,7 @@ Status AppendCanonical(const Json& json, std::string* out) {
 template <typename Json>
 Result<std::string> Canonical(const Json& json) {
   std::string out;
+  out.reserve(1024);
   WRIT_RETURN_IF_ERROR(AppendCanonical(json, &out));
   return out;
 }

@@ -105,6 +105,60 @@ TEST(CanonicalJsonTest, Rfc8785SortingByUtf16) {
   EXPECT_FALSE(Utf16Less("ab", "ab"));
 }
 
+// UTF-16 code units of valid UTF-8, for comparing against.
+std::u16string ToUtf16(std::string_view s) {
+  std::u16string out;
+  for (size_t i = 0; i < s.size();) {
+    auto b = [&](size_t k) { return static_cast<uint32_t>(static_cast<uint8_t>(s[k])); };
+    uint32_t cp;
+    if (b(i) < 0x80) {
+      cp = b(i);
+      i += 1;
+    } else if (b(i) < 0xE0) {
+      cp = (b(i) & 0x1F) << 6 | (b(i + 1) & 0x3F);
+      i += 2;
+    } else if (b(i) < 0xF0) {
+      cp = (b(i) & 0x0F) << 12 | (b(i + 1) & 0x3F) << 6 | (b(i + 2) & 0x3F);
+      i += 3;
+    } else {
+      cp = (b(i) & 0x07) << 18 | (b(i + 1) & 0x3F) << 12 | (b(i + 2) & 0x3F) << 6 |
+           (b(i + 3) & 0x3F);
+      i += 4;
+    }
+    if (cp < 0x10000) {
+      out.push_back(static_cast<char16_t>(cp));
+    } else {
+      out.push_back(static_cast<char16_t>(0xD800 + ((cp - 0x10000) >> 10)));
+      out.push_back(static_cast<char16_t>(0xDC00 + ((cp - 0x10000) & 0x3FF)));
+    }
+  }
+  return out;
+}
+
+TEST(CanonicalJsonTest, Utf16LessAgreesWithUtf16CodeUnitsOnRandomStrings) {
+  // Code points from every UTF-8 length and both sides of the surrogate range, including the
+  // pairs whose UTF-16 order is not their code point order (U+E000-U+FFFF against U+10000 on).
+  const char* pieces[] = {"a",      "b",      "\x7f",       "\u00e9",     "\u07ff",
+                          "\u0800", "\u2000", "\ud7ff",     "\ue000",     "\uefff",
+                          "\uff61", "\uffff", "\U00010000", "\U0001f600", "\U0010ffff"};
+  uint64_t state = 0x9e3779b97f4a7c15u;
+  auto next = [&] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  auto random_string = [&] {
+    std::string s;
+    for (uint64_t n = next() % 4; n > 0; --n) s += pieces[next() % std::size(pieces)];
+    return s;
+  };
+  for (int i = 0; i < 20000; ++i) {
+    std::string a = random_string(), b = random_string();
+    ASSERT_EQ(Utf16Less(a, b), ToUtf16(a) < ToUtf16(b)) << i;
+  }
+}
+
 TEST(CanonicalJsonTest, IntegersBeyondDoublePrecisionAreRefused) {
   EXPECT_EQ(*CanonicalizeJsonText("9007199254740992"), "9007199254740992");
   EXPECT_EQ(*CanonicalizeJsonText("-9007199254740992"), "-9007199254740992");
