@@ -252,6 +252,10 @@ Result<DecisionEngine::Prepared> DecisionEngine::Prepare(const DecisionInput& in
   }
   const cedar::EntityUID* resource_uid =
       cedar::EntityUID::Make(ra, in.resource_type, in.resource_id);
+  // Their text, for the approval digest, the record and messages.
+  const std::string principal_text = agent_uid->ToString();
+  const std::string action_text = action_uid->ToString();
+  const std::string resource_text = resource_uid->ToString();
 
   std::string digest;
   std::optional<store::StoredApproval> open_approval;
@@ -259,8 +263,7 @@ Result<DecisionEngine::Prepared> DecisionEngine::Prepare(const DecisionInput& in
   const json::value* input = in.context.if_contains("input");
   if (input == nullptr) input = &empty_input;
   if (bundle->has_approval_policies || !in.approval_id.empty()) {
-    digest = RequestDigest(agent_uid->ToString(), action_uid->ToString(), resource_uid->ToString(),
-                           *input);
+    digest = RequestDigest(principal_text, action_text, resource_text, *input);
     Result<std::optional<store::StoredApproval>> found =
         in.approval_id.empty() ? approvals_.FindOpenApproval(digest, out.policy_version, now_us)
                                : approvals_.GetApproval(in.approval_id);
@@ -313,7 +316,7 @@ Result<DecisionEngine::Prepared> DecisionEngine::Prepare(const DecisionInput& in
   request.resource = resource_uid;
   request.context = *context;
   if (schema != nullptr && in.listing && action_def == nullptr) {
-    return InvalidArgument("action " + action_uid->ToString() + " is not in the schema");
+    return InvalidArgument("action " + action_text + " is not in the schema");
   }
   if (schema != nullptr && !in.listing) {
     cedar::Status valid = cedar::ValidateRequest(request, *schema);
@@ -346,8 +349,8 @@ Result<DecisionEngine::Prepared> DecisionEngine::Prepare(const DecisionInput& in
       if (out.reason.empty()) out.reason = "denied by policy `" + reasons.front() + "`";
     } else {
       out.code = kCodeNoPermit;
-      out.reason = "no policy permits " + agent_uid->ToString() + " to perform " +
-                   action_uid->ToString() + " on " + resource_uid->ToString();
+      out.reason = "no policy permits " + principal_text + " to perform " + action_text + " on " +
+                   resource_text;
     }
   } else {
     std::vector<std::string> plain, gated;
@@ -399,9 +402,9 @@ Result<DecisionEngine::Prepared> DecisionEngine::Prepare(const DecisionInput& in
             ap.policy_version = out.policy_version;
             ap.group = group;
             ap.status = "pending";
-            ap.principal = agent_uid->ToString();
-            ap.action = action_uid->ToString();
-            ap.resource = resource_uid->ToString();
+            ap.principal = principal_text;
+            ap.action = action_text;
+            ap.resource = resource_text;
             json::object summary{{"task", caller.task_id},
                                  {"intent", caller.intent},
                                  {"user", caller.user},
@@ -488,10 +491,10 @@ Result<DecisionEngine::Prepared> DecisionEngine::Prepare(const DecisionInput& in
   if (const json::value* up = in.context.if_contains("upstream"); up && up->is_object()) {
     rec.upstream = up->get_object();
   }
-  rec.request.action = action_uid->ToString();
-  rec.request.resource = resource_uid->ToString();
+  rec.request.action = action_text;
+  rec.request.resource = resource_text;
   rec.request.context = std::move(ctx);
-  rec.identity.principal = agent_uid->ToString();
+  rec.identity.principal = principal_text;
   if (user_uid != nullptr) rec.identity.user = user_uid->ToString();
   rec.identity.actor_chain = caller.actor_chain;
   rec.identity.token_id = caller.token_id;
@@ -520,7 +523,7 @@ Result<DecisionEngine::Prepared> DecisionEngine::Prepare(const DecisionInput& in
   if (approval_consumed) {
     approval_used.decision_id = out.decision_id;
     approval_used.task_id = caller.task_id;
-    approval_used.principal = agent_uid->ToString();
+    approval_used.principal = principal_text;
     approval_used.reason = "consumed by the decision it allowed";
     auto e = evidence_.Entry(ledger::RecordKind::kApprovalGrant, approval_used.ToJson());
     if (e.ok()) entries.push_back(std::move(e).value());

@@ -155,8 +155,9 @@ boost::json::object ToJsonWith(const R& r, Visit visit) {
 }
 
 template <typename R, typename Visit>
-boost::json::object TakeJsonWith(R& r, Visit visit) {
+boost::json::object TakeJsonWith(R& r, Visit visit, size_t members) {
   boost::json::object o;
+  o.reserve(members);  // room for the members at once, rather than rehashing as they come
   Writer w{o, true};
   visit(r, w);
   return o;
@@ -339,10 +340,10 @@ boost::json::object DecisionRecord::ToJson() const& {
 }
 
 boost::json::object DecisionRecord::ToJson() && {
-  boost::json::object o = TakeJsonWith(*this, kVisit);
-  boost::json::object req = TakeJsonWith(request, kVisit);
+  boost::json::object o = TakeJsonWith(*this, kVisit, 24);
+  boost::json::object req = TakeJsonWith(request, kVisit, 3);
   if (!req.empty()) o["request"] = std::move(req);
-  boost::json::object id = TakeJsonWith(identity, kVisit);
+  boost::json::object id = TakeJsonWith(identity, kVisit, 6);
   if (!id.empty()) o["identity"] = std::move(id);
   return o;
 }
