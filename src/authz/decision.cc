@@ -257,18 +257,27 @@ Result<DecisionEngine::Prepared> DecisionEngine::Prepare(const DecisionInput& in
   const std::string action_text = action_uid->ToString();
   const std::string resource_text = resource_uid->ToString();
 
-  std::string digest;
-  std::optional<store::StoredApproval> open_approval;
   const json::value empty_input = json::object{};
   const json::value* input = in.context.if_contains("input");
   if (input == nullptr) input = &empty_input;
-  if (bundle->has_approval_policies || !in.approval_id.empty()) {
-    digest = RequestDigest(principal_text, action_text, resource_text, *input);
-    Result<std::optional<store::StoredApproval>> found =
-        in.approval_id.empty() ? approvals_.FindOpenApproval(digest, out.policy_version, now_us)
-                               : approvals_.GetApproval(in.approval_id);
-    if (!found.ok()) return found.status();
-    open_approval = std::move(found).value();
+  // The approval digest is made only when an approval may be involved: one is named, the
+  // store may hold an open one for this principal, action and resource, or one is created.
+  std::string digest;
+  auto request_digest = [&]() -> const std::string& {
+    if (digest.empty()) digest = RequestDigest(principal_text, action_text, resource_text, *input);
+    return digest;
+  };
+  std::optional<store::StoredApproval> open_approval;
+  if (!in.approval_id.empty()) {
+    request_digest();
+    WRIT_ASSIGN_OR_RETURN(open_approval, approvals_.GetApproval(in.approval_id));
+  } else if (bundle->has_approval_policies) {
+    WRIT_ASSIGN_OR_RETURN(
+        bool may, approvals_.MayHaveOpenApproval(principal_text, action_text, resource_text));
+    if (may) {
+      WRIT_ASSIGN_OR_RETURN(
+          open_approval, approvals_.FindOpenApproval(request_digest(), out.policy_version, now_us));
+    }
   }
   std::string approval_status = "none";
   if (open_approval) {
@@ -398,7 +407,7 @@ Result<DecisionEngine::Prepared> DecisionEngine::Prepare(const DecisionInput& in
             store::StoredApproval ap;
             WRIT_ASSIGN_OR_RETURN(ap.id, NewUuidV7(clock_));
             ap.decision_id = out.decision_id;
-            ap.request_digest = digest;
+            ap.request_digest = request_digest();
             ap.policy_version = out.policy_version;
             ap.group = group;
             ap.status = "pending";

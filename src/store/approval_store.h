@@ -46,6 +46,11 @@ class ApprovalStore {
   // already_exists when the id is taken.
   virtual Status InsertApproval(const StoredApproval& a) = 0;
   virtual Result<std::optional<StoredApproval>> GetApproval(const std::string& id) = 0;
+  // False only when no approval of this principal, action and resource (entity texts, as in
+  // StoredApproval) is pending or granted, whatever its input: the caller need not make the
+  // request's digest to look one up. True otherwise, expired ones included.
+  virtual Result<bool> MayHaveOpenApproval(const std::string& principal, const std::string& action,
+                                           const std::string& resource) = 0;
   // The newest approval for this request digest and policy version that is pending or granted
   // and unexpired at `now_us`, if any.
   virtual Result<std::optional<StoredApproval>> FindOpenApproval(const std::string& request_digest,

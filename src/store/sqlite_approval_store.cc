@@ -75,6 +75,7 @@ class SqliteApprovalStore final : public ApprovalStore {
     if (rc != SQLITE_DONE) return SqliteError(db_.get(), rc, "inserting an approval");
     if (open_loaded_ && (a.status == "pending" || a.status == "granted")) {
       ++open_[a.request_digest];
+      ++open_requests_[RequestKey(a.principal, a.action, a.resource)];
     }
     return Status::Ok();
   }
@@ -86,6 +87,14 @@ class SqliteApprovalStore final : public ApprovalStore {
                                                          " FROM approvals WHERE id = ?"));
     BindText(s.get(), 1, id);
     return One(s.get(), "reading an approval");
+  }
+
+  Result<bool> MayHaveOpenApproval(const std::string& principal, const std::string& action,
+                                   const std::string& resource) override {
+    if (read_only_) return true;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!open_loaded_) WRIT_RETURN_IF_ERROR(LoadOpen());
+    return open_requests_.count(RequestKey(principal, action, resource)) > 0;
   }
 
   Result<std::optional<StoredApproval>> FindOpenApproval(const std::string& digest,
@@ -135,7 +144,8 @@ class SqliteApprovalStore final : public ApprovalStore {
         StmtPtr s, sqlite::Prepare(db_.get(),
                                    "UPDATE approvals SET status = ?, approver = ?, note = ?, "
                                    "override = ?, decided_us = ? WHERE id = ? AND status = "
-                                   "'pending' AND expires_us > ? RETURNING request_digest"));
+                                   "'pending' AND expires_us > ? RETURNING request_digest, "
+                                   "principal, action, resource"));
     BindText(s.get(), 1, grant ? "granted" : "denied");
     BindText(s.get(), 2, approver);
     BindText(s.get(), 3, note);
@@ -146,9 +156,11 @@ class SqliteApprovalStore final : public ApprovalStore {
     int rc = sqlite3_step(s.get());
     if (rc == SQLITE_ROW) {
       std::string digest = ColumnText(s.get(), 0);
+      std::string request =
+          RequestKey(ColumnText(s.get(), 1), ColumnText(s.get(), 2), ColumnText(s.get(), 3));
       rc = sqlite3_step(s.get());
       if (rc != SQLITE_DONE) return SqliteError(db_.get(), rc, "deciding an approval");
-      if (!grant) Closed(digest);
+      if (!grant) Closed(digest, request);
       return Status::Ok();
     }
     if (rc != SQLITE_DONE) return SqliteError(db_.get(), rc, "deciding an approval");
@@ -164,18 +176,23 @@ class SqliteApprovalStore final : public ApprovalStore {
         StmtPtr s, sqlite::Prepare(db_.get(),
                                    "UPDATE approvals SET status = 'consumed', consumed_by = ? "
                                    "WHERE id = ? AND status = 'granted' AND request_digest = ? "
-                                   "AND policy_version = ? AND expires_us > ?"));
+                                   "AND policy_version = ? AND expires_us > ? "
+                                   "RETURNING principal, action, resource"));
     BindText(s.get(), 1, decision_id);
     BindText(s.get(), 2, id);
     BindText(s.get(), 3, digest);
     BindText(s.get(), 4, version);
     sqlite3_bind_int64(s.get(), 5, now_us);
     int rc = sqlite3_step(s.get());
-    if (rc != SQLITE_DONE) return SqliteError(db_.get(), rc, "consuming an approval");
-    if (sqlite3_changes(db_.get()) == 1) {
-      Closed(digest);
+    if (rc == SQLITE_ROW) {
+      std::string request =
+          RequestKey(ColumnText(s.get(), 0), ColumnText(s.get(), 1), ColumnText(s.get(), 2));
+      rc = sqlite3_step(s.get());
+      if (rc != SQLITE_DONE) return SqliteError(db_.get(), rc, "consuming an approval");
+      Closed(digest, request);
       return Status::Ok();
     }
+    if (rc != SQLITE_DONE) return SqliteError(db_.get(), rc, "consuming an approval");
     return Explain(id, now_us, "used");
   }
 
@@ -215,28 +232,48 @@ class SqliteApprovalStore final : public ApprovalStore {
                               " now");
   }
 
-  // Fills open_ from the table (called with mu_ held).
+  // The key of open_requests_: the three texts, each after its length.
+  static std::string RequestKey(const std::string& principal, const std::string& action,
+                                const std::string& resource) {
+    std::string key;
+    for (const std::string* part : {&principal, &action, &resource}) {
+      key += std::to_string(part->size());
+      key += ':';
+      key += *part;
+    }
+    return key;
+  }
+
+  // Fills open_ and open_requests_ from the table (called with mu_ held).
   Status LoadOpen() {
     WRIT_ASSIGN_OR_RETURN(StmtPtr s, sqlite::Prepare(db_.get(),
-                                                     "SELECT request_digest, count(*) FROM "
-                                                     "approvals WHERE status IN ('pending', "
-                                                     "'granted') GROUP BY request_digest"));
+                                                     "SELECT request_digest, principal, action, "
+                                                     "resource FROM approvals WHERE status IN "
+                                                     "('pending', 'granted')"));
     int rc;
     while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
-      open_[ColumnText(s.get(), 0)] = static_cast<uint32_t>(sqlite3_column_int64(s.get(), 1));
+      ++open_[ColumnText(s.get(), 0)];
+      ++open_requests_[RequestKey(ColumnText(s.get(), 1), ColumnText(s.get(), 2),
+                                  ColumnText(s.get(), 3))];
     }
     if (rc != SQLITE_DONE) {
       open_.clear();
+      open_requests_.clear();
       return SqliteError(db_.get(), rc, "loading open approvals");
     }
     open_loaded_ = true;
     return Status::Ok();
   }
 
-  // An approval of `digest` left the pending and granted states (called with mu_ held).
-  void Closed(const std::string& digest) {
-    auto it = open_.find(digest);
-    if (it != open_.end() && --it->second == 0) open_.erase(it);
+  // An approval of `digest` and `request` (a RequestKey) left the pending and granted states
+  // (called with mu_ held).
+  void Closed(const std::string& digest, const std::string& request) {
+    auto drop = [](std::unordered_map<std::string, uint32_t>& counts, const std::string& key) {
+      auto it = counts.find(key);
+      if (it != counts.end() && --it->second == 0) counts.erase(it);
+    };
+    drop(open_, digest);
+    drop(open_requests_, request);
   }
 
   std::mutex mu_;
@@ -248,6 +285,8 @@ class SqliteApprovalStore final : public ApprovalStore {
   // still looked up in the table with its expiry. A read-only store (another process, beside a
   // running server) always queries.
   std::unordered_map<std::string, uint32_t> open_;
+  // The same count by principal, action and resource (RequestKey), whatever the input.
+  std::unordered_map<std::string, uint32_t> open_requests_;
   bool open_loaded_ = false;
 };
 

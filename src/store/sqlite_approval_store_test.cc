@@ -155,5 +155,39 @@ TEST_F(ApprovalStoreTest, OpenLookupFollowsEveryChange) {
   EXPECT_EQ(open_id("d-before"), "");
 }
 
+TEST_F(ApprovalStoreTest, MayHaveOpenApprovalFollowsThePrincipalActionAndResource) {
+  auto may = [&](const std::string& principal, const std::string& resource) {
+    auto r = approvals().MayHaveOpenApproval(principal, "Action::\"refund\"", resource);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() && *r;
+  };
+  const std::string a = "Agent::\"a\"", b = "Agent::\"b\"", tool = "Tool::\"payments/refund\"";
+  EXPECT_FALSE(may(a, tool));
+  StoredApproval one = Pending("one");
+  one.request_digest = "d-one";
+  ASSERT_TRUE(approvals().InsertApproval(one).ok());
+  StoredApproval two = Pending("two");
+  two.request_digest = "d-two";  // another input, the same principal, action and resource
+  ASSERT_TRUE(approvals().InsertApproval(two).ok());
+  EXPECT_TRUE(may(a, tool));
+  EXPECT_FALSE(may(b, tool));
+  EXPECT_FALSE(may(a, "Tool::\"other\""));
+  // Texts that would run together without their lengths are told apart.
+  auto joined = approvals().MayHaveOpenApproval(a + "Action::\"refund\"", "", tool);
+  ASSERT_TRUE(joined.ok());
+  EXPECT_FALSE(*joined);
+  // Open while one of the two is: denied closes one; granted stays open until consumed.
+  ASSERT_TRUE(approvals().DecideApproval("one", false, "bob", "", false, 120).ok());
+  EXPECT_TRUE(may(a, tool));
+  ASSERT_TRUE(approvals().DecideApproval("two", true, "bob", "", false, 120).ok());
+  EXPECT_TRUE(may(a, tool));
+  Open();  // counted again from the table
+  EXPECT_TRUE(may(a, tool));
+  ASSERT_TRUE(approvals().ConsumeApproval("two", "d-two", "v1", "dx", 130).ok());
+  EXPECT_FALSE(may(a, tool));
+  Open();
+  EXPECT_FALSE(may(a, tool));
+}
+
 }  // namespace
 }  // namespace writ::store
