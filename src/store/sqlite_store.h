@@ -38,8 +38,10 @@ struct SqliteOptions {
   std::string file_name = "writ.db";
   int busy_timeout_ms = 2000;
   // WAL pages added after which the background checkpoint copies the WAL back into the
-  // database (also SQLite's wal_autocheckpoint for the other connections).
-  int wal_checkpoint_pages = 2048;  // 32 MiB of 16 KiB pages
+  // database (also SQLite's wal_autocheckpoint for the other connections). Small, so that each
+  // copy's sync of the database is short: a 32 MiB copy held the ledger's own syncs back for
+  // tens of milliseconds (docs/store.md).
+  int wal_checkpoint_pages = 128;  // 2 MiB of 16 KiB pages
   // WAL size in pages at which the ledger's writer lets the WAL start over (see above).
   int wal_restart_pages = 8192;  // 128 MiB
   // Page cache of the ledger's writer connection, in KiB (bounded: memory stays flat). It
