@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -178,7 +179,10 @@ TEST(CanonicalJsonTest, IntegersPrintAsTheirDoubles) {
   // Integers are written from their digits below 2^53 and through the double above it: both
   // ways give what the double's shortest form gives.
   std::vector<int64_t> values = {0, 1, -1, 9, 10, -10, 999999, 1000000, 123456789012345};
-  for (int64_t e = 1; e < (int64_t{1} << 62); e *= 7) values.insert(values.end(), {e, -e, e - 1});
+  for (int64_t e = 1;; e *= 7) {
+    values.insert(values.end(), {e, -e, e - 1});
+    if (e > INT64_MAX / 7) break;  // the next power would overflow
+  }
   for (int64_t m : {(int64_t{1} << 53) - 1, int64_t{1} << 53, (int64_t{1} << 53) + 2}) {
     values.insert(values.end(), {m, -m});
   }
