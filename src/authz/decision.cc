@@ -54,10 +54,6 @@ ledger::RiskTier MaxRisk(ledger::RiskTier a, ledger::RiskTier b) {
   return static_cast<int>(a) >= static_cast<int>(b) ? a : b;
 }
 
-}  // namespace
-
-namespace {
-
 // Random bits for identifiers, drawn from the system generator 256 ids' worth at a time and
 // handed out per thread: one call of the generator costs about as much as a whole small draw.
 class IdRandomPool {
@@ -98,14 +94,8 @@ Result<std::string> NewUuidV7(const Clock& clock) {
   b[7] = r[1];
   b[8] = 0x80 | (r[2] & 0x3F);
   for (int i = 9; i < 16; ++i) b[i] = r[i - 6];
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id(36, '-');  // 8-4-4-4-12 hex digits
-  size_t at = 0;
-  for (uint8_t byte : b) {
-    if (at == 8 || at == 13 || at == 18 || at == 23) ++at;
-    id[at++] = kHex[byte >> 4];
-    id[at++] = kHex[byte & 0x0F];
-  }
+  std::string id = HexEncode(std::string_view(reinterpret_cast<const char*>(b), 16));
+  for (size_t at : {20, 16, 12, 8}) id.insert(at, 1, '-');  // 8-4-4-4-12
   return id;
 }
 
