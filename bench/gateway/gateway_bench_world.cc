@@ -2,7 +2,8 @@
 // real writ serve, server-everything on a free port, a bundle from `writ schema from-mcp`), one
 // task token, then bench/gateway/gateway_bench.js measuring through Writ and directly.
 //   gateway_bench [--gtest_also_run_disabled_tests]  (WRIT_BENCH_CALLS, WRIT_BENCH_SECONDS,
-//   WRIT_BENCH_CONCURRENCY, WRIT_BENCH_ROUNDS override the defaults)
+//   WRIT_BENCH_CONCURRENCY, WRIT_BENCH_ROUNDS override the defaults;
+//   WRIT_BENCH_OUTCOME_BEFORE_REPLY=1 sets [gateway] outcome_before_reply)
 #include <cstdlib>
 #include <iostream>
 
@@ -16,7 +17,14 @@ int64_t Env(const char* name, int64_t fallback) {
   return v != nullptr ? std::atoll(v) : fallback;
 }
 
-class GatewayBench : public GatewayWorld {};
+class GatewayBench : public GatewayWorld {
+ protected:
+  void SetUp() override {
+    // WRIT_BENCH_OUTCOME_BEFORE_REPLY=1: answers wait for their outcome records to be durable.
+    outcome_before_reply_ = Env("WRIT_BENCH_OUTCOME_BEFORE_REPLY", 0) != 0;
+    GatewayWorld::SetUp();
+  }
+};
 
 TEST_F(GatewayBench, ToolsCallThroughWritVersusDirect) {
   auto [token, task] = Task("bench-bot", "payments", "alice");

@@ -865,15 +865,25 @@ void McpGateway::Finish(std::shared_ptr<Call> call, json::object message, bool r
   rec.result_size = result_size;
   rec.latency_us = call->start_us == 0 ? 0 : MonotonicMicros() - call->start_us;
   rec.trace_id = call->input.trace.trace_id;
-  auto shared = std::make_shared<json::object>(std::move(message));
   std::string who = call->mount->settings.name;
-  service_.RecordOutcome(rec, [call, shared, who](Result<ledger::AppendReceipt> r) {
+  auto log_failure = [call, who](const Result<ledger::AppendReceipt>& r) {
     if (!r.ok()) {
       LogLine(who, "the outcome of decision " + call->decision_id +
                        " could not be recorded: " + r.status().ToString());
     }
-    Reply(*call, *shared);
-  });
+  };
+  if (settings_.outcome_before_reply) {
+    auto shared = std::make_shared<json::object>(std::move(message));
+    service_.RecordOutcome(rec, [call, shared, log_failure](Result<ledger::AppendReceipt> r) {
+      log_failure(r);
+      Reply(*call, *shared);
+    });
+    return;
+  }
+  // The outcome is queued in the ledger, behind the call's decision, before the answer leaves;
+  // it becomes durable with the ledger's next sync (docs/gateway.md, "Outcomes").
+  service_.RecordOutcome(rec, [log_failure](Result<ledger::AppendReceipt> r) { log_failure(r); });
+  Reply(*call, message);
 }
 
 Result<std::string> NewSessionId() {

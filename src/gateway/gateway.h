@@ -23,10 +23,11 @@
 // fields; approval_required holds the call until an approver decides through /v1/approvals or
 // the approval timeout passes; brokered secrets are released for allowed calls into header
 // fields of the upstream request. The outcome of every forwarded call (status, result digest and
-// size, latency) is recorded against its decision before the answer is sent. `ping` is answered
-// here; `resources/list`, `resources/templates/list`, `prompts/list` and `completion/complete`
-// pass through unchanged; notifications pass through (`notifications/cancelled` with its
-// request id translated); any other method is method-not-found.
+// size, latency) is recorded against its decision: queued in the ledger before the answer is
+// sent and durable with the next sync, or durable before it with `outcome_before_reply`. `ping` is
+// answered here; `resources/list`, `resources/templates/list`, `prompts/list` and
+// `completion/complete` pass through unchanged; notifications pass through
+// (`notifications/cancelled` with its request id translated); any other method is method-not-found.
 //
 // The Cedar request of a call: principal Agent::"<agent>" (with the usual request-time
 // entities), action <action_namespace>::Action::"<tool>" (or Action::"resources/read",

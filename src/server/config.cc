@@ -245,6 +245,7 @@ Result<ServeConfig> ParseServeConfig(std::string_view toml_text, std::string_vie
   gateway.Add("max_sessions", Integer(&g.max_sessions, 1, 1000000));
   gateway.Add("session_idle_s", Integer(&g.session_idle_s, 1, 30LL * 86400));
   gateway.Add("threads", Integer(&g.threads, 1, 1024));
+  gateway.Add("outcome_before_reply", Bool(&g.outcome_before_reply));
   gateway.Add("upstream", [&g, source](const toml::node& node, const std::string& where) -> Status {
     const auto* list = node.as_array();
     if (list == nullptr) {

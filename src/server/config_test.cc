@@ -106,6 +106,7 @@ TEST(ConfigTest, ReadsGatewayUpstreams) {
 [gateway]
 approval_timeout_ms = 5000
 max_message_bytes = 65536
+outcome_before_reply = true
 
 [[gateway.upstream]]
 name = "fs"
@@ -126,6 +127,8 @@ action_namespace = "Tickets"
   const GatewaySettings& g = r->gateway;
   EXPECT_EQ(g.approval_timeout_ms, 5000);
   EXPECT_EQ(g.max_message_bytes, 65536);
+  EXPECT_TRUE(g.outcome_before_reply);
+  EXPECT_FALSE(GatewaySettings().outcome_before_reply);
   ASSERT_EQ(g.upstreams.size(), 2u);
   EXPECT_EQ(g.upstreams[0].name, "fs");
   EXPECT_EQ(g.upstreams[0].args, (std::vector<std::string>{"server.js", "/srv"}));

@@ -186,6 +186,7 @@ TEST_F(GatewayE2ETest, ProgressIsRelayedBeforeTheResult) {
   EXPECT_EQ(Str(s.at("progress").as_array()[3], "message"), "step 4") << stdio;
 
   // Decided and recorded with their outcomes as any call.
+  EXPECT_GE(OutcomesOfTask(task, 2).size(), 2u);
   std::string explained, err;
   ASSERT_EQ(Writ({"explain", task, "--data", data_, "--json"}, &explained, &err), 0) << err;
   EXPECT_NE(explained.find("trigger-long-running-operation"), std::string::npos) << explained;
@@ -339,6 +340,7 @@ TEST_F(GatewayE2ETest, EveryCallIsRecordedWithItsOutcome) {
                json::object{{"name", "write_file"},
                             {"arguments",
                              {{"path", (files_ / "secret.txt").string()}, {"content", "x"}}}}}}});
+  ASSERT_EQ(OutcomesOfTask(task, 1).size(), 1u);  // the read's; the denied write has none
   std::string out, err;
   ASSERT_EQ(Writ({"explain", task, "--data", data_, "--json"}, &out, &err), 0) << err;
   json::value explained = json::parse(out);

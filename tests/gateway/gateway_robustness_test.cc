@@ -126,15 +126,12 @@ TEST_F(GatewayRobustnessTest, UpstreamCrashAndOversizedAnswerFailTheCallAndAreRe
   EXPECT_EQ(ErrorCodeOf(r), -32003) << r.body.substr(0, 500);
 
   // Both failed calls have their decision and an error outcome.
-  auto records = LedgerRecordsOfTask(task);
-  int outcomes = 0, errors = 0;
-  for (const auto& rec : records) {
-    std::string s = json::serialize(rec);
-    if (s.find("\"outcome\"") == std::string::npos) continue;
-    ++outcomes;
-    if (s.find("\"error\"") != std::string::npos) ++errors;
+  auto outcomes = OutcomesOfTask(task, 3);
+  int errors = 0;
+  for (const auto& rec : outcomes) {
+    if (json::serialize(rec).find("\"error\"") != std::string::npos) ++errors;
   }
-  EXPECT_GE(outcomes, 3) << json::serialize(json::value_from(records));
+  EXPECT_GE(outcomes.size(), 3u) << json::serialize(json::value_from(outcomes));
   EXPECT_GE(errors, 2);
 }
 
@@ -276,6 +273,33 @@ TEST_F(GatewayRobustnessTest, UpstreamCrashMidStreamEndsTheStreamWithTheError) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   EXPECT_NE(r.body.find("back"), std::string::npos) << r.body;
+}
+
+class GatewayOutcomeBeforeReplyTest : public GatewayRobustnessTest {
+ protected:
+  void SetUp() override {
+    outcome_before_reply_ = true;
+    GatewayRobustnessTest::SetUp();
+  }
+};
+
+// With `outcome_before_reply` the answer is sent from the outcome record's completion, so each
+// call's outcome is in the ledger once the client has the answer. This drives that path (an
+// answer that never came would fail it); it cannot show the order by itself, since with the
+// default the outcome is also committed within a millisecond or so of the answer.
+TEST_F(GatewayOutcomeBeforeReplyTest, AnswersComeWithTheirOutcomesRecorded) {
+  auto [token, task] = Task("strict-bot", "payments", "alice");
+  std::string sid = Open("faulty", token);
+  for (int i = 1; i <= 10; ++i) {
+    auto r = Mcp("faulty", token, CallTool("say", R"({"text":"strict"})", i), sid);
+    ASSERT_NE(r.body.find("strict"), std::string::npos) << r.body;
+    size_t outcomes = 0;
+    for (const auto& rec : LedgerRecordsOfTask(task)) {
+      const json::value* kind = rec.if_contains("kind");
+      if (kind != nullptr && kind->is_string() && kind->get_string() == "outcome") ++outcomes;
+    }
+    EXPECT_EQ(outcomes, static_cast<size_t>(i)) << "call " << i;
+  }
 }
 
 class GatewayTlsTest : public GatewayRobustnessTest {

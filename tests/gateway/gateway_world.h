@@ -173,6 +173,7 @@ class GatewayWorld : public ServiceWorld {
     std::vector<std::string> fs_cmd = FilesystemCommand();
     std::string toml =
         "\n[gateway]\napproval_timeout_ms = " + std::to_string(approval_timeout_ms_) +
+        (outcome_before_reply_ ? "\noutcome_before_reply = true" : "") +
         "\nmax_message_bytes = 262144\n\n[[gateway.upstream]]\nname = \"fs\"\n"
         "command = " +
         json::serialize(json::value(fs_cmd[0])) +
@@ -302,6 +303,25 @@ permit(principal, action == Action::"profile", resource == McpServer::"faulty");
     return ec ? json::value() : v;
   }
 
+  // The outcome records of a task's calls, once there are at least `n` (waits up to 10 s). A
+  // forwarded call's outcome is queued before its answer leaves and is durable with the
+  // ledger's next sync, so it can reach the ledger a moment after the client has its answer.
+  std::vector<json::object> OutcomesOfTask(const std::string& task, size_t n) {
+    std::vector<json::object> outcomes;
+    for (int i = 0; i < 100; ++i) {
+      outcomes.clear();
+      for (json::object& rec : LedgerRecordsOfTask(task)) {
+        const json::value* kind = rec.if_contains("kind");
+        if (kind != nullptr && kind->is_string() && kind->get_string() == "outcome") {
+          outcomes.push_back(std::move(rec));
+        }
+      }
+      if (outcomes.size() >= n) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return outcomes;
+  }
+
   // A task token for an agent of `team`, with its task id.
   std::pair<std::string, std::string> Task(const std::string& agent, const std::string& team,
                                            const std::string& user) {
@@ -326,6 +346,8 @@ permit(principal, action == Action::"profile", resource == McpServer::"faulty");
   uint16_t everything_port_ = 0;
   std::unique_ptr<Child> everything_;
   int64_t approval_timeout_ms_ = 6000;
+  // Set before SetUp: answers wait for their outcome records ([gateway] outcome_before_reply).
+  bool outcome_before_reply_ = false;
 };
 
 }  // namespace writ::gateway::testing
