@@ -882,7 +882,7 @@ void McpGateway::Finish(std::shared_ptr<Call> call, json::object message, bool r
   }
   // The outcome is queued in the ledger, behind the call's decision, before the answer leaves;
   // it becomes durable with the ledger's next sync (docs/gateway.md, "Outcomes").
-  service_.RecordOutcome(rec, [log_failure](Result<ledger::AppendReceipt> r) { log_failure(r); });
+  service_.RecordOutcome(rec, log_failure);
   Reply(*call, message);
 }
 

@@ -303,21 +303,26 @@ permit(principal, action == Action::"profile", resource == McpServer::"faulty");
     return ec ? json::value() : v;
   }
 
-  // The outcome records of a task's calls, once there are at least `n` (waits up to 10 s). A
-  // forwarded call's outcome is queued before its answer leaves and is durable with the
-  // ledger's next sync, so it can reach the ledger a moment after the client has its answer.
-  std::vector<json::object> OutcomesOfTask(const std::string& task, size_t n) {
+  // The outcome records of a task's calls in the ledger now.
+  std::vector<json::object> OutcomeRecordsOfTask(const std::string& task) {
     std::vector<json::object> outcomes;
-    for (int i = 0; i < 100; ++i) {
-      outcomes.clear();
-      for (json::object& rec : LedgerRecordsOfTask(task)) {
-        const json::value* kind = rec.if_contains("kind");
-        if (kind != nullptr && kind->is_string() && kind->get_string() == "outcome") {
-          outcomes.push_back(std::move(rec));
-        }
+    for (json::object& rec : LedgerRecordsOfTask(task)) {
+      const json::value* kind = rec.if_contains("kind");
+      if (kind != nullptr && kind->is_string() && kind->get_string() == "outcome") {
+        outcomes.push_back(std::move(rec));
       }
-      if (outcomes.size() >= n) break;
+    }
+    return outcomes;
+  }
+
+  // The same once there are at least `n` (waits up to 10 s). A forwarded call's outcome is
+  // queued before its answer leaves and is durable with the ledger's next sync, so it can reach
+  // the ledger a moment after the client has its answer.
+  std::vector<json::object> OutcomesOfTask(const std::string& task, size_t n) {
+    std::vector<json::object> outcomes = OutcomeRecordsOfTask(task);
+    for (int i = 0; i < 100 && outcomes.size() < n; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      outcomes = OutcomeRecordsOfTask(task);
     }
     return outcomes;
   }
