@@ -58,6 +58,8 @@ struct McpGateway::Call {
   int64_t start_us = 0;
   int64_t hold_deadline_ms = 0;
   bool on_pool = false;  // releasing secrets waits on the ledger: never on its own thread
+  // The context of the server worker that answers the client: upstream exchanges run there.
+  boost::asio::io_context* io = nullptr;
 };
 
 namespace {
@@ -467,6 +469,7 @@ void McpGateway::HandlePost(Mount& mount, const Request& request, Responder r) {
   call->params = msg.params;
   call->sse = !json_ok;
   call->sse_ok = sse_ok;
+  call->io = request.io_context();
   if (msg.method == "ping") {
     return Answer(call->responder, ResultMessage(call->id, json::object{}), call->sse, {});
   }
@@ -479,12 +482,16 @@ void McpGateway::HandlePost(Mount& mount, const Request& request, Responder r) {
                   call->sse, {});
   }
   if (PassesThrough(msg.method)) {
-    mount.upstream->Call(msg.method, msg.params, {}, [call](Result<json::object> res) {
-      json::object out = res.ok() ? std::move(res).value()
-                                  : ErrorMessage(nullptr, kUpstreamError, res.status().message());
-      out["id"] = call->id;
-      Answer(call->responder, out, call->sse, {});
-    });
+    mount.upstream->Call(
+        msg.method, msg.params, {},
+        [call](Result<json::object> res) {
+          json::object out = res.ok()
+                                 ? std::move(res).value()
+                                 : ErrorMessage(nullptr, kUpstreamError, res.status().message());
+          out["id"] = call->id;
+          Answer(call->responder, out, call->sse, {});
+        },
+        nullptr, call->io);
     return;
   }
 
@@ -564,72 +571,76 @@ void McpGateway::Initialize(Mount& mount, std::shared_ptr<Call> call, const json
 
 void McpGateway::ListTools(std::shared_ptr<Call> call) {
   Mount& mount = *call->mount;
-  mount.upstream->Call("tools/list", call->params, {}, [this, call](Result<json::object> res) {
-    if (!res.ok()) {
-      return Answer(call->responder, ErrorMessage(call->id, kUpstreamError, res.status().message()),
-                    call->sse, {});
-    }
-    json::object response = std::move(res).value();
-    response["id"] = call->id;
-    json::value* result = response.if_contains("result");
-    json::value* tools =
-        result && result->is_object() ? result->get_object().if_contains("tools") : nullptr;
-    if (tools == nullptr || !tools->is_array() || tools->get_array().empty()) {
-      return Answer(call->responder, response, call->sse, {});
-    }
-    // One listing decision per tool, all at once; the answer when the last is recorded.
-    struct Gather {
-      std::mutex mu;
-      size_t remaining = 0;
-      std::vector<bool> keep;
-      json::object response;
-    };
-    auto g = std::make_shared<Gather>();
-    size_t n = tools->get_array().size();
-    g->remaining = n;
-    g->keep.assign(n, false);
-    g->response = std::move(response);
-    const json::array& list = g->response.at("result").get_object().at("tools").get_array();
-    std::vector<std::string> names;
-    for (const json::value& t : list) names.push_back(Str(t, "name"));
-    for (size_t i = 0; i < n; ++i) {
-      authz::DecisionInput in = call->input;
-      in.listing = true;
-      in.action = ActionUid(call->mount->settings.action_namespace, names[i]);
-      auto done = [this, call, g, i](Result<authz::DecisionOutcome> out) {
-        // Offered when allowed (or allowed once approved), or when a permit could not be
-        // evaluated without the arguments (it may allow some calls); hidden when a forbid
-        // applies regardless of arguments or no permit could apply.
-        bool keep = false;
-        if (out.ok()) {
-          keep = out->verdict != ledger::Verdict::kDeny;
-          if (!keep && out->code == authz::kCodeNoPermit) {
-            std::shared_ptr<const authz::Bundle> bundle = service_.bundles().Current();
-            for (const std::string& id : out->erroring_policies) {
-              const cedar::Policy* p = bundle ? bundle->policies.FindPolicy(id) : nullptr;
-              if (p != nullptr && p->effect() == cedar::Effect::kPermit) keep = true;
+  mount.upstream->Call(
+      "tools/list", call->params, {},
+      [this, call](Result<json::object> res) {
+        if (!res.ok()) {
+          return Answer(call->responder,
+                        ErrorMessage(call->id, kUpstreamError, res.status().message()), call->sse,
+                        {});
+        }
+        json::object response = std::move(res).value();
+        response["id"] = call->id;
+        json::value* result = response.if_contains("result");
+        json::value* tools =
+            result && result->is_object() ? result->get_object().if_contains("tools") : nullptr;
+        if (tools == nullptr || !tools->is_array() || tools->get_array().empty()) {
+          return Answer(call->responder, response, call->sse, {});
+        }
+        // One listing decision per tool, all at once; the answer when the last is recorded.
+        struct Gather {
+          std::mutex mu;
+          size_t remaining = 0;
+          std::vector<bool> keep;
+          json::object response;
+        };
+        auto g = std::make_shared<Gather>();
+        size_t n = tools->get_array().size();
+        g->remaining = n;
+        g->keep.assign(n, false);
+        g->response = std::move(response);
+        const json::array& list = g->response.at("result").get_object().at("tools").get_array();
+        std::vector<std::string> names;
+        for (const json::value& t : list) names.push_back(Str(t, "name"));
+        for (size_t i = 0; i < n; ++i) {
+          authz::DecisionInput in = call->input;
+          in.listing = true;
+          in.action = ActionUid(call->mount->settings.action_namespace, names[i]);
+          auto done = [this, call, g, i](Result<authz::DecisionOutcome> out) {
+            // Offered when allowed (or allowed once approved), or when a permit could not be
+            // evaluated without the arguments (it may allow some calls); hidden when a forbid
+            // applies regardless of arguments or no permit could apply.
+            bool keep = false;
+            if (out.ok()) {
+              keep = out->verdict != ledger::Verdict::kDeny;
+              if (!keep && out->code == authz::kCodeNoPermit) {
+                std::shared_ptr<const authz::Bundle> bundle = service_.bundles().Current();
+                for (const std::string& id : out->erroring_policies) {
+                  const cedar::Policy* p = bundle ? bundle->policies.FindPolicy(id) : nullptr;
+                  if (p != nullptr && p->effect() == cedar::Effect::kPermit) keep = true;
+                }
+              }
             }
+            std::unique_lock<std::mutex> lock(g->mu);
+            g->keep[i] = keep;
+            if (--g->remaining != 0) return;
+            lock.unlock();
+            json::array& all = g->response.at("result").get_object().at("tools").get_array();
+            json::array kept;
+            for (size_t j = 0; j < all.size(); ++j) {
+              if (g->keep[j]) kept.push_back(std::move(all[j]));
+            }
+            all = std::move(kept);
+            Answer(call->responder, g->response, call->sse, {});
+          };
+          if (names[i].empty()) {
+            done(InvalidArgument("a tool without a name"));
+            continue;
           }
+          service_.DecideFor(in, "gateway", std::move(done));
         }
-        std::unique_lock<std::mutex> lock(g->mu);
-        g->keep[i] = keep;
-        if (--g->remaining != 0) return;
-        lock.unlock();
-        json::array& all = g->response.at("result").get_object().at("tools").get_array();
-        json::array kept;
-        for (size_t j = 0; j < all.size(); ++j) {
-          if (g->keep[j]) kept.push_back(std::move(all[j]));
-        }
-        all = std::move(kept);
-        Answer(call->responder, g->response, call->sse, {});
-      };
-      if (names[i].empty()) {
-        done(InvalidArgument("a tool without a name"));
-        continue;
-      }
-      service_.DecideFor(in, "gateway", std::move(done));
-    }
-  });
+      },
+      nullptr, call->io);
 }
 
 void McpGateway::Authorize(std::shared_ptr<Call> call) {
@@ -844,7 +855,7 @@ void McpGateway::Forward(std::shared_ptr<Call> call, const authz::DecisionOutcom
                is_error ? "the tool reported an error" : "",
                static_cast<int64_t>(serialized.size()), digest);
       },
-      std::move(related));
+      std::move(related), call->io);
   if (upstream_id != 0) {
     std::lock_guard<std::mutex> lock(call->session->mu);
     call->session->in_flight[key] = upstream_id;

@@ -34,7 +34,8 @@
 // Action::"prompts/get"), resource <resource_type>::"<upstream name>", context.input the
 // arguments (resources/read: {"uri"}; prompts/get: {"name"}).
 //
-// Thread-safety: handlers run on the server's threads; upstream answers on reader and pool
+// Thread-safety: handlers run on the server's threads; upstream answers on the worker that
+// received the call (Streamable HTTP exchanges run on its event loop), or on reader and pool
 // threads; held approvals are polled by one thread. All shared state is under locks.
 #pragma once
 

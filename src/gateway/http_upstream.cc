@@ -18,30 +18,43 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace ssl = asio::ssl;
 
-// One keep-alive connection, plain or TLS, with its own I/O context: exchanges run on the
-// calling thread, asynchronously only so that the stream's deadline applies.
+// One keep-alive connection, plain or TLS. A blocking connection has an I/O context of its own:
+// its exchanges run on the calling thread, asynchronously only so that the stream's deadline
+// applies. A worker connection lives on a server worker's context and is driven by handlers
+// there (HttpUpstream::AsyncCall).
 class HttpUpstream::Connection {
  public:
-  asio::io_context ioc;
+  Connection() : own_(std::make_unique<asio::io_context>()), ioc(*own_) {}
+  explicit Connection(asio::io_context& worker) : ioc(worker) {}
+
+ private:
+  std::unique_ptr<asio::io_context> own_;  // blocking connections only
+
+ public:
+  asio::io_context& ioc;
   beast::flat_buffer buffer;
 
-  // Connects (and, with `tls`, handshakes, verifying the server's certificate chain against
-  // `tls`'s trust and its name against the URL's host).
+  // Readies the stream for `url` (with `tls`: SNI, and the server's name checked against the
+  // URL's host once its chain verifies against `tls`'s trust). False when SNI cannot be set.
+  bool Prepare(const identity::ParsedUrl& url, ssl::context* tls) {
+    if (tls == nullptr) return true;
+    secure_ = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(ioc, *tls);
+    if (!SSL_set_tlsext_host_name(secure_->native_handle(), url.host.c_str())) return false;
+    secure_->set_verify_callback(ssl::host_name_verification(url.host));
+    return true;
+  }
+
+  // Connects and, over TLS, handshakes (blocking connections). `endpoints` gets the addresses
+  // resolved.
   beast::error_code Connect(const identity::ParsedUrl& url, std::chrono::milliseconds timeout,
-                            ssl::context* tls) {
+                            ssl::context* tls, asio::ip::tcp::resolver::results_type* endpoints) {
     beast::error_code ec;
     asio::ip::tcp::resolver resolver(ioc);
-    auto endpoints = resolver.resolve(url.host, url.port, ec);
+    *endpoints = resolver.resolve(url.host, url.port, ec);
     if (ec) return ec;
-    if (tls != nullptr) {
-      secure_ = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(ioc, *tls);
-      if (!SSL_set_tlsext_host_name(secure_->native_handle(), url.host.c_str())) {
-        return asio::error::invalid_argument;
-      }
-      secure_->set_verify_callback(ssl::host_name_verification(url.host));
-    }
+    if (!Prepare(url, tls)) return asio::error::invalid_argument;
     tcp().expires_after(timeout);
-    tcp().async_connect(endpoints, [&](beast::error_code e, const auto&) { ec = e; });
+    tcp().async_connect(*endpoints, [&](beast::error_code e, const auto&) { ec = e; });
     Run();
     if (!ec) tcp().socket().set_option(asio::ip::tcp::no_delay(true), ec);
     if (!ec && secure_) {
@@ -52,6 +65,8 @@ class HttpUpstream::Connection {
   }
 
   beast::tcp_stream& tcp() { return secure_ ? beast::get_lowest_layer(*secure_) : plain_; }
+  bool secure() const { return secure_ != nullptr; }
+  beast::ssl_stream<beast::tcp_stream>& tls_stream() { return *secure_; }
 
   // The exchange's steps, on whichever stream the connection has; each runs to completion.
   template <typename Message>
@@ -84,7 +99,7 @@ class HttpUpstream::Connection {
     ioc.run();
   }
 
- private:
+  // Calls `f` with the stream (plain or TLS).
   template <typename F>
   void With(F&& f) {
     if (secure_) {
@@ -94,8 +109,27 @@ class HttpUpstream::Connection {
     }
   }
 
+ private:
   beast::tcp_stream plain_{ioc};
   std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> secure_;
+};
+
+// One exchange on a worker's context: connect (when no idle connection is there), write the
+// POST, read the whole answer. Its handlers hold it; it holds no reference the server's
+// shutdown could leave dangling but `upstream`, which outlives every call it started while
+// the worker runs (the gateway stops after the server's workers).
+struct HttpUpstream::AsyncCall {
+  HttpUpstream* upstream = nullptr;
+  asio::io_context* io = nullptr;
+  int64_t id = 0;
+  std::string body;
+  ExtraHeaders headers;
+  std::shared_ptr<Callback> done;
+  std::string session, version;  // as sent
+  std::unique_ptr<Connection> conn;
+  bool reused = false;  // the connection came from the idle pool (it may have been closed)
+  http::request<http::string_body> request;
+  std::optional<http::response_parser<http::string_body>> parser;
 };
 
 namespace {
@@ -131,6 +165,24 @@ size_t ScanEvents(std::string_view text, bool at_end,
     if (!data.empty()) on_data(data);
   }
   return consumed;
+}
+
+// The POST of one message to the upstream.
+http::request<http::string_body> PostRequest(const identity::ParsedUrl& url,
+                                             const std::string& body, const ExtraHeaders& headers,
+                                             const std::string& session,
+                                             const std::string& version) {
+  http::request<http::string_body> req{http::verb::post, url.target, 11};
+  req.set(http::field::host, url.host + ":" + url.port);
+  req.set(http::field::content_type, "application/json");
+  req.set(http::field::accept, "application/json, text/event-stream");
+  if (!session.empty()) req.set("Mcp-Session-Id", session);
+  if (!version.empty()) req.set("MCP-Protocol-Version", version);
+  for (const auto& [k, v] : headers) req.set(k, v);
+  req.body() = body;
+  req.prepare_payload();
+  req.keep_alive(true);
+  return req;
 }
 
 }  // namespace
@@ -195,6 +247,14 @@ void HttpUpstream::Stop() {
     stopped_ = true;
     ready_ = false;
     idle.swap(idle_);
+    // Worker connections are closed on their own context's thread; when the worker has
+    // stopped, with its context (which destroys the handler and them).
+    for (auto& [io, conns] : worker_idle_) {
+      if (conns.empty()) continue;
+      auto closing = std::make_shared<std::vector<std::unique_ptr<Connection>>>(std::move(conns));
+      asio::post(*io, [closing] { closing->clear(); });
+    }
+    worker_idle_.clear();
     if (listening_ != nullptr) {
       // Ends the listener's read: closed on its own I/O context's thread.
       Connection* c = listening_;
@@ -224,24 +284,22 @@ Result<HttpUpstream::Reply> HttpUpstream::Post(const std::string& body, const Ex
     version = protocol_version_;
   }
   auto timeout = std::chrono::milliseconds(options_.timeout_ms);
+  if (!with_session) {
+    session.clear();
+    version.clear();
+  }
   for (int attempt = 0; attempt < 2; ++attempt) {
     bool reused = conn != nullptr;
     if (!conn) {
       conn = std::make_unique<Connection>();
-      if (beast::error_code ec = conn->Connect(url_, timeout, tls_.get())) {
+      asio::ip::tcp::resolver::results_type endpoints;
+      if (beast::error_code ec = conn->Connect(url_, timeout, tls_.get(), &endpoints)) {
         return Unavailable("upstream `" + options_.name + "`: cannot connect: " + ec.message());
       }
+      std::lock_guard<std::mutex> lock(mu_);
+      endpoints_ = std::move(endpoints);
     }
-    http::request<http::string_body> req{http::verb::post, url_.target, 11};
-    req.set(http::field::host, url_.host + ":" + url_.port);
-    req.set(http::field::content_type, "application/json");
-    req.set(http::field::accept, "application/json, text/event-stream");
-    if (with_session && !session.empty()) req.set("Mcp-Session-Id", session);
-    if (with_session && !version.empty()) req.set("MCP-Protocol-Version", version);
-    for (const auto& [k, v] : headers) req.set(k, v);
-    req.body() = body;
-    req.prepare_payload();
-    req.keep_alive(true);
+    http::request<http::string_body> req = PostRequest(url_, body, headers, session, version);
 
     conn->tcp().expires_after(timeout);
     beast::error_code ec = conn->Write(req);
@@ -280,17 +338,7 @@ Result<HttpUpstream::Reply> HttpUpstream::Post(const std::string& body, const Ex
       conn.reset();
       // A pooled connection the server had closed: once more on a fresh one.
       if (reused && ec != beast::error::timeout && ec != http::error::body_limit) continue;
-      if (ec == http::error::body_limit) {
-        return Status(StatusCode::kResourceExhausted,
-                      "upstream `" + options_.name + "`: the answer is larger than " +
-                          std::to_string(options_.max_message_bytes) + " bytes");
-      }
-      if (ec == beast::error::timeout) {
-        return Status(StatusCode::kUnavailable, "upstream `" + options_.name +
-                                                    "` did not answer within " +
-                                                    std::to_string(options_.timeout_ms) + " ms");
-      }
-      return Unavailable("upstream `" + options_.name + "`: " + ec.message());
+      return StepError(ec);
     }
     auto& res = parser.get();
     Reply reply;
@@ -307,6 +355,20 @@ Result<HttpUpstream::Reply> HttpUpstream::Post(const std::string& body, const Ex
     return reply;
   }
   return Unavailable("upstream `" + options_.name + "`: the connection was closed");
+}
+
+Status HttpUpstream::StepError(beast::error_code ec) const {
+  if (ec == http::error::body_limit) {
+    return Status(StatusCode::kResourceExhausted,
+                  "upstream `" + options_.name + "`: the answer is larger than " +
+                      std::to_string(options_.max_message_bytes) + " bytes");
+  }
+  if (ec == beast::error::timeout) {
+    return Status(StatusCode::kUnavailable, "upstream `" + options_.name +
+                                                "` did not answer within " +
+                                                std::to_string(options_.timeout_ms) + " ms");
+  }
+  return Unavailable("upstream `" + options_.name + "`: " + ec.message());
 }
 
 Result<json::object> HttpUpstream::ResponseIn(const Reply& reply, int64_t id) {
@@ -411,7 +473,7 @@ Result<json::object> HttpUpstream::Exchange(int64_t id, const std::string& body,
 }
 
 int64_t HttpUpstream::Call(std::string_view method, const json::value& params, ExtraHeaders headers,
-                           Callback done, MessageSink related) {
+                           Callback done, MessageSink related, asio::io_context* io) {
   int64_t id = next_id_++;
   auto shared_done = std::make_shared<Callback>(std::move(done));
   json::value sent = params;
@@ -436,13 +498,143 @@ int64_t HttpUpstream::Call(std::string_view method, const json::value& params, E
         });
   }
   std::string body = json::serialize(RequestMessage(id, method, sent));
-  bool queued =
-      pool_.TrySubmit([this, id, body = std::move(body), headers = std::move(headers), shared_done,
-                       events] { (*shared_done)(Exchange(id, body, headers, events.get())); });
-  if (!queued) {
-    (*shared_done)(Status(StatusCode::kResourceExhausted, "the gateway is busy; retry"));
+  if (io != nullptr && !events) {
+    auto call = std::make_shared<AsyncCall>();
+    call->upstream = this;
+    call->io = io;
+    call->id = id;
+    call->body = std::move(body);
+    call->headers = std::move(headers);
+    call->done = std::move(shared_done);
+    asio::post(*io, [call] { call->upstream->StartAsync(call); });
+    return id;
   }
+  ExchangeOnPool(id, std::move(body), std::move(headers), std::move(events),
+                 std::move(shared_done));
   return id;
+}
+
+void HttpUpstream::ExchangeOnPool(int64_t id, std::string body, ExtraHeaders headers,
+                                  std::shared_ptr<EventHandler> events,
+                                  std::shared_ptr<Callback> done) {
+  bool queued =
+      pool_.TrySubmit([this, id, body = std::move(body), headers = std::move(headers), done,
+                       events] { (*done)(Exchange(id, body, headers, events.get())); });
+  if (!queued) (*done)(Status(StatusCode::kResourceExhausted, "the gateway is busy; retry"));
+}
+
+void HttpUpstream::StartAsync(const std::shared_ptr<AsyncCall>& call) {
+  bool blocking = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopped_) {
+      return (*call->done)(Unavailable("upstream `" + options_.name + "` is stopping"));
+    }
+    // No session yet, or no address resolved: the blocking exchange opens them.
+    blocking = !ready_ || !endpoints_;
+    if (!blocking) {
+      call->session = session_id_;
+      call->version = protocol_version_;
+      auto it = worker_idle_.find(call->io);
+      if (it != worker_idle_.end() && !it->second.empty()) {
+        call->conn = std::move(it->second.back());
+        it->second.pop_back();
+      }
+    }
+  }
+  if (blocking) {
+    return ExchangeOnPool(call->id, std::move(call->body), std::move(call->headers), nullptr,
+                          std::move(call->done));
+  }
+  call->request = PostRequest(url_, call->body, call->headers, call->session, call->version);
+  if (call->conn) {
+    call->reused = true;
+    return SendAsync(call);
+  }
+  ConnectAsync(call);
+}
+
+void HttpUpstream::ConnectAsync(const std::shared_ptr<AsyncCall>& call) {
+  asio::ip::tcp::resolver::results_type endpoints;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    endpoints = *endpoints_;
+  }
+  call->reused = false;
+  call->conn = std::make_unique<Connection>(*call->io);
+  if (!call->conn->Prepare(url_, tls_.get())) {
+    return FinishAsync(call, asio::error::invalid_argument);
+  }
+  call->conn->tcp().expires_after(std::chrono::milliseconds(options_.timeout_ms));
+  call->conn->tcp().async_connect(endpoints, [this, call](beast::error_code ec, const auto&) {
+    if (!ec) call->conn->tcp().socket().set_option(asio::ip::tcp::no_delay(true), ec);
+    if (ec) {
+      return (*call->done)(
+          Unavailable("upstream `" + options_.name + "`: cannot connect: " + ec.message()));
+    }
+    if (!call->conn->secure()) return SendAsync(call);
+    call->conn->tls_stream().async_handshake(
+        ssl::stream_base::client, [this, call](beast::error_code e) {
+          if (e) {
+            return (*call->done)(
+                Unavailable("upstream `" + options_.name + "`: cannot connect: " + e.message()));
+          }
+          SendAsync(call);
+        });
+  });
+}
+
+void HttpUpstream::SendAsync(const std::shared_ptr<AsyncCall>& call) {
+  Connection& conn = *call->conn;
+  conn.tcp().expires_after(std::chrono::milliseconds(options_.timeout_ms));
+  conn.With([&](auto& stream) {
+    http::async_write(stream, call->request, [this, call](beast::error_code ec, size_t) {
+      if (ec) return FinishAsync(call, ec);
+      call->parser.emplace();
+      call->parser->body_limit(options_.max_message_bytes);
+      call->parser->header_limit(64 * 1024);
+      call->conn->With([&](auto& s) {
+        http::async_read(s, call->conn->buffer, *call->parser,
+                         [this, call](beast::error_code e, size_t) { FinishAsync(call, e); });
+      });
+    });
+  });
+}
+
+void HttpUpstream::FinishAsync(const std::shared_ptr<AsyncCall>& call, beast::error_code ec) {
+  if (ec) {
+    call->conn.reset();
+    // A pooled connection the server had closed: once more on a fresh one.
+    if (call->reused && ec != beast::error::timeout && ec != http::error::body_limit) {
+      return ConnectAsync(call);
+    }
+    return (*call->done)(StepError(ec));
+  }
+  auto& res = call->parser->get();
+  Reply reply;
+  reply.status = res.result_int();
+  reply.content_type = std::string(res[http::field::content_type]);
+  reply.body = std::move(res.body());
+  if (res.keep_alive()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto& idle = worker_idle_[call->io];
+    if (!stopped_ && idle.size() < options_.max_idle_connections) {
+      idle.push_back(std::move(call->conn));
+    }
+  }
+  call->conn.reset();
+  // 404 is the specification's answer for a session the server no longer knows (some servers
+  // answer 400): the blocking exchange opens a new one and sends the request again.
+  if ((reply.status == 404 || reply.status == 400) && !call->session.empty()) {
+    if (options_.log) options_.log("the upstream session expired; initializing again");
+    return ExchangeOnPool(call->id, std::move(call->body), std::move(call->headers), nullptr,
+                          std::move(call->done));
+  }
+  if (reply.status != 200) {
+    return (*call->done)(Unavailable("upstream `" + options_.name + "` answered HTTP " +
+                                     std::to_string(reply.status)));
+  }
+  (*call->done)(ResponseIn(reply, call->id));
 }
 
 void HttpUpstream::SetNotificationSink(MessageSink sink) {
@@ -488,7 +680,8 @@ bool HttpUpstream::ListenOnce() {
       self->listening_ = nullptr;
     }
   } unregister{this};
-  if (conn.Connect(url_, timeout, tls_.get())) return true;
+  asio::ip::tcp::resolver::results_type endpoints;
+  if (conn.Connect(url_, timeout, tls_.get(), &endpoints)) return true;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopped_) return true;

@@ -3,23 +3,31 @@
 // roots or `ca_file`, its name against the URL's host, SNI sent).
 //
 // Each request is one POST (Accept: application/json, text/event-stream) on a pooled keep-alive
-// connection, made on the gateway's pool (never on the caller's thread). A JSON answer is the
-// response. An SSE answer to a call with a `related` sink is read event by event, each event
-// bounded by the message limit: notifications on it go to the sink as they arrive (progress
-// with the client's token back), and the event with the response to this request's id ends
-// the read. Without a sink the SSE answer is read to its end, bounded by the message limit,
-// and the response taken from it. The session's server-initiated stream is read by a listener
-// thread (one GET, reopened after a second when it ends or fails; given up when the server
-// answers 405): its notifications go to the notification sink. The session Writ
-// opened (`Mcp-Session-Id`) and the negotiated `MCP-Protocol-Version` go with every request; when
-// the server answers 404 (the session is gone; some servers answer 400) Writ initializes again and
-// retries the request once. An upstream that is not up at Start is initialized in the background,
-// once a second, until it answers.
+// connection, never blocking the caller's thread. When the caller names the I/O context of the
+// server worker that will answer the client (Call's `io`), the exchange runs asynchronously
+// there, on connections kept per worker, and `done` runs on that thread: no other thread is
+// woken for the call. Otherwise, and whenever more is needed than one plain exchange (an SSE
+// answer read for progress, a session to open or renew after a 404), the exchange blocks a
+// thread of the gateway's pool instead. A JSON answer is the response. An SSE answer to a call with
+// a `related` sink is read event by event, each event bounded by the message limit: notifications
+// on it go to the sink as they arrive (progress with the client's token back), and the event with
+// the response to this request's id ends the read. Without a sink the SSE answer is read to its
+// end, bounded by the message limit, and the response taken from it. The session's server-initiated
+// stream is read by a listener thread (one GET, reopened after a second when it ends or fails;
+// given up when the server answers 405): its notifications go to the notification sink. The session
+// Writ opened (`Mcp-Session-Id`) and the negotiated `MCP-Protocol-Version` go with every request;
+// when the server answers 404 (the session is gone; some servers answer 400) Writ initializes again
+// and retries the request once. An upstream that is not up at Start is initialized in the
+// background, once a second, until it answers.
 #pragma once
 
 #include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/system/error_code.hpp>
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -54,7 +62,8 @@ class HttpUpstream final : public Upstream {
   Status Start(int64_t wait_ms) override;
   void Stop() override;
   int64_t Call(std::string_view method, const boost::json::value& params, ExtraHeaders headers,
-               Callback done, MessageSink related) override;
+               Callback done, MessageSink related = nullptr,
+               boost::asio::io_context* io = nullptr) override;
   void SetNotificationSink(MessageSink sink) override;
   void Notify(std::string_view method, const boost::json::value& params) override;
   boost::json::object InitializeResult() const override;
@@ -63,6 +72,7 @@ class HttpUpstream final : public Upstream {
   class Connection;
 
  private:
+  struct AsyncCall;
   struct Reply {
     int status = 0;
     std::string content_type;
@@ -86,6 +96,16 @@ class HttpUpstream final : public Upstream {
   Result<boost::json::object> Exchange(int64_t id, const std::string& body,
                                        const ExtraHeaders& headers,
                                        const EventHandler* events = nullptr);
+  // The blocking exchange of Exchange on a pool thread; `done` gets its result.
+  void ExchangeOnPool(int64_t id, std::string body, ExtraHeaders headers,
+                      std::shared_ptr<EventHandler> events, std::shared_ptr<Callback> done);
+  // The asynchronous exchange, on the call's worker context (AsyncCall in the .cc file).
+  void StartAsync(const std::shared_ptr<AsyncCall>& call);
+  void ConnectAsync(const std::shared_ptr<AsyncCall>& call);
+  void SendAsync(const std::shared_ptr<AsyncCall>& call);
+  void FinishAsync(const std::shared_ptr<AsyncCall>& call, boost::system::error_code ec);
+  // The Status for a failed exchange step.
+  Status StepError(boost::system::error_code ec) const;
   // The listener thread: reads the session's GET stream while the upstream runs.
   void Listen();
   // One GET stream, read until it ends. False when the server offers none (405).
@@ -96,7 +116,13 @@ class HttpUpstream final : public Upstream {
   identity::ParsedUrl url_;
   mutable std::mutex mu_;
   std::mutex init_mu_;  // one initialize at a time
-  std::vector<std::unique_ptr<Connection>> idle_;
+  std::vector<std::unique_ptr<Connection>>
+      idle_;  // blocking connections, each with its own context
+  // Connections on the server workers' contexts, idle, per context (used only on its thread).
+  std::map<boost::asio::io_context*, std::vector<std::unique_ptr<Connection>>> worker_idle_;
+  // The server's addresses, once a blocking connect resolved them (asynchronous connects
+  // reuse them rather than resolving on a worker).
+  std::optional<boost::asio::ip::tcp::resolver::results_type> endpoints_;
   std::unique_ptr<boost::asio::ssl::context> tls_;  // https upstreams; set by Start
   std::string session_id_;
   std::string protocol_version_;

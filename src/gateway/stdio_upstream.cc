@@ -401,7 +401,7 @@ void StdioUpstream::ExpireOverdue() {
 }
 
 int64_t StdioUpstream::Call(std::string_view method, const json::value& params, ExtraHeaders,
-                            Callback done, MessageSink related) {
+                            Callback done, MessageSink related, boost::asio::io_context*) {
   int64_t id;
   json::value sent = params;
   {

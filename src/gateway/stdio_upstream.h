@@ -51,8 +51,10 @@ class StdioUpstream final : public Upstream {
 
   Status Start(int64_t wait_ms) override;
   void Stop() override;
+  // `io` is not used: answers arrive on the reader thread.
   int64_t Call(std::string_view method, const boost::json::value& params, ExtraHeaders headers,
-               Callback done, MessageSink related) override;
+               Callback done, MessageSink related = nullptr,
+               boost::asio::io_context* io = nullptr) override;
   void SetNotificationSink(MessageSink sink) override;
   void Notify(std::string_view method, const boost::json::value& params) override;
   boost::json::object InitializeResult() const override;

@@ -32,6 +32,10 @@
 
 #include "base/status.h"
 
+namespace boost::asio {
+class io_context;
+}
+
 namespace writ::gateway {
 
 // Header fields for one forwarded request (brokered secrets); ignored by stdio upstreams.
@@ -53,9 +57,12 @@ class Upstream {
 
   // Sends the request `method`/`params`; returns the id it was sent under (for cancellation).
   // `related` (may be empty) gets the messages about the request before `done` runs; it may
-  // run on any thread and must be short.
+  // run on any thread and must be short. `io`, when given, is the I/O context of the thread
+  // that will answer the client (server::Request::io_context): a transport that can run the
+  // exchange there without blocking does so, and `done` then runs on that thread.
   virtual int64_t Call(std::string_view method, const boost::json::value& params,
-                       ExtraHeaders headers, Callback done, MessageSink related = nullptr) = 0;
+                       ExtraHeaders headers, Callback done, MessageSink related = nullptr,
+                       boost::asio::io_context* io = nullptr) = 0;
   // Where notifications outside any request go (set before Start; may be empty).
   virtual void SetNotificationSink(MessageSink sink) = 0;
   // Sends a notification.

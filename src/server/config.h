@@ -101,7 +101,7 @@ struct GatewaySettings {
   int64_t max_message_bytes = 4 << 20;   // a client's message, and an upstream's answer
   int64_t max_sessions = 10000;          // open Mcp-Session-Ids at most
   int64_t session_idle_s = 3600;         // a session unused this long is forgotten
-  int threads = 16;                      // threads that wait on upstreams
+  int threads = 16;                      // threads for the gateway's blocking work
   // True: a forwarded call's answer waits until its outcome record is durable. False: the
   // outcome is queued before the answer leaves and made durable with the next sync.
   bool outcome_before_reply = false;

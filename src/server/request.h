@@ -23,6 +23,10 @@
 #include "server/caller.h"
 #include "server/trace_context.h"
 
+namespace boost::asio {
+class io_context;
+}
+
 namespace writ::server {
 
 struct JsonLimits;  // json_body.h
@@ -71,6 +75,10 @@ class Request {
   const Caller& caller() const { return caller_; }
   // The JSON limits the server is configured with (json_body.h uses them); never null.
   const JsonLimits& json_limits() const;
+  // The I/O context of the server worker that received the request and will write its answer,
+  // for a handler that does asynchronous I/O of its own on that thread (the MCP gateway's
+  // upstream exchanges); null for a Request built by a test. It runs until the server stops.
+  boost::asio::io_context* io_context() const { return io_context_; }
 
   // Building. Reset() empties everything but keeps the storage.
   void Reset();
@@ -90,6 +98,7 @@ class Request {
   TraceContext& mutable_trace() { return trace_; }
   Caller& mutable_caller() { return caller_; }
   void set_json_limits(const JsonLimits* limits) { json_limits_ = limits; }
+  void set_io_context(boost::asio::io_context* io) { io_context_ = io; }
 
  private:
   using Pair = std::pair<std::string, std::string>;
@@ -113,6 +122,7 @@ class Request {
   TraceContext trace_;
   Caller caller_;
   const JsonLimits* json_limits_ = nullptr;
+  boost::asio::io_context* io_context_ = nullptr;
 };
 
 // Decodes %XX escapes (and '+' as a space when `plus_is_space`) of `in` into `out` (replacing

@@ -441,6 +441,7 @@ class Connection final : public ConnectionBase {
     }
     req.set_remote_address(remote_);
     req.set_json_limits(&server_.options_.limits.json);
+    req.set_io_context(&worker_.context);
     if (msg.version() >= 11 && hosts != 1) {
       return AnswerEarly(
           Response::Error(400, "missing_host", "an HTTP/1.1 request needs exactly one Host field"));

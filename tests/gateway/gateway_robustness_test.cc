@@ -231,6 +231,49 @@ TEST_F(GatewayRobustnessTest, ShutsDownCleanlyWithACallHeld) {
   EXPECT_TRUE(fs::exists(files_ / "notes.txt"));
 }
 
+// Calls to a Streamable HTTP upstream run on the server's workers, which keep connections to it:
+// SIGTERM with one call in flight and other connections idle lets the call finish and answers
+// it, records its outcome, and exits cleanly (the sanitizer build checks the connections'
+// teardown after the workers stopped).
+TEST_F(GatewayRobustnessTest, ShutsDownCleanlyWithHttpUpstreamCallsInFlight) {
+  auto [token, task] = Task("drain-bot", "payments", "alice");
+  std::string sid = Open("everything", token);
+  for (int i = 0; i < 3; ++i) {
+    auto r = Mcp("everything", token, CallTool("echo", R"({"message":"hi"})", i + 1), sid);
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+  Result<TestResponse> slow = Status(StatusCode::kUnavailable, "not sent");
+  std::thread caller([&, token = token] {
+    auto c = HttpTestClient::Connect("127.0.0.1", port_);
+    if (!c.ok()) return;
+    slow = (*c)->Send("POST", "/mcp/everything",
+                      {{"Authorization", "Bearer " + token},
+                       {"Content-Type", "application/json"},
+                       {"Accept", "application/json, text/event-stream"},
+                       {"Mcp-Session-Id", sid}},
+                      CallTool("trigger-long-running-operation", R"({"duration":1,"steps":2})", 9));
+  });
+  // Forwarded once its decision is recorded.
+  bool decided = false;
+  for (int i = 0; i < 100 && !decided; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    for (const auto& rec : LedgerRecordsOfTask(task)) {
+      if (json::serialize(rec).find("trigger-long-running-operation") != std::string::npos) {
+        decided = true;
+      }
+    }
+  }
+  EXPECT_TRUE(decided);
+  EXPECT_EQ(Stop(), 0);
+  caller.join();
+  ASSERT_TRUE(slow.ok()) << slow.status().ToString();
+  EXPECT_EQ(slow->status, 200) << slow->body;
+  EXPECT_NE(slow->body.find("Long running operation completed"), std::string::npos) << slow->body;
+  // Four calls, four outcomes, all durable before the process ended: read after a restart.
+  Serve();
+  EXPECT_EQ(OutcomeRecordsOfTask(task).size(), 4u);
+}
+
 // A server that dies while a call's progress streams: the client gets the progress so far,
 // then the error as the stream's last event; the outcome is recorded as an error.
 TEST_F(GatewayRobustnessTest, UpstreamCrashMidStreamEndsTheStreamWithTheError) {

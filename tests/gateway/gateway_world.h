@@ -40,6 +40,13 @@ inline uint16_t FreePort() {
   return ntohs(a.sin_port);
 }
 
+inline std::string NodeBinary() {
+  for (const char* p : {"/usr/bin/node", "/usr/local/bin/node"}) {
+    if (fs::exists(p)) return p;
+  }
+  return "node";
+}
+
 inline bool CanConnect(uint16_t port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
@@ -144,13 +151,6 @@ class GatewayWorld : public ServiceWorld {
     for (int i = 0; i < 300 && !CanConnect(everything_port_); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-  }
-
-  static std::string NodeBinary() {
-    for (const char* p : {"/usr/bin/node", "/usr/local/bin/node"}) {
-      if (fs::exists(p)) return p;
-    }
-    return "node";
   }
 
   std::string EverythingUrl() const {

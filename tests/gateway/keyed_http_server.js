@@ -2,7 +2,8 @@
 // brokered-secret test: its tool `whoami` says whether the request carried the expected API key
 // (X-Api-Key, compared with the environment's EXPECTED_KEY) without ever showing the key. It
 // offers the session's GET stream; its tool `announce-http` sends a log message and a tool-list
-// change there.
+// change there. Two tools are not listed, for the upstream client's own tests: `connections`
+// answers how many TCP connections the server has accepted, `stall` never answers.
 //   PORT=... EXPECTED_KEY=... [TLS_CERT=cert.pem TLS_KEY=key.pem] node keyed_http_server.js
 // With TLS_CERT and TLS_KEY it serves https.
 'use strict';
@@ -57,6 +58,10 @@ const handler = (req, res) => {
       const ok = req.headers['x-api-key'] === process.env.EXPECTED_KEY;
       return answer({content: [{type: 'text', text: ok ? 'key ok' : 'key missing'}]});
     }
+    if (m.method === 'tools/call' && m.params.name === 'connections') {
+      return answer({content: [{type: 'text', text: String(accepted)}]});
+    }
+    if (m.method === 'tools/call' && m.params.name === 'stall') return;
     if (m.method === 'tools/call' && m.params.name === 'announce-http') {
       const stream = streams.get(req.headers['mcp-session-id']);
       const event = (msg) => `event: message\ndata: ${JSON.stringify(msg)}\n\n`;
@@ -71,7 +76,10 @@ const handler = (req, res) => {
     res.end(JSON.stringify({jsonrpc: '2.0', id: m.id, error: {code: -32601, message: 'no'}}));
   });
 };
-(tls ? https.createServer(tls, handler) : http.createServer(handler))
+let accepted = 0;
+const server = tls ? https.createServer(tls, handler) : http.createServer(handler);
+server.on(tls ? 'secureConnection' : 'connection', () => { accepted += 1; });
+server
     .listen(Number(process.env.PORT), '127.0.0.1', () => {
       process.stderr.write(`keyed-http: listening on ${process.env.PORT}${tls ? ' (https)' : ''}\n`);
     });
