@@ -45,15 +45,22 @@ async function session(url, auth) {
   const sid = init.headers['mcp-session-id'];
   const h = {...headers, 'Mcp-Session-Id': sid, 'MCP-Protocol-Version': PROTOCOL};
   await post(agent, url, h, JSON.stringify({jsonrpc: '2.0', method: 'notifications/initialized'}));
+  // Each call echoes a message of its own and is checked against its own id, so that an answer
+  // delivered to the wrong call (or the wrong client) fails the run.
+  const me = ++sessions;
   let id = 1;
   return async () => {
-    const r = await post(agent, url, h, JSON.stringify({jsonrpc: '2.0', id: id++,
-      method: 'tools/call', params: {name: 'echo', arguments: {message: 'hello'}}}));
-    if (r.status !== 200 || r.body.indexOf('Echo: hello') < 0) {
-      throw new Error(`tools/call: ${r.status} ${r.body.slice(0, 300)}`);
+    const n = id++;
+    const message = `hello ${me}-${n}`;
+    const r = await post(agent, url, h, JSON.stringify({jsonrpc: '2.0', id: n,
+      method: 'tools/call', params: {name: 'echo', arguments: {message}}}));
+    if (r.status !== 200 || r.body.indexOf(`Echo: ${message}"`) < 0 ||
+        !new RegExp(`"id":${n}[,}]`).test(r.body)) {
+      throw new Error(`tools/call ${n} (${message}): ${r.status} ${r.body.slice(0, 300)}`);
     }
   };
 }
+let sessions = 0;
 
 function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
