@@ -624,9 +624,9 @@ void HttpUpstream::FinishAsync(const std::shared_ptr<AsyncCall>& call, beast::er
   }
   call->conn.reset();
   // 404 is the specification's answer for a session the server no longer knows (some servers
-  // answer 400): the blocking exchange opens a new one and sends the request again.
+  // answer 400): the blocking exchange finds the same, opens a new session (and logs it) and
+  // sends the request again.
   if ((reply.status == 404 || reply.status == 400) && !call->session.empty()) {
-    if (options_.log) options_.log("the upstream session expired; initializing again");
     return ExchangeOnPool(call->id, std::move(call->body), std::move(call->headers), nullptr,
                           std::move(call->done));
   }
