@@ -892,8 +892,9 @@ void McpGateway::Finish(std::shared_ptr<Call> call, json::object message, bool r
     return;
   }
   // The outcome is queued in the ledger, behind the call's decision, before the answer leaves;
-  // it becomes durable with the ledger's next sync (docs/gateway.md, "Outcomes").
-  service_.RecordOutcome(rec, log_failure);
+  // it is written with the ledger's next append (the next call's decision, under load the next
+  // group commit), or within the ledger's lazy_within_ms (docs/gateway.md, "Outcomes").
+  service_.RecordOutcomeLazily(rec, log_failure);
   Reply(*call, message);
 }
 

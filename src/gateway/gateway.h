@@ -24,7 +24,8 @@
 // the approval timeout passes; brokered secrets are released for allowed calls into header
 // fields of the upstream request. The outcome of every forwarded call (status, result digest and
 // size, latency) is recorded against its decision: queued in the ledger before the answer is
-// sent and durable with the next sync, or durable before it with `outcome_before_reply`. `ping` is
+// sent and written with the ledger's next record (a lazy append, within `[ledger]
+// lazy_within_ms`), or durable before it with `outcome_before_reply`. `ping` is
 // answered here; `resources/list`, `resources/templates/list`, `prompts/list` and
 // `completion/complete` pass through unchanged; notifications pass through
 // (`notifications/cancelled` with its request id translated); any other method is method-not-found.

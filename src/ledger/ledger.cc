@@ -65,6 +65,9 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(store::LedgerStore& store, const No
     return InvalidArgument(
         "ledger: checkpoint intervals, batch size and pending bound must be positive");
   }
+  if (options.lazy_within_ms < 0 || options.lazy_within_ms > 60000) {
+    return InvalidArgument("ledger: lazy_within_ms must be 0 to 60000");
+  }
   std::unique_ptr<Ledger> ledger(new Ledger(store, signer, clock, std::move(options)));
   WRIT_RETURN_IF_ERROR(ledger->LoadState());
   if (!ledger->options_.outside_checkpoint_file.empty()) {
@@ -130,6 +133,15 @@ Status Ledger::AppendAsync(LedgerEntry entry, AppendCallback done) {
   return Enqueue(std::move(r), false).status();
 }
 
+Status Ledger::AppendLazyAsync(LedgerEntry entry, AppendCallback done) {
+  auto r = std::make_unique<Request>();
+  r->entries.push_back(std::move(entry));
+  r->one = std::move(done);
+  r->lazy = true;
+  r->lazy_since_us = MonotonicMicros();
+  return Enqueue(std::move(r), false).status();
+}
+
 Status Ledger::AppendBatchAsync(std::vector<LedgerEntry> entries, AppendBatchCallback done) {
   if (entries.empty()) return InvalidArgument("ledger: empty batch");
   auto r = std::make_unique<Request>();
@@ -187,8 +199,16 @@ Result<std::atomic<uint32_t>*> Ledger::Enqueue(std::unique_ptr<Request> request,
     wake = &wake_words_[takes_ % kWakeWords].word;
     request->wake = wake;
   }
+  bool lazy = request->lazy;
+  int64_t lazy_since = request->lazy_since_us;
   queue_.push_back(std::move(request));
-  work_cv_.notify_one();
+  if (!lazy) {
+    ++eager_queued_;
+    work_cv_.notify_one();
+  } else if (preparer_wake_at_us_ > lazy_since + options_.lazy_within_ms * 1000) {
+    // The preparer sleeps past this record's deadline: it must wait less.
+    work_cv_.notify_one();
+  }
   return wake;
 }
 
@@ -230,10 +250,17 @@ Status Ledger::CannotRecord(const Status& cause) const {
 void Ledger::PrepareLoop() {
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
-    // Wait for something to do: queued requests, a due timed checkpoint, or the end.
+    // Wait for something to do: queued requests (lazy ones once due), a due timed checkpoint,
+    // or the end.
     bool timer_checkpoint = false;
     for (;;) {
-      if (!queue_.empty() || stopping_) break;
+      if (eager_queued_ > 0 || stopping_) break;
+      int64_t now = MonotonicMicros();
+      int64_t wake_at = INT64_MAX;
+      if (!queue_.empty()) {  // lazy requests only; the oldest is first
+        wake_at = queue_.front()->lazy_since_us + options_.lazy_within_ms * 1000;
+        if (wake_at <= now) break;
+      }
       if (first_uncovered_us_ != 0) {
         int64_t remaining =
             first_uncovered_us_ + options_.checkpoint_every_ms * 1000 - clock_.NowMicros();
@@ -242,10 +269,15 @@ void Ledger::PrepareLoop() {
           break;
         }
         // Re-check at least every 100 ms so that a clock that is not the system clock works.
-        work_cv_.wait_for(lock, std::chrono::microseconds(std::min<int64_t>(remaining, 100000)));
-        continue;
+        wake_at = std::min(wake_at, now + std::min<int64_t>(remaining, 100000));
       }
-      work_cv_.wait(lock);
+      preparer_wake_at_us_ = wake_at;
+      if (wake_at == INT64_MAX) {
+        work_cv_.wait(lock);
+      } else {
+        work_cv_.wait_for(lock, std::chrono::microseconds(wake_at - now));
+      }
+      preparer_wake_at_us_ = 0;
     }
     bool final_round = queue_.empty() && stopping_;
     std::vector<std::unique_ptr<Request>> requests;
@@ -255,6 +287,7 @@ void Ledger::PrepareLoop() {
     while (!queue_.empty() && (requests.empty() || records < options_.max_batch_records)) {
       records += queue_.front()->entries.size();
       force = force || queue_.front()->checkpoint_only;
+      if (!queue_.front()->lazy) --eager_queued_;
       requests.push_back(std::move(queue_.front()));
       queue_.pop_front();
     }

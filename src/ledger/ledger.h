@@ -18,6 +18,9 @@
 // it, up to max_batch_records), so no more than two batches are built ahead of what the store
 // holds.
 //
+// Lazy appends (AppendLazyAsync) wait in the queue without waking the preparer until an append
+// that is not lazy arrives or lazy_within_ms passed, and go with it.
+//
 // Back-pressure: at most `max_pending_records` records are accepted and not yet completed
 // (queued, in the pipeline, or syncing). Beyond it AppendAsync/AppendBatchAsync refuse at once
 // with `resource_exhausted` (the caller denies or retries; nothing is recorded), while Append,
@@ -85,6 +88,8 @@ struct LedgerOptions {
   // committed and synced by the preparing thread itself (two thread hand-offs fewer for an
   // append at low load); 0 turns this off, so that every batch goes through the pipeline.
   size_t inline_when_idle_records = 64;
+  // Longest a lazy append (AppendLazyAsync) waits for another append to share a commit with.
+  int64_t lazy_within_ms = 100;
 };
 
 struct AppendReceipt {
@@ -125,6 +130,12 @@ class Ledger {
   // The same for several records, appended atomically (all durable and consecutive, or none);
   // invalid_argument for an empty batch.
   Status AppendBatchAsync(std::vector<LedgerEntry> entries, AppendBatchCallback done);
+  // AppendAsync for a record nobody waits on (a forwarded call's outcome): it is not written on
+  // its own but with the next append that is not lazy, or once it has waited lazy_within_ms,
+  // whichever comes first (and at Close). Under load that is the next group commit; for one
+  // client calling back to back, its next decision's. Saves a commit and a sync per record,
+  // and keeps the record from holding up the next append's sync.
+  Status AppendLazyAsync(LedgerEntry entry, AppendCallback done);
 
   // Appends one record; returns once it is durable. `unavailable` when it could not be
   // recorded (the caller must then deny); `failed_precondition` after Close(). Waits for room
@@ -151,6 +162,8 @@ class Ledger {
     std::function<void(Status)> checkpointed;
     std::vector<AppendReceipt> receipts;
     std::atomic<uint32_t>* wake = nullptr;  // a blocked caller sleeps on it (see wake_words_)
+    bool lazy = false;                      // AppendLazyAsync
+    int64_t lazy_since_us = 0;              // lazy: when it was queued (MonotonicMicros)
   };
   // Blocked callers sleep on a futex word shared by everything queued between two takes of the
   // preparer, so completing a batch wakes its callers with one system call per take instead of
@@ -216,6 +229,10 @@ class Ledger {
   std::condition_variable sync_cv_;     // syncer: committed batches, or the committer stopped
   std::condition_variable drained_cv_;  // preparer: the pipeline emptied (before a reload)
   std::deque<std::unique_ptr<Request>> queue_;
+  size_t eager_queued_ = 0;  // requests in queue_ that are not lazy
+  // While the preparer sleeps: when it will wake at the latest (steady microseconds; INT64_MAX
+  // when only a notify wakes it); 0 while it is awake.
+  int64_t preparer_wake_at_us_ = 0;
   uint64_t takes_ = 0;  // times the preparer took the queue; picks the wake word of a request
   std::array<WakeWord, kWakeWords> wake_words_;
   std::deque<std::unique_ptr<Batch>> commit_queue_;  // at most one prepared batch

@@ -319,6 +319,59 @@ TEST_F(AsyncLedgerTest, AnIdleLedgerCommitsAndSyncsOnThePreparingThread) {
   ExpectCleanVerify(3 + 1);
 }
 
+// A lazy append is not written on its own: it goes with the next append that is not lazy, in
+// the same transaction and sync, in the order they were made.
+TEST_F(AsyncLedgerTest, LazyAppendsGoWithTheNextAppend) {
+  CheckpointOnlyAtClose();
+  options_.lazy_within_ms = 60000;
+  OpenControlled(LedgerOptions().inline_when_idle_records);
+  Callbacks cb;
+  ASSERT_TRUE(ledger_->AppendLazyAsync(TestEntry(1), cb.Make()).ok());
+  ASSERT_TRUE(ledger_->AppendLazyAsync(TestEntry(2), cb.Make()).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(controlled_->commits_started(), 0);
+  EXPECT_TRUE(cb.seqs().empty());
+  ASSERT_TRUE(ledger_->AppendAsync(TestEntry(3), cb.Make()).ok());
+  ASSERT_TRUE(cb.WaitFor(3));
+  EXPECT_EQ(cb.seqs(), (std::vector<uint64_t>{0, 1, 2}));
+  EXPECT_EQ(controlled_->commits_started(), 1);
+  EXPECT_EQ(controlled_->durable_end(), 3u);
+  ExpectCleanVerify(3 + 1);
+}
+
+// Alone, a lazy append is written once it has waited lazy_within_ms: whether the preparer slept
+// with nothing to wait for (a fresh ledger) or waited for a timed checkpoint further off.
+TEST_F(AsyncLedgerTest, ALazyAppendAloneIsWrittenWithinItsBound) {
+  options_.checkpoint_every_ms = 1000000;
+  options_.lazy_within_ms = 50;
+  OpenControlled(LedgerOptions().inline_when_idle_records);
+  Callbacks cb;
+  auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(ledger_->AppendLazyAsync(TestEntry(1), cb.Make()).ok());
+  ASSERT_TRUE(cb.WaitFor(1));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(50));
+  // Now a record is not yet covered by a checkpoint: the preparer waits for one, 100 ms at a
+  // time, and must wake sooner for the lazy append.
+  start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(ledger_->AppendLazyAsync(TestEntry(2), cb.Make()).ok());
+  ASSERT_TRUE(cb.WaitFor(2));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(50));
+  EXPECT_EQ(cb.seqs(), (std::vector<uint64_t>{0, 1}));
+  EXPECT_EQ(controlled_->commits_started(), 2);
+}
+
+// Close writes what lazy appends left queued, and acknowledges them.
+TEST_F(AsyncLedgerTest, CloseWritesLazyAppends) {
+  CheckpointOnlyAtClose();
+  options_.lazy_within_ms = 60000;
+  OpenControlled();
+  Callbacks cb;
+  ASSERT_TRUE(ledger_->AppendLazyAsync(TestEntry(1), cb.Make()).ok());
+  ASSERT_TRUE(ledger_->Close().ok());
+  EXPECT_EQ(cb.seqs(), (std::vector<uint64_t>{0}));
+  ExpectCleanVerify(1 + 1);
+}
+
 TEST_F(AsyncLedgerTest, InlineCommitFailureFailsClosedAndRecovers) {
   CheckpointOnlyAtClose();
   OpenControlled(LedgerOptions().inline_when_idle_records);
@@ -674,6 +727,9 @@ TEST_F(LedgerFixture, BadOptionsAreRefused) {
   EXPECT_FALSE(Ledger::Open(store_->ledger(), *signer_, clock_, options_).ok());
   options_.origin = kOrigin;
   options_.checkpoint_every_records = 0;
+  EXPECT_FALSE(Ledger::Open(store_->ledger(), *signer_, clock_, options_).ok());
+  options_.checkpoint_every_records = 1000;
+  options_.lazy_within_ms = -1;
   EXPECT_FALSE(Ledger::Open(store_->ledger(), *signer_, clock_, options_).ok());
 }
 

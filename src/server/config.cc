@@ -228,6 +228,7 @@ Result<ServeConfig> ParseServeConfig(std::string_view toml_text, std::string_vie
   ledger.Add("checkpoint_every_ms", Integer(&d.checkpoint_every_ms, 1, kDay));
   ledger.Add("checkpoint_file", Path(&d.checkpoint_file, base));
   ledger.Add("max_pending_records", Integer(&d.max_pending_records, 1, 1LL << 24));
+  ledger.Add("lazy_within_ms", Integer(&d.lazy_within_ms, 0, 60000));
 
   TableReader approvals(source, "approvals.");
   approvals.Add("ttl_s", Integer(&d.approval_ttl_s, 1, 30LL * 86400));

@@ -65,6 +65,7 @@ struct DecisionServiceSettings {
   int64_t checkpoint_every_ms = 1000;
   std::string checkpoint_file;  // outside checkpoint file; empty: none
   int64_t max_pending_records = 65536;
+  int64_t lazy_within_ms = 100;  // longest a lazy record (a gateway outcome) waits for company
   // [approvals]
   int64_t approval_ttl_s = 3600;
   bool approval_check_groups = true;  // approvers prove membership of the policy's group
@@ -103,7 +104,7 @@ struct GatewaySettings {
   int64_t session_idle_s = 3600;         // a session unused this long is forgotten
   int threads = 16;                      // threads for the gateway's blocking work
   // True: a forwarded call's answer waits until its outcome record is durable. False: the
-  // outcome is queued before the answer leaves and made durable with the next sync.
+  // outcome is queued before the answer leaves and written with the ledger's next record.
   bool outcome_before_reply = false;
 };
 

@@ -103,6 +103,9 @@ TEST(ConfigTest, ErrorsNameTheFileLineAndKey) {
 
 TEST(ConfigTest, ReadsGatewayUpstreams) {
   auto r = ParseServeConfig(R"(
+[ledger]
+lazy_within_ms = 20
+
 [gateway]
 approval_timeout_ms = 5000
 max_message_bytes = 65536
@@ -129,6 +132,9 @@ action_namespace = "Tickets"
   EXPECT_EQ(g.max_message_bytes, 65536);
   EXPECT_TRUE(g.outcome_before_reply);
   EXPECT_FALSE(GatewaySettings().outcome_before_reply);
+  EXPECT_EQ(r->service.lazy_within_ms, 20);  // how long the outcomes may wait (docs/gateway.md)
+  EXPECT_EQ(DecisionServiceSettings().lazy_within_ms, 100);
+  EXPECT_FALSE(ParseServeConfig("[ledger]\nlazy_within_ms = 60001\n", "writ.toml").ok());
   ASSERT_EQ(g.upstreams.size(), 2u);
   EXPECT_EQ(g.upstreams[0].name, "fs");
   EXPECT_EQ(g.upstreams[0].args, (std::vector<std::string>{"server.js", "/srv"}));

@@ -171,6 +171,7 @@ Status DecisionService::Build(const std::string& data_dir) {
   lo.checkpoint_every_ms = s.checkpoint_every_ms;
   lo.outside_checkpoint_file = s.checkpoint_file;
   lo.max_pending_records = static_cast<size_t>(s.max_pending_records);
+  lo.lazy_within_ms = s.lazy_within_ms;
   WRIT_ASSIGN_OR_RETURN(ledger_, ledger::Ledger::Open(store_.ledger(), *note_signer_, clock_, lo));
 
   ledger::EvidenceConfig ec;
@@ -391,16 +392,18 @@ Result<ledger::AppendReceipt> DecisionService::AppendNow(ledger::RecordKind kind
 }
 
 void DecisionService::AppendThen(ledger::RecordKind kind, json::object body,
-                                 std::function<void(Result<ledger::AppendReceipt>)> done) {
+                                 std::function<void(Result<ledger::AppendReceipt>)> done,
+                                 bool lazy) {
   Result<ledger::LedgerEntry> entry = evidence_->Entry(kind, std::move(body));
   if (!entry.ok()) return done(entry.status());
   auto shared_done =
       std::make_shared<std::function<void(Result<ledger::AppendReceipt>)>>(std::move(done));
-  Status queued = ledger_->AppendAsync(std::move(entry).value(),
-                                       [this, shared_done](Result<ledger::AppendReceipt> r) {
-                                         NoteLedgerResult(r.ok());
-                                         (*shared_done)(std::move(r));
-                                       });
+  auto recorded = [this, shared_done](Result<ledger::AppendReceipt> r) {
+    NoteLedgerResult(r.ok());
+    (*shared_done)(std::move(r));
+  };
+  Status queued = lazy ? ledger_->AppendLazyAsync(std::move(entry).value(), std::move(recorded))
+                       : ledger_->AppendAsync(std::move(entry).value(), std::move(recorded));
   if (!queued.ok()) (*shared_done)(Unavailable("ledger: " + queued.message()));
 }
 

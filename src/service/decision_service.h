@@ -108,7 +108,13 @@ class DecisionService {
   // Records the outcome of a decided call (an `outcome` record); `done` once durable.
   void RecordOutcome(const ledger::OutcomeRecord& outcome,
                      std::function<void(Result<ledger::AppendReceipt>)> done) {
-    AppendThen(ledger::RecordKind::kOutcome, outcome.ToJson(), std::move(done));
+    AppendThen(ledger::RecordKind::kOutcome, outcome.ToJson(), std::move(done), false);
+  }
+  // The same for an outcome nobody waits on: written with the ledger's next append or within
+  // its lazy_within_ms (Ledger::AppendLazyAsync).
+  void RecordOutcomeLazily(const ledger::OutcomeRecord& outcome,
+                           std::function<void(Result<ledger::AppendReceipt>)> done) {
+    AppendThen(ledger::RecordKind::kOutcome, outcome.ToJson(), std::move(done), true);
   }
 
  private:
@@ -147,9 +153,10 @@ class DecisionService {
   bool Offload(std::function<void()> work);
   // Appends a record and waits for it (pool threads only).
   Result<ledger::AppendReceipt> AppendNow(ledger::RecordKind kind, boost::json::object body);
-  // Appends a record and calls `done` once durable (any thread).
+  // Appends a record and calls `done` once durable (any thread); `lazy`: with the ledger's next
+  // append (Ledger::AppendLazyAsync).
   void AppendThen(ledger::RecordKind kind, boost::json::object body,
-                  std::function<void(Result<ledger::AppendReceipt>)> done);
+                  std::function<void(Result<ledger::AppendReceipt>)> done, bool lazy = false);
   void NoteLedgerResult(bool ok);
 
   server::DecisionServiceSettings settings_;
