@@ -44,17 +44,19 @@ class HttpUpstream::Connection {
     return true;
   }
 
-  // Connects and, over TLS, handshakes (blocking connections). `endpoints` gets the addresses
-  // resolved.
+  // Connects and, over TLS, handshakes (blocking connections). `endpoints`, when given, gets the
+  // addresses resolved.
   beast::error_code Connect(const identity::ParsedUrl& url, std::chrono::milliseconds timeout,
-                            ssl::context* tls, asio::ip::tcp::resolver::results_type* endpoints) {
+                            ssl::context* tls,
+                            asio::ip::tcp::resolver::results_type* endpoints = nullptr) {
     beast::error_code ec;
     asio::ip::tcp::resolver resolver(ioc);
-    *endpoints = resolver.resolve(url.host, url.port, ec);
+    auto resolved = resolver.resolve(url.host, url.port, ec);
     if (ec) return ec;
+    if (endpoints != nullptr) *endpoints = resolved;
     if (!Prepare(url, tls)) return asio::error::invalid_argument;
     tcp().expires_after(timeout);
-    tcp().async_connect(*endpoints, [&](beast::error_code e, const auto&) { ec = e; });
+    tcp().async_connect(resolved, [&](beast::error_code e, const auto&) { ec = e; });
     Run();
     if (!ec) tcp().socket().set_option(asio::ip::tcp::no_delay(true), ec);
     if (!ec && secure_) {
@@ -294,7 +296,7 @@ Result<HttpUpstream::Reply> HttpUpstream::Post(const std::string& body, const Ex
       conn = std::make_unique<Connection>();
       asio::ip::tcp::resolver::results_type endpoints;
       if (beast::error_code ec = conn->Connect(url_, timeout, tls_.get(), &endpoints)) {
-        return Unavailable("upstream `" + options_.name + "`: cannot connect: " + ec.message());
+        return ConnectError(ec);
       }
       std::lock_guard<std::mutex> lock(mu_);
       endpoints_ = std::move(endpoints);
@@ -355,6 +357,10 @@ Result<HttpUpstream::Reply> HttpUpstream::Post(const std::string& body, const Ex
     return reply;
   }
   return Unavailable("upstream `" + options_.name + "`: the connection was closed");
+}
+
+Status HttpUpstream::ConnectError(beast::error_code ec) const {
+  return Unavailable("upstream `" + options_.name + "`: cannot connect: " + ec.message());
 }
 
 Status HttpUpstream::StepError(beast::error_code ec) const {
@@ -568,19 +574,13 @@ void HttpUpstream::ConnectAsync(const std::shared_ptr<AsyncCall>& call) {
   call->conn->tcp().expires_after(std::chrono::milliseconds(options_.timeout_ms));
   call->conn->tcp().async_connect(endpoints, [this, call](beast::error_code ec, const auto&) {
     if (!ec) call->conn->tcp().socket().set_option(asio::ip::tcp::no_delay(true), ec);
-    if (ec) {
-      return (*call->done)(
-          Unavailable("upstream `" + options_.name + "`: cannot connect: " + ec.message()));
-    }
+    if (ec) return (*call->done)(ConnectError(ec));
     if (!call->conn->secure()) return SendAsync(call);
-    call->conn->tls_stream().async_handshake(
-        ssl::stream_base::client, [this, call](beast::error_code e) {
-          if (e) {
-            return (*call->done)(
-                Unavailable("upstream `" + options_.name + "`: cannot connect: " + e.message()));
-          }
-          SendAsync(call);
-        });
+    call->conn->tls_stream().async_handshake(ssl::stream_base::client,
+                                             [this, call](beast::error_code e) {
+                                               if (e) return (*call->done)(ConnectError(e));
+                                               SendAsync(call);
+                                             });
   });
 }
 
@@ -680,8 +680,7 @@ bool HttpUpstream::ListenOnce() {
       self->listening_ = nullptr;
     }
   } unregister{this};
-  asio::ip::tcp::resolver::results_type endpoints;
-  if (conn.Connect(url_, timeout, tls_.get(), &endpoints)) return true;
+  if (conn.Connect(url_, timeout, tls_.get())) return true;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopped_) return true;

@@ -104,7 +104,8 @@ class HttpUpstream final : public Upstream {
   void ConnectAsync(const std::shared_ptr<AsyncCall>& call);
   void SendAsync(const std::shared_ptr<AsyncCall>& call);
   void FinishAsync(const std::shared_ptr<AsyncCall>& call, boost::system::error_code ec);
-  // The Status for a failed exchange step.
+  // The Status for a failed connect (or TLS handshake), and for a failed exchange step.
+  Status ConnectError(boost::system::error_code ec) const;
   Status StepError(boost::system::error_code ec) const;
   // The listener thread: reads the session's GET stream while the upstream runs.
   void Listen();

@@ -127,18 +127,19 @@ Status Ledger::SyncCheckpointFile() {
 }
 
 Status Ledger::AppendAsync(LedgerEntry entry, AppendCallback done) {
-  auto r = std::make_unique<Request>();
-  r->entries.push_back(std::move(entry));
-  r->one = std::move(done);
-  return Enqueue(std::move(r), false).status();
+  return EnqueueOne(std::move(entry), std::move(done), false);
 }
 
 Status Ledger::AppendLazyAsync(LedgerEntry entry, AppendCallback done) {
+  return EnqueueOne(std::move(entry), std::move(done), true);
+}
+
+Status Ledger::EnqueueOne(LedgerEntry entry, AppendCallback done, bool lazy) {
   auto r = std::make_unique<Request>();
   r->entries.push_back(std::move(entry));
   r->one = std::move(done);
-  r->lazy = true;
-  r->lazy_since_us = MonotonicMicros();
+  r->lazy = lazy;
+  if (lazy) r->lazy_since_us = MonotonicMicros();
   return Enqueue(std::move(r), false).status();
 }
 

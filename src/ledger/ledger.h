@@ -189,6 +189,8 @@ class Ledger {
   Status SyncCheckpointFile();
   // `blocking`: the caller waits for room and then for completion on the returned word.
   Result<std::atomic<uint32_t>*> Enqueue(std::unique_ptr<Request> request, bool blocking);
+  // One asynchronous append, lazy (AppendLazyAsync) or not.
+  Status EnqueueOne(LedgerEntry entry, AppendCallback done, bool lazy);
   void PrepareLoop();
   void CommitLoop();
   void SyncLoop();

@@ -38,6 +38,20 @@ class GatewayRobustnessTest : public GatewayWorld {
     }
     return false;
   }
+  // One MCP POST on a connection of its own, for a call made from another thread while the test
+  // goes on driving the server.
+  Result<TestResponse> McpOnOwnConnection(const std::string& server, const std::string& token,
+                                          const std::string& session, const std::string& accept,
+                                          const std::string& body) {
+    auto c = HttpTestClient::Connect("127.0.0.1", port_);
+    if (!c.ok()) return c.status();
+    return (*c)->Send("POST", "/mcp/" + server,
+                      {{"Authorization", "Bearer " + token},
+                       {"Content-Type", "application/json"},
+                       {"Accept", accept},
+                       {"Mcp-Session-Id", session}},
+                      body);
+  }
   static int64_t ErrorCodeOf(const TestResponse& r) {
     json::value v = Json(r);
     const json::value* e = v.is_object() ? v.as_object().if_contains("error") : nullptr;
@@ -204,16 +218,8 @@ TEST_F(GatewayRobustnessTest, ShutsDownCleanlyWithACallHeld) {
                      (files_ / "notes.txt").string() + R"(","destination":")" +
                      (files_ / "elsewhere.txt").string() + R"("}}})";
   Result<TestResponse> held = Status(StatusCode::kUnavailable, "not sent");
-  std::thread caller([&] {
-    auto c = HttpTestClient::Connect("127.0.0.1", port_);
-    if (!c.ok()) return;
-    held = (*c)->Send("POST", "/mcp/fs",
-                      {{"Authorization", "Bearer " + token},
-                       {"Content-Type", "application/json"},
-                       {"Accept", "application/json"},
-                       {"Mcp-Session-Id", sid}},
-                      body);
-  });
+  std::thread caller(
+      [&] { held = McpOnOwnConnection("fs", token, sid, "application/json", body); });
   bool pending = false;
   for (int i = 0; i < 100 && !pending; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -244,14 +250,9 @@ TEST_F(GatewayRobustnessTest, ShutsDownCleanlyWithHttpUpstreamCallsInFlight) {
   }
   Result<TestResponse> slow = Status(StatusCode::kUnavailable, "not sent");
   std::thread caller([&, token = token] {
-    auto c = HttpTestClient::Connect("127.0.0.1", port_);
-    if (!c.ok()) return;
-    slow = (*c)->Send("POST", "/mcp/everything",
-                      {{"Authorization", "Bearer " + token},
-                       {"Content-Type", "application/json"},
-                       {"Accept", "application/json, text/event-stream"},
-                       {"Mcp-Session-Id", sid}},
-                      CallTool("trigger-long-running-operation", R"({"duration":1,"steps":2})", 9));
+    slow = McpOnOwnConnection(
+        "everything", token, sid, "application/json, text/event-stream",
+        CallTool("trigger-long-running-operation", R"({"duration":1,"steps":2})", 9));
   });
   // Forwarded once its decision is recorded.
   bool decided = false;
