@@ -276,6 +276,23 @@ UPDATE ledger_lookup_done SET decisions_below =
             WHERE o.origin = ledger_lookup_done.origin ORDER BY r.id DESC LIMIT 1), 0);
 DROP INDEX ledger_records_decision;
 )sql"},
+      {10, "recent task and principal fills appended in order, merged into the postings later",
+       // Each fill inserted one postings row per distinct task and principal, each at its
+       // value's place in the table: a page rewritten (often split) per value and fill, in the
+       // WAL and again in the database (measured with 161 values: about 230 pages per fill of
+       // 8192 records, a fifth of the WAL at 64 writers). A fill now appends its rows here, in
+       // (origin, from_seq) order; every few fills they are merged into ledger_postings, one
+       // row per value for all of them, and deleted. Rows already in ledger_postings stay.
+       R"sql(
+CREATE TABLE ledger_postings_recent (
+  origin   TEXT    NOT NULL,
+  from_seq INTEGER NOT NULL,
+  field    INTEGER NOT NULL,
+  value    TEXT    NOT NULL,
+  seqs     TEXT    NOT NULL,
+  PRIMARY KEY (origin, from_seq, field, value)
+) WITHOUT ROWID;
+)sql"},
   };
   return kMigrations;
 }

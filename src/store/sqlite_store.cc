@@ -251,6 +251,21 @@ class SqliteLedgerStore final : public LedgerStore {
                             Prepare(writer_.get(),
                                     "INSERT OR REPLACE INTO ledger_postings(field, value, origin, "
                                     "from_seq, seqs) VALUES(?, ?, ?, ?, ?)"));
+      WRIT_ASSIGN_OR_RETURN(recent_insert_,
+                            Prepare(writer_.get(),
+                                    "INSERT OR REPLACE INTO ledger_postings_recent(origin, "
+                                    "from_seq, field, value, seqs) VALUES(?, ?, ?, ?, ?)"));
+      WRIT_ASSIGN_OR_RETURN(recent_read_,
+                            Prepare(writer_.get(),
+                                    "SELECT from_seq, field, value, seqs FROM "
+                                    "ledger_postings_recent WHERE origin = ? ORDER BY from_seq"));
+      WRIT_ASSIGN_OR_RETURN(
+          recent_count_,
+          Prepare(writer_.get(),
+                  "SELECT count(DISTINCT from_seq) FROM ledger_postings_recent WHERE origin = ?"));
+      WRIT_ASSIGN_OR_RETURN(
+          recent_delete_,
+          Prepare(writer_.get(), "DELETE FROM ledger_postings_recent WHERE origin = ?"));
       WRIT_ASSIGN_OR_RETURN(time_block_insert_,
                             Prepare(writer_.get(),
                                     "INSERT OR REPLACE INTO ledger_time_blocks(origin, from_seq, "
@@ -679,7 +694,9 @@ class SqliteLedgerStore final : public LedgerStore {
         StmtPtr postings,
         Prepare(db,
                 "SELECT origin, from_seq, seqs FROM ledger_postings WHERE field = ?1 AND "
-                "value = ?2 AND (?3 = '' OR origin = ?3) ORDER BY origin" +
+                "value = ?2 AND (?3 = '' OR origin = ?3) UNION ALL SELECT origin, from_seq, "
+                "seqs FROM ledger_postings_recent WHERE field = ?1 AND value = ?2 AND (?3 = '' "
+                "OR origin = ?3) ORDER BY origin" +
                     dir + ", from_seq" + dir));
     sqlite3_bind_int(postings.get(), 1, field);
     std::string value = field == 1   ? DecisionBucket(q.decision_id)
@@ -861,9 +878,10 @@ class SqliteLedgerStore final : public LedgerStore {
     TimeRange held_times;  // of the records in `held`
   };
   struct LookupState {
-    bool stored = false;  // both `below`s are in ledger_lookup_done
-    FillState values;     // tasks and principals (ledger_lookup_done.below), and times
-    FillState decisions;  // decision ids (ledger_lookup_done.decisions_below)
+    bool stored = false;   // both `below`s are in ledger_lookup_done
+    FillState values;      // tasks and principals (ledger_lookup_done.below), and times
+    FillState decisions;   // decision ids (ledger_lookup_done.decisions_below)
+    int recent_fills = 0;  // values fills in ledger_postings_recent, not yet merged
   };
 
   static void Hold(bool decisions, HeldPostings& held, uint64_t seq, const std::string& decision,
@@ -903,6 +921,12 @@ class SqliteLedgerStore final : public LedgerStore {
         return SqliteError(db, rc, "reading the lookup state");
       }
       st.values.held_from = st.decisions.held_from = b.first_seq;
+      sqlite3_stmt* c = recent_count_.get();
+      StmtReset reset_count(c);
+      BindText(c, 1, b.origin, false);
+      rc = sqlite3_step(c);
+      if (rc != SQLITE_ROW) return SqliteError(db, rc, "reading the lookup state");
+      st.recent_fills = sqlite3_column_int(c, 0);
     }
     for (const StoredRecord& r : b.records) {
       Hold(false, st.values.held, r.seq, r.decision_id, r.task_id, r.principal);
@@ -912,6 +936,11 @@ class SqliteLedgerStore final : public LedgerStore {
     if (end >= st.values.below + static_cast<uint64_t>(options_.lookup_fill_records)) {
       WRIT_RETURN_IF_ERROR(Fill(b.origin, base, false, st.values, end));
       *values_filled = true;
+      // Should the transaction fail, the caller forgets the state and reads it back.
+      if (++st.recent_fills >= std::max(1, options_.postings_merge_fills)) {
+        WRIT_RETURN_IF_ERROR(MergeRecent(b.origin));
+        st.recent_fills = 0;
+      }
     }
     if (end >= st.decisions.below + static_cast<uint64_t>(options_.decision_fill_records)) {
       WRIT_RETURN_IF_ERROR(Fill(b.origin, base, true, st.decisions, end));
@@ -956,7 +985,8 @@ class SqliteLedgerStore final : public LedgerStore {
       }
       fill = &read_back;
     }
-    sqlite3_stmt* s = lookup_insert_.get();
+    // Decision ids go straight into the postings (their values grow, so the rows land at the
+    // end of their field); tasks and principals into the recent fills (MergeRecent).
     std::string offsets;
     for (const auto& [key, seqs] : *fill) {
       offsets.clear();
@@ -964,14 +994,9 @@ class SqliteLedgerStore final : public LedgerStore {
         if (!offsets.empty()) offsets += ',';
         offsets += std::to_string(seq - f.below);
       }
-      StmtReset reset(s);
-      sqlite3_bind_int(s, 1, key.first);
-      BindText(s, 2, key.second, false);
-      BindText(s, 3, origin, false);
-      sqlite3_bind_int64(s, 4, static_cast<int64_t>(f.below));
-      BindText(s, 5, offsets, false);
-      int rc = sqlite3_step(s);
-      if (rc != SQLITE_DONE) return SqliteError(db, rc, "filling the lookup table");
+      WRIT_RETURN_IF_ERROR(decisions
+                               ? InsertPostings(key.first, key.second, origin, f.below, offsets)
+                               : InsertRecent(key.first, key.second, origin, f.below, offsets));
     }
     if (!decisions) {
       sqlite3_stmt* t = time_block_insert_.get();
@@ -984,6 +1009,83 @@ class SqliteLedgerStore final : public LedgerStore {
       int rc = sqlite3_step(t);
       if (rc != SQLITE_DONE) return SqliteError(db, rc, "recording a time range");
     }
+    return Status::Ok();
+  }
+
+  Status InsertPostings(int field, const std::string& value, const std::string& origin,
+                        uint64_t from_seq, const std::string& offsets) {
+    sqlite3_stmt* s = lookup_insert_.get();
+    StmtReset reset(s);
+    sqlite3_bind_int(s, 1, field);
+    BindText(s, 2, value, false);
+    BindText(s, 3, origin, false);
+    sqlite3_bind_int64(s, 4, static_cast<int64_t>(from_seq));
+    BindText(s, 5, offsets, false);
+    int rc = sqlite3_step(s);
+    if (rc != SQLITE_DONE) return SqliteError(writer_.get(), rc, "filling the lookup table");
+    return Status::Ok();
+  }
+
+  Status InsertRecent(int field, const std::string& value, const std::string& origin,
+                      uint64_t from_seq, const std::string& offsets) {
+    sqlite3_stmt* s = recent_insert_.get();
+    StmtReset reset(s);
+    BindText(s, 1, origin, false);
+    sqlite3_bind_int64(s, 2, static_cast<int64_t>(from_seq));
+    sqlite3_bind_int(s, 3, field);
+    BindText(s, 4, value, false);
+    BindText(s, 5, offsets, false);
+    int rc = sqlite3_step(s);
+    if (rc != SQLITE_DONE) return SqliteError(writer_.get(), rc, "filling the lookup table");
+    return Status::Ok();
+  }
+
+  // Moves the recent fills of `origin` into the postings: one row per task and principal,
+  // from its first fill's from_seq, listing its records of every fill. A row whose offsets do
+  // not parse is moved as it is, so that queries report it as damaged (data_loss) rather than
+  // the merge dropping it or refusing every later commit.
+  Status MergeRecent(const std::string& origin) {
+    struct Merged {
+      uint64_t from = 0;
+      std::string offsets;
+    };
+    std::map<std::pair<int, std::string>, Merged> merged;
+    std::vector<std::pair<std::pair<int, std::string>, Merged>> damaged;
+    {
+      sqlite3_stmt* s = recent_read_.get();
+      StmtReset reset(s);
+      BindText(s, 1, origin, false);
+      std::vector<uint64_t> seqs;
+      int rc;
+      while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        auto from = static_cast<uint64_t>(sqlite3_column_int64(s, 0));
+        std::pair<int, std::string> key(sqlite3_column_int(s, 1), ColumnText(s, 2));
+        std::string text = ColumnText(s, 3);
+        seqs.clear();
+        if (!ParseOffsets(text, from, &seqs)) {
+          damaged.push_back({std::move(key), Merged{from, std::move(text)}});
+          continue;
+        }
+        auto [it, fresh] = merged.try_emplace(std::move(key));
+        if (fresh) it->second.from = from;
+        for (uint64_t seq : seqs) {
+          if (!it->second.offsets.empty()) it->second.offsets += ',';
+          it->second.offsets += std::to_string(seq - it->second.from);
+        }
+      }
+      if (rc != SQLITE_DONE) return SqliteError(writer_.get(), rc, "merging the lookup table");
+    }
+    for (const auto& [key, m] : merged) {
+      WRIT_RETURN_IF_ERROR(InsertPostings(key.first, key.second, origin, m.from, m.offsets));
+    }
+    for (const auto& [key, m] : damaged) {
+      WRIT_RETURN_IF_ERROR(InsertPostings(key.first, key.second, origin, m.from, m.offsets));
+    }
+    sqlite3_stmt* s = recent_delete_.get();
+    StmtReset reset(s);
+    BindText(s, 1, origin, false);
+    int rc = sqlite3_step(s);
+    if (rc != SQLITE_DONE) return SqliteError(writer_.get(), rc, "merging the lookup table");
     return Status::Ok();
   }
 
@@ -1084,6 +1186,7 @@ class SqliteLedgerStore final : public LedgerStore {
   StmtPtr insert_record_, insert_node_, insert_checkpoint_, writer_last_;
   StmtPtr origin_number_get_, origin_number_add_;
   StmtPtr lookup_read_back_, lookup_insert_, time_block_insert_, lookup_done_get_, lookup_done_set_;
+  StmtPtr recent_insert_, recent_read_, recent_count_, recent_delete_;
   std::map<std::string, LookupState> lookup_;   // per origin, as committed; under write_mu_
   std::map<std::string, int64_t> origin_base_;  // committed origin numbers, times 2^48; ditto
   StmtPtr count_, leaf_hashes_, node_hashes_;

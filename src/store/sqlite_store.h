@@ -51,6 +51,11 @@ struct SqliteOptions {
   // have accumulated (in the transaction of the batch that reaches it; the rows wait in
   // memory); queries read the newer records of each log directly.
   int lookup_fill_records = 8192;
+  // Each fill appends its rows to a table of recent fills, in log order; once this many have
+  // accumulated they are merged into the postings table, one row per task and principal for
+  // all of them (in the transaction of the batch that completes the last). Queries read the
+  // recent fills of a log in full, so this bounds their work too.
+  int postings_merge_fills = 16;
   // Decision lookups likewise, in smaller fills: a query by decision id reads at most about this
   // many records of each log directly (the records of one decision are few, so larger fills
   // would not make fewer rows).

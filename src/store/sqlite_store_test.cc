@@ -83,9 +83,11 @@ class SqliteStoreTest : public ::testing::Test {
       "CREATE INDEX ledger_records_decision ON ledger_records (decision_id) WHERE decision_id "
       "IS NOT NULL;";
 
-  // SQL that takes the lookup tables back to before schema version 9: no decision postings, a
-  // per-record decision index.
+  // SQL that takes the lookup tables back to before schema version 9 (and so 10): recent fills
+  // folded into the postings, no decision postings, a per-record decision index.
   static constexpr const char* kUndoVersion9 =
+      "INSERT INTO ledger_postings SELECT field, value, origin, from_seq, seqs FROM "
+      "ledger_postings_recent; DROP TABLE ledger_postings_recent;"
       "DELETE FROM ledger_postings WHERE field = 1;"
       "ALTER TABLE ledger_lookup_done DROP COLUMN decisions_below;"
       "CREATE INDEX ledger_records_decision ON ledger_records (decision_id) WHERE decision_id "
@@ -390,14 +392,15 @@ TEST_F(SqliteStoreTest, LookupsCoverTheTableAndTheTailOfEachLog) {
   sqlite3_stmt* st = nullptr;
   ASSERT_EQ(sqlite3_prepare_v2(db,
                                "SELECT below, (SELECT group_concat(from_seq || ':' || seqs, ' ') "
-                               "FROM (SELECT * FROM ledger_postings WHERE origin = 'a' AND field = "
-                               "2 AND value = 'task-1' ORDER BY from_seq)) FROM ledger_lookup_done "
-                               "WHERE origin = 'a'",
+                               "FROM (SELECT from_seq, seqs FROM ledger_postings_recent WHERE "
+                               "origin = 'a' AND field = 2 AND value = 'task-1' ORDER BY "
+                               "from_seq)) FROM ledger_lookup_done WHERE origin = 'a'",
                                -1, &st, nullptr),
             SQLITE_OK);
   ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
   EXPECT_EQ(sqlite3_column_int(st, 0), 20);  // 20 - 10 >= 7: filled up to the end
-  // One row per fill: seq 1, 4, 7 in the first (records 0-9), 10, 13, 16, 19 in the second.
+  // One row per fill, among the recent fills (16 are kept before they are merged): seq 1, 4, 7
+  // in the first (records 0-9), 10, 13, 16, 19 in the second.
   EXPECT_EQ(ColumnString(st, 1), "0:1,4,7 10:0,3,6,9");
   sqlite3_finalize(st);
   sqlite3_close(db);
@@ -507,7 +510,7 @@ TEST_F(SqliteStoreTest, DamagedLookupRowIsReported) {
     auto store = Open();
     ASSERT_TRUE(store->ledger().AppendBatch(Batch("a", 0, 6)).ok());
   }
-  EditFile("UPDATE ledger_postings SET seqs = '1,,4' WHERE value = 'task-1'");
+  EditFile("UPDATE ledger_postings_recent SET seqs = '1,,4' WHERE value = 'task-1'");
   auto store = Open();
   RecordQuery q;
   q.task_id = "task-1";
@@ -525,7 +528,7 @@ TEST_F(SqliteStoreTest, DamagedLookupRowIsReported) {
   store.reset();
   EditFile(
       "INSERT INTO ledger_postings VALUES(2, 'task-2', 'a', 3, '0');"
-      "UPDATE ledger_postings SET seqs = '0,0,3' WHERE value = 'task-0';");
+      "UPDATE ledger_postings_recent SET seqs = '0,0,3' WHERE value = 'task-0';");
   store = Open();
   for (const char* task : {"task-2", "task-0"}) {
     q.task_id = task;
@@ -536,6 +539,86 @@ TEST_F(SqliteStoreTest, DamagedLookupRowIsReported) {
       EXPECT_EQ(rows.status().code(), StatusCode::kDataLoss);
     }
   }
+}
+
+// Task and principal fills are appended to the recent fills, and every postings_merge_fills
+// fills merged into the postings, one row per value from its first fill. Queries find the same
+// records before, during and after a merge, also after a reopen between two merges (the count
+// of recent fills is read back), and a damaged recent row is moved as it is and reported.
+TEST_F(SqliteStoreTest, RecentFillsAreMergedIntoThePostings) {
+  options_.lookup_fill_records = 4;
+  options_.postings_merge_fills = 3;
+  auto store = Open();
+  auto rows_of = [&](const std::string& table) {
+    return FileRow("SELECT group_concat(r, ' ') FROM (SELECT from_seq || ':' || seqs AS r FROM " +
+                   table + " WHERE field = 2 AND value = 'task-1' ORDER BY from_seq)")[0];
+  };
+  auto task_1 = [&] {
+    RecordQuery q;
+    q.task_id = "task-1";
+    q.limit = 1000;
+    std::vector<uint64_t> out;
+    auto rows = store->ledger().QueryRecords(q);
+    EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+    if (rows.ok()) {
+      for (const auto& r : *rows) out.push_back(r.seq);
+    }
+    return out;
+  };
+  auto expected = [](uint64_t records) {
+    std::vector<uint64_t> out;
+    for (uint64_t seq = 1; seq < records; seq += 3) out.push_back(seq);
+    return out;
+  };
+  uint64_t next = 0;
+  auto append = [&](uint64_t n) {
+    ASSERT_TRUE(store->ledger().AppendBatch(Batch("a", next, n)).ok());
+    next += n;
+  };
+  append(4);
+  append(4);  // two fills: [0, 4) and [4, 8)
+  EXPECT_EQ(rows_of("ledger_postings_recent"), "0:1 4:0,3");
+  EXPECT_EQ(rows_of("ledger_postings"), "");
+  EXPECT_EQ(task_1(), expected(8));
+  store.reset();
+  store = Open();
+  EXPECT_EQ(task_1(), expected(8));
+  append(5);  // the third fill, [8, 13): merged with the two before
+  EXPECT_EQ(rows_of("ledger_postings_recent"), "");
+  EXPECT_EQ(rows_of("ledger_postings"), "0:1,4,7,10");
+  EXPECT_EQ(FileRow("SELECT count(*) FROM ledger_postings_recent")[0], "0");
+  EXPECT_EQ(task_1(), expected(13));
+  append(4);  // [13, 17) among the recent fills again
+  EXPECT_EQ(rows_of("ledger_postings_recent"), "13:0,3");
+  EXPECT_EQ(task_1(), expected(17));
+  RecordQuery q;
+  q.principal = "agent-a";  // odd seqs, from the postings and the recent fills
+  q.descending = true;
+  q.limit = 4;
+  auto rows = store->ledger().QueryRecords(q);
+  ASSERT_TRUE(rows.ok());
+  std::vector<uint64_t> seqs;
+  for (const auto& r : *rows) seqs.push_back(r.seq);
+  EXPECT_EQ(seqs, (std::vector<uint64_t>{15, 13, 11, 9}));
+
+  // A damaged recent row is moved as it is at the next merge: the rest merge, and a query by
+  // its task reports it.
+  store.reset();
+  EditFile("UPDATE ledger_postings_recent SET seqs = '0,,3' WHERE value = 'task-1'");
+  store = Open();
+  append(4);
+  append(4);  // the merge
+  EXPECT_EQ(FileRow("SELECT count(*) FROM ledger_postings_recent")[0], "0");
+  EXPECT_EQ(rows_of("ledger_postings"), "0:1,4,7,10 13:0,,3 17:2,5");
+  q = RecordQuery();
+  q.task_id = "task-1";
+  rows = store->ledger().QueryRecords(q);
+  ASSERT_FALSE(rows.ok());
+  EXPECT_EQ(rows.status().code(), StatusCode::kDataLoss);
+  q.task_id = "task-2";
+  rows = store->ledger().QueryRecords(q);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_EQ(rows->size(), 8u);  // 2, 5, ..., 23
 }
 
 TEST_F(SqliteStoreTest, ScansInSeqOrderAndStopsEarly) {
