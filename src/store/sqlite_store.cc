@@ -686,9 +686,10 @@ class SqliteLedgerStore final : public LedgerStore {
       ~EndRead() { sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr); }
     } end_read{db};
 
-    // The posted seqs of the value, one row at a time: the rows of an origin cover consecutive,
-    // disjoint ranges of seqs (one per fill), so reading them in (origin, from_seq) order —
-    // reversed for a descending query — gives every key in order with one row in memory.
+    // The posted seqs of the value, one row at a time: the rows of an origin, merged ones and
+    // recent fills alike, cover consecutive, disjoint ranges of seqs, so reading them in
+    // (origin, from_seq) order — reversed for a descending query — gives every key in order
+    // with one row in memory.
     std::string dir = q.descending ? " DESC" : "";
     WRIT_ASSIGN_OR_RETURN(
         StmtPtr postings,
