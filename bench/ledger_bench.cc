@@ -1,7 +1,10 @@
 // Ledger benchmark, with its peer measured in the same run:
 //   - durable appends of records of about 1 KB by 1, 8 and 64 writers that each wait for their
-//     append (Ledger::Append), and by 64 writers that each keep up to K appends in flight
-//     (Ledger::AppendAsync, K = 16 and 32; a writer tops up to K when half were acknowledged);
+//     append (Ledger::Append), by 64 writers that each wait for their append as connections of
+//     Writ's server do: on two event loops, each acknowledgement posted to its writer's loop,
+//     which then appends the writer's next record (Ledger::AppendAsync), and by 64 writers that
+//     each keep up to K appends in flight (Ledger::AppendAsync, K = 16 and 32; a writer tops up
+//     to K when half were acknowledged);
 //   - beside each, a bare SQLite insert of the same bytes into a one-column table with the same
 //     durability (WAL, synchronous=FULL: every transaction synced), the same page size, one
 //     thread, transactions of the mean batch size the ledger reached;
@@ -9,14 +12,19 @@
 // Decision ids are UUIDv7-shaped, as Writ's are: the millisecond of the append, then a counter;
 // tasks and principals repeat (97 tasks, one principal per writer).
 //
-// usage: ledger_bench [--dir DIR] [--seconds S] [--grow N] [--page-size BYTES]
-//                     [--phases sync,async,grow,verify] [--no-peer] [--keep] [--verify-only]
+// usage: ledger_bench [--dir DIR] [--seconds S] [--grow N] [--page-size BYTES] [--inline N]
+//                     [--phases sync,loops,async,grow,verify] [--no-peer] [--keep]
+//                     [--verify-only]
+// --inline N sets LedgerOptions::inline_when_idle_records (for measurements).
 #include <sqlite3.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/json.hpp>
 #include <chrono>
 #include <condition_variable>
@@ -172,6 +180,55 @@ double Percentile(std::vector<double>& v, double p) {
   return v[k];
 }
 
+// What a row measures around its appends: the ledger's counters, wall and CPU time, and the
+// acknowledged records with their sampled latencies.
+class RowMeasure {
+ public:
+  explicit RowMeasure(writ::ledger::Ledger& ledger)
+      : ledger_(ledger),
+        before_(ledger.Stats()),
+        start_(Clock::now()),
+        cpu_start_(ProcessCpuSeconds()),
+        threads_start_(ThreadCpuSeconds()) {}
+
+  // Once the row's appends are all acknowledged: `acked` and `latencies_ms` of each writer.
+  template <typename Writers>
+  AppendResult Finish(const Writers& ws) {
+    auto end = Clock::now();
+    double cpu = ProcessCpuSeconds() - cpu_start_;
+    auto threads_end = ThreadCpuSeconds();  // threads that exited (the writers) are not listed
+    auto after = ledger_.Stats();
+    AppendResult r;
+    std::vector<double> lat;
+    for (const auto& w : ws) {
+      r.records += w->acked;
+      lat.insert(lat.end(), w->latencies_ms.begin(), w->latencies_ms.end());
+    }
+    double s = Seconds(start_, end);
+    double records = static_cast<double>(std::max<uint64_t>(1, r.records));
+    r.per_second = static_cast<double>(r.records) / s;
+    r.mean_batch = static_cast<double>(after.appended - before_.appended) /
+                   static_cast<double>(std::max<uint64_t>(1, after.batches - before_.batches));
+    r.syncs_per_second = static_cast<double>(after.syncs - before_.syncs) / s;
+    r.p50_ms = Percentile(lat, 0.50);
+    r.p99_ms = Percentile(lat, 0.99);
+    r.cpu_us = cpu / records * 1e6;
+    for (const auto& [name, sec] : threads_end) {
+      double before_sec = threads_start_.count(name) ? threads_start_.at(name) : 0;
+      r.thread_cpu_us[name] = (sec - before_sec) / records * 1e6;
+    }
+    r.rss_kb = RssKb();
+    return r;
+  }
+
+ private:
+  writ::ledger::Ledger& ledger_;
+  writ::ledger::LedgerStats before_;
+  Clock::time_point start_;
+  double cpu_start_;
+  std::map<std::string, double> threads_start_;
+};
+
 // `writers` threads; each keeps `in_flight` appends outstanding (AppendAsync), or, when
 // in_flight is 0, calls the blocking Append in a loop.
 AppendResult RunAppends(writ::ledger::Ledger& ledger, int writers, int in_flight, double seconds,
@@ -189,12 +246,9 @@ AppendResult RunAppends(writ::ledger::Ledger& ledger, int writers, int in_flight
     ws.push_back(std::make_unique<Writer>());
     makers.emplace_back(t);
   }
-  auto before = ledger.Stats();
   std::atomic<bool> stop{false};
   std::vector<std::thread> threads;
-  auto start = Clock::now();
-  double cpu_start = ProcessCpuSeconds();
-  auto threads_start = ThreadCpuSeconds();
+  RowMeasure measure(ledger);
   for (int t = 0; t < writers; ++t) {
     threads.emplace_back([&, t] {
       Writer& w = *ws[static_cast<size_t>(t)];
@@ -246,31 +300,81 @@ AppendResult RunAppends(writ::ledger::Ledger& ledger, int writers, int in_flight
   std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
   stop = true;
   for (auto& th : threads) th.join();
-  auto end = Clock::now();
-  double cpu = ProcessCpuSeconds() - cpu_start;
-  auto threads_end = ThreadCpuSeconds();  // threads that exited (the writers) are not listed
-  auto after = ledger.Stats();
-  AppendResult r;
-  std::vector<double> lat;
-  for (auto& w : ws) {
-    r.records += w->acked;
-    lat.insert(lat.end(), w->latencies_ms.begin(), w->latencies_ms.end());
+  return measure.Finish(ws);
+}
+
+// `writers` appenders that each wait for their append before making the next, on `loops` event
+// loops (an io_context and a thread each), as the connections of Writ's server wait for their
+// decision's record: the ledger's callback posts the acknowledgement to the writer's loop
+// (src/server/server.cc does the same with a decision's completion), and the loop records it
+// and appends the writer's next record. A blocked writer is a queued callback here, not a
+// sleeping thread, so an acknowledgement costs a post rather than a thread wake-up.
+AppendResult RunLoopAppends(writ::ledger::Ledger& ledger, int writers, int loops, double seconds,
+                            std::atomic<uint64_t>* next_id) {
+  namespace asio = boost::asio;
+  struct Writer {
+    explicit Writer(int t, asio::io_context& c) : maker(t), loop(&c) {}
+    EntryMaker maker;
+    asio::io_context* loop;
+    uint64_t n = 0, acked = 0;
+    std::vector<double> latencies_ms;  // one sample in 16
+  };
+  std::vector<std::unique_ptr<asio::io_context>> contexts;
+  using Guard = asio::executor_work_guard<asio::io_context::executor_type>;
+  std::vector<std::unique_ptr<Guard>> guards;
+  for (int l = 0; l < loops; ++l) {
+    contexts.push_back(std::make_unique<asio::io_context>(1));
+    guards.push_back(std::make_unique<Guard>(contexts.back()->get_executor()));
   }
-  double s = Seconds(start, end);
-  r.per_second = static_cast<double>(r.records) / s;
-  r.mean_batch = static_cast<double>(after.appended - before.appended) /
-                 static_cast<double>(std::max<uint64_t>(1, after.batches - before.batches));
-  r.syncs_per_second = static_cast<double>(after.syncs - before.syncs) / s;
-  r.p50_ms = Percentile(lat, 0.50);
-  r.p99_ms = Percentile(lat, 0.99);
-  r.cpu_us = cpu / static_cast<double>(std::max<uint64_t>(1, r.records)) * 1e6;
-  for (const auto& [name, sec] : threads_end) {
-    double before_sec = threads_start.count(name) ? threads_start.at(name) : 0;
-    r.thread_cpu_us[name] =
-        (sec - before_sec) / static_cast<double>(std::max<uint64_t>(1, r.records)) * 1e6;
+  std::vector<std::unique_ptr<Writer>> ws;
+  for (int t = 0; t < writers; ++t) {
+    ws.push_back(std::make_unique<Writer>(t, *contexts[static_cast<size_t>(t % loops)]));
   }
-  r.rss_kb = RssKb();
-  return r;
+  std::atomic<bool> stop{false};
+  std::atomic<int> active{writers};
+  std::mutex done_mu;
+  std::condition_variable done_cv;
+  // Runs on the writer's loop: appends its next record, or retires it once the run is over.
+  std::function<void(Writer&)> step = [&](Writer& w) {
+    if (stop.load(std::memory_order_relaxed)) {
+      if (active.fetch_sub(1) == 1) {
+        std::lock_guard<std::mutex> lock(done_mu);
+        done_cv.notify_one();
+      }
+      return;
+    }
+    auto entry = w.maker.Next(next_id->fetch_add(1, std::memory_order_relaxed));
+    auto t0 = Clock::now();
+    bool sample = w.n++ % 16 == 0;
+    auto s = ledger.AppendAsync(std::move(entry), [&step, &w, t0, sample](auto r) {
+      if (!r.ok()) {
+        std::fprintf(stderr, "append failed: %s\n", r.status().ToString().c_str());
+        std::exit(1);
+      }
+      asio::post(*w.loop, [&step, &w, t0, sample] {
+        if (sample) w.latencies_ms.push_back(Seconds(t0, Clock::now()) * 1e3);
+        ++w.acked;
+        step(w);
+      });
+    });
+    if (!s.ok()) {
+      std::fprintf(stderr, "append refused: %s\n", s.ToString().c_str());
+      std::exit(1);
+    }
+  };
+  RowMeasure measure(ledger);
+  for (auto& w : ws) asio::post(*w->loop, [&step, wp = w.get()] { step(*wp); });
+  std::vector<std::thread> threads;
+  for (auto& c : contexts) threads.emplace_back([ctx = c.get()] { ctx->run(); });
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  stop = true;
+  {
+    std::unique_lock<std::mutex> lock(done_mu);
+    done_cv.wait(lock, [&] { return active.load() == 0; });
+  }
+  guards.clear();
+  for (auto& th : threads) th.join();
+  return measure.Finish(ws);
 }
 
 // The peer: the same record bytes inserted into a plain table, same durability
@@ -321,8 +425,9 @@ int main(int argc, char** argv) {
   double seconds = 5;
   uint64_t grow = 1000000;
   int page_size = writ::store::SqliteOptions().page_size;
-  std::string phases = "sync,async,grow,verify";
+  std::string phases = "sync,loops,async,grow,verify";
   bool verify_only = false, keep = false, peer = true;
+  size_t inline_records = writ::ledger::LedgerOptions().inline_when_idle_records;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     bool has_value = i + 1 < argc;
@@ -340,6 +445,8 @@ int main(int argc, char** argv) {
       grow = std::strtoull(argv[++i], nullptr, 10);
     } else if (a == "--page-size" && has_value) {
       page_size = std::atoi(argv[++i]);
+    } else if (a == "--inline" && has_value) {
+      inline_records = std::strtoull(argv[++i], nullptr, 10);
     } else if (a == "--phases" && has_value) {
       phases = argv[++i];
     } else {
@@ -382,6 +489,7 @@ int main(int argc, char** argv) {
   writ::SystemClock clock;
   writ::ledger::LedgerOptions lo;
   lo.origin = origin;
+  lo.inline_when_idle_records = inline_records;
   auto ledger = writ::ledger::Ledger::Open(store->ledger(), *signer, clock, lo).value();
   std::atomic<uint64_t> next_id{1};
 
@@ -404,16 +512,20 @@ int main(int argc, char** argv) {
               "bare sqlite rec/s", "ratio", "RSS KB", "load average");
   struct Row {
     int writers, in_flight;
+    int loops;  // > 0: the writers run on this many event loops (RunLoopAppends)
   };
   std::vector<Row> rows;
   if (phase("sync")) {
-    for (int w : {1, 8, 64}) rows.push_back({w, 0});
+    for (int w : {1, 8, 64}) rows.push_back({w, 0, 0});
   }
+  if (phase("loops")) rows.push_back({64, 0, 2});
   if (phase("async")) {
-    for (int k : {16, 32}) rows.push_back({64, k});
+    for (int k : {16, 32}) rows.push_back({64, k, 0});
   }
   for (const Row& row : rows) {
-    AppendResult r = RunAppends(*ledger, row.writers, row.in_flight, seconds, &next_id);
+    AppendResult r = row.loops > 0
+                         ? RunLoopAppends(*ledger, row.writers, row.loops, seconds, &next_id)
+                         : RunAppends(*ledger, row.writers, row.in_flight, seconds, &next_id);
     size_t batch = std::max<size_t>(1, static_cast<size_t>(r.mean_batch + 0.5));
     std::string load = LoadAverage();
     double bare = peer ? BareSqlite(dir + "/bare.db", peer_records, batch, page_size, seconds) : 0;
@@ -421,9 +533,11 @@ int main(int argc, char** argv) {
     char ratio[16] = "      -";
     if (bare > 0) std::snprintf(ratio, sizeof ratio, "%6.0f%%", 100.0 * r.per_second / bare);
     std::printf("%-8d %-9s %13.0f %10.1f %9.1f %9.2f %9.2f %8.1f %16.0f %s %9ld  %s\n", row.writers,
-                row.in_flight ? std::to_string(row.in_flight).c_str() : "1 (sync)", r.per_second,
-                r.mean_batch, r.syncs_per_second, r.p50_ms, r.p99_ms, r.cpu_us, bare, ratio,
-                r.rss_kb, load.c_str());
+                row.loops       ? ("1 (" + std::to_string(row.loops) + " loops)").c_str()
+                : row.in_flight ? std::to_string(row.in_flight).c_str()
+                                : "1 (sync)",
+                r.per_second, r.mean_batch, r.syncs_per_second, r.p50_ms, r.p99_ms, r.cpu_us, bare,
+                ratio, r.rss_kb, load.c_str());
     double named = 0;
     std::printf("         CPU us per record by thread:");
     for (const char* name : {"ledger-prepare", "ledger-commit", "ledger-sync", "wal-checkpoint"}) {
