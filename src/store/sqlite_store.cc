@@ -253,8 +253,8 @@ class SqliteLedgerStore final : public LedgerStore {
                                     "from_seq, seqs) VALUES(?, ?, ?, ?, ?)"));
       WRIT_ASSIGN_OR_RETURN(recent_insert_,
                             Prepare(writer_.get(),
-                                    "INSERT OR REPLACE INTO ledger_postings_recent(origin, "
-                                    "from_seq, field, value, seqs) VALUES(?, ?, ?, ?, ?)"));
+                                    "INSERT OR REPLACE INTO ledger_postings_recent(field, value, "
+                                    "origin, from_seq, seqs) VALUES(?, ?, ?, ?, ?)"));
       WRIT_ASSIGN_OR_RETURN(recent_read_,
                             Prepare(writer_.get(),
                                     "SELECT from_seq, field, value, seqs FROM "
@@ -995,9 +995,8 @@ class SqliteLedgerStore final : public LedgerStore {
         if (!offsets.empty()) offsets += ',';
         offsets += std::to_string(seq - f.below);
       }
-      WRIT_RETURN_IF_ERROR(decisions
-                               ? InsertPostings(key.first, key.second, origin, f.below, offsets)
-                               : InsertRecent(key.first, key.second, origin, f.below, offsets));
+      WRIT_RETURN_IF_ERROR(InsertPostings(decisions ? lookup_insert_.get() : recent_insert_.get(),
+                                          key.first, key.second, origin, f.below, offsets));
     }
     if (!decisions) {
       sqlite3_stmt* t = time_block_insert_.get();
@@ -1013,30 +1012,17 @@ class SqliteLedgerStore final : public LedgerStore {
     return Status::Ok();
   }
 
-  Status InsertPostings(int field, const std::string& value, const std::string& origin,
-                        uint64_t from_seq, const std::string& offsets) {
-    sqlite3_stmt* s = lookup_insert_.get();
-    StmtReset reset(s);
-    sqlite3_bind_int(s, 1, field);
-    BindText(s, 2, value, false);
-    BindText(s, 3, origin, false);
-    sqlite3_bind_int64(s, 4, static_cast<int64_t>(from_seq));
-    BindText(s, 5, offsets, false);
-    int rc = sqlite3_step(s);
-    if (rc != SQLITE_DONE) return SqliteError(writer_.get(), rc, "filling the lookup table");
-    return Status::Ok();
-  }
-
-  Status InsertRecent(int field, const std::string& value, const std::string& origin,
-                      uint64_t from_seq, const std::string& offsets) {
-    sqlite3_stmt* s = recent_insert_.get();
-    StmtReset reset(s);
-    BindText(s, 1, origin, false);
-    sqlite3_bind_int64(s, 2, static_cast<int64_t>(from_seq));
-    sqlite3_bind_int(s, 3, field);
-    BindText(s, 4, value, false);
-    BindText(s, 5, offsets, false);
-    int rc = sqlite3_step(s);
+  // Writes one postings row with `insert` (lookup_insert_ or recent_insert_, which take the
+  // same parameters).
+  Status InsertPostings(sqlite3_stmt* insert, int field, const std::string& value,
+                        const std::string& origin, uint64_t from_seq, const std::string& offsets) {
+    StmtReset reset(insert);
+    sqlite3_bind_int(insert, 1, field);
+    BindText(insert, 2, value, false);
+    BindText(insert, 3, origin, false);
+    sqlite3_bind_int64(insert, 4, static_cast<int64_t>(from_seq));
+    BindText(insert, 5, offsets, false);
+    int rc = sqlite3_step(insert);
     if (rc != SQLITE_DONE) return SqliteError(writer_.get(), rc, "filling the lookup table");
     return Status::Ok();
   }
@@ -1076,12 +1062,11 @@ class SqliteLedgerStore final : public LedgerStore {
       }
       if (rc != SQLITE_DONE) return SqliteError(writer_.get(), rc, "merging the lookup table");
     }
-    for (const auto& [key, m] : merged) {
-      WRIT_RETURN_IF_ERROR(InsertPostings(key.first, key.second, origin, m.from, m.offsets));
-    }
-    for (const auto& [key, m] : damaged) {
-      WRIT_RETURN_IF_ERROR(InsertPostings(key.first, key.second, origin, m.from, m.offsets));
-    }
+    auto post = [&](const std::pair<int, std::string>& key, const Merged& m) {
+      return InsertPostings(lookup_insert_.get(), key.first, key.second, origin, m.from, m.offsets);
+    };
+    for (const auto& [key, m] : merged) WRIT_RETURN_IF_ERROR(post(key, m));
+    for (const auto& [key, m] : damaged) WRIT_RETURN_IF_ERROR(post(key, m));
     sqlite3_stmt* s = recent_delete_.get();
     StmtReset reset(s);
     BindText(s, 1, origin, false);
