@@ -95,6 +95,18 @@ class SqliteStoreTest : public ::testing::Test {
 
   void EditFile(const std::string& sql) { EditFile(sql.c_str()); }
 
+  // The seqs of the records a query finds, in its order (none when it fails, which fails the
+  // test).
+  static std::vector<uint64_t> SeqsOf(Store& store, const RecordQuery& query) {
+    std::vector<uint64_t> seqs;
+    auto found = store.ledger().QueryRecords(query);
+    EXPECT_TRUE(found.ok()) << found.status().ToString();
+    if (found.ok()) {
+      for (const auto& r : *found) seqs.push_back(r.seq);
+    }
+    return seqs;
+  }
+
   // The first row of a query on the database file, each column as text.
   std::vector<std::string> FileRow(const std::string& sql) {
     sqlite3* db = nullptr;
@@ -473,15 +485,7 @@ TEST_F(SqliteStoreTest, MigrationGroupsTheLookupRowsOfVersion5) {
   EXPECT_EQ((*rows)[3166].origin, "b");
   // Across the block boundary at 8192, newest first, and after more appends.
   ASSERT_TRUE(store->ledger().AppendBatch(Batch("a", 9500, 3)).ok());
-  auto seqs_of = [&](const RecordQuery& query) {
-    std::vector<uint64_t> seqs;
-    auto found = store->ledger().QueryRecords(query);
-    EXPECT_TRUE(found.ok()) << found.status().ToString();
-    if (found.ok()) {
-      for (const auto& r : *found) seqs.push_back(r.seq);
-    }
-    return seqs;
-  };
+  auto seqs_of = [&](const RecordQuery& query) { return SeqsOf(*store, query); };
   q.origin = "a";
   q.descending = true;
   q.seq_to = 8200;
@@ -557,13 +561,7 @@ TEST_F(SqliteStoreTest, RecentFillsAreMergedIntoThePostings) {
     RecordQuery q;
     q.task_id = "task-1";
     q.limit = 1000;
-    std::vector<uint64_t> out;
-    auto rows = store->ledger().QueryRecords(q);
-    EXPECT_TRUE(rows.ok()) << rows.status().ToString();
-    if (rows.ok()) {
-      for (const auto& r : *rows) out.push_back(r.seq);
-    }
-    return out;
+    return SeqsOf(*store, q);
   };
   auto expected = [](uint64_t records) {
     std::vector<uint64_t> out;
@@ -819,13 +817,7 @@ TEST_F(SqliteStoreTest, DecisionIdsOfOneMillisecondShareAPostingsRow) {
   auto found = [&](Store& store, const std::string& id) {
     RecordQuery q;
     q.decision_id = id;
-    std::vector<uint64_t> out;
-    auto rows = store.ledger().QueryRecords(q);
-    EXPECT_TRUE(rows.ok()) << rows.status().ToString();
-    if (rows.ok()) {
-      for (const auto& r : *rows) out.push_back(r.seq);
-    }
-    return out;
+    return SeqsOf(store, q);
   };
   auto rows = [&]() {
     return FileRow(
