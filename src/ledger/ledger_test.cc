@@ -74,9 +74,8 @@ class ControlledStore final : public store::LedgerStore {
                                          uint64_t e) override {
     return inner_.NodeHashes(o, l, b, e);
   }
-  Status ScanRecords(const std::string& o, uint64_t from,
-                     const std::function<bool(const store::RecordView&)>& fn) override {
-    return inner_.ScanRecords(o, from, fn);
+  Result<std::unique_ptr<store::RecordScan>> OpenRecordScan(const std::string& o) override {
+    return inner_.OpenRecordScan(o);
   }
   Status ScanNodes(const std::string& o, uint32_t l,
                    const std::function<bool(const store::MerkleNode&)>& fn) override {

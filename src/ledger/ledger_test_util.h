@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <boost/json.hpp>
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -31,9 +32,10 @@ inline LedgerEntry TestEntry(uint64_t n, size_t pad = 200) {
 class LedgerFixture : public ::testing::Test {
  protected:
   void SetUp() override {
+    std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::replace(test.begin(), test.end(), '/', '-');  // parameterized tests: "Name/Param"
     dir_ = std::filesystem::temp_directory_path() /
-           ("writ-ledger-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+           ("writ-ledger-" + std::to_string(::getpid()) + "-" + test);
     std::filesystem::remove_all(dir_);
     store::SqliteOptions so;
     so.data_dir = dir_.string();

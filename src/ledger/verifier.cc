@@ -23,7 +23,6 @@ namespace writ::ledger {
 namespace {
 
 constexpr size_t kNodeCheckChunk = 1024;
-constexpr size_t kChunkRows = 4096;
 constexpr uint64_t kProgressEvery = 1 << 16;
 
 class Verification {
@@ -45,50 +44,21 @@ class Verification {
         pending_.emplace(c.tree_size, Pending{c.note, "outside file"});
       }
     }
-    // Pipeline over the two cores this is measured on: this thread reads a chunk of rows from
-    // the store while a second thread hashes the previous chunk (SHA-256 of ~1.3 KB per record
-    // is the largest single cost) and decodes its headers; then this thread helps finish the
-    // hashing, hands over the new chunk, and walks the chain and the tree over the hashed one.
-    // Three chunk buffers are reused, so nothing is allocated per chunk.
-    HashWorker worker(options_.origin);
-    std::array<Chunk, 3> chunks;
-    for (auto& c : chunks) {
-      c.bytes.reserve(kChunkRows * 1500);
-      c.rows.reserve(kChunkRows);
-    }
-    size_t reading = 0;
-    Chunk* hashing = nullptr;
-    bool stopped = false;
-    auto rotate = [&]() {
-      Chunk* ready = hashing;
-      if (ready != nullptr) worker.Finish(ready);
-      hashing = nullptr;
-      if (!chunks[reading].rows.empty()) {
-        hashing = &chunks[reading];
-        worker.Start(hashing);
-        reading = (reading + 1) % chunks.size();
-        chunks[reading].Reset();
-      }
-      if (ready != nullptr && !VisitChunk(*ready)) stopped = true;
-    };
-    Status scan = store_.ScanRecords(options_.origin, 0, [&](const store::RecordView& v) {
-      chunks[reading].Add(v);
-      if (chunks[reading].rows.size() >= kChunkRows) rotate();
-      return !stopped;
-    });
-    if (hashing != nullptr) worker.Finish(hashing);
-    WRIT_RETURN_IF_ERROR(scan);
-    if (!stopped) {
-      // Visit the chunk being hashed, then the last partial one.
-      Chunk* ready = hashing;
-      Chunk* last = chunks[reading].rows.empty() ? nullptr : &chunks[reading];
-      if (last != nullptr) {
-        worker.Start(last);
-        worker.Finish(last);
-      }
-      if (ready != nullptr && !VisitChunk(*ready)) stopped = true;
-      if (!stopped && last != nullptr && !VisitChunk(*last)) stopped = true;
-    }
+    // Two threads over the two cores this is measured on, each with a reader of its own over
+    // the same records: they take chunks of seqs in turn, and hash and decode each record as
+    // they read it, while its bytes are in cache and without copying them (a copy cost 15% of
+    // verify when the hashing was done from a second buffer). This thread also walks the chain
+    // and the tree over the chunks in seq order; while the next one is not ready it reads one.
+    WRIT_ASSIGN_OR_RETURN(std::unique_ptr<store::RecordScan> mine,
+                          store_.OpenRecordScan(options_.origin));
+    WRIT_ASSIGN_OR_RETURN(std::unique_ptr<store::RecordScan> theirs,
+                          store_.OpenRecordScan(options_.origin));
+    uint64_t end = std::min(mine->End(), theirs->End());
+    chunk_seqs_ = std::max<uint64_t>(1, options_.read_chunk);
+    chunk_count_ = (end + chunk_seqs_ - 1) / chunk_seqs_;
+    Chunks chunks(chunk_count_, chunk_seqs_, options_.origin);
+    Status read = chunks.Run(*mine, *theirs, [&](const Chunk& c) { return VisitChunk(c); });
+    WRIT_RETURN_IF_ERROR(read);
     if (!report_.problem) FinishChain();
     if (!report_.problem) CheckNodes(true);
     if (!report_.problem) CheckPendingCheckpoints(position_);
@@ -120,138 +90,151 @@ class Verification {
     if (!report_.problem) report_.problem = VerifyProblem{seq, std::move(what)};
   }
 
+  // What verify needs of one record, taken while it is read.
   struct Row {
     uint64_t seq = 0;
-    size_t leaf_offset = 0, leaf_size = 0, body_offset = 0, body_size = 0;
     Digest leaf{};
-    std::optional<RecordHeader> header;  // views into the chunk's bytes
-    std::string header_error;
-    bool leaf_matches = false;    // the stored leaf hash is the computed one
-    bool origin_matches = false;  // the header names the log's origin
-    bool is_checkpoint = false;   // a checkpoint record
+    bool leaf_matches = false;  // the stored leaf hash is the computed one
+    bool decoded = false;       // the bytes have the record layout (else `error`)
+    uint64_t header_seq = 0;
+    Digest prev{};
+    bool origin_matches = false;  // the header names the log's origin (else `error` names it)
+    bool is_checkpoint = false;   // a checkpoint record (its body in `checkpoint_body`)
+    std::string error;
+    std::string checkpoint_body;
   };
   struct Chunk {
-    std::string bytes;
+    uint64_t index = 0;
     std::vector<Row> rows;
-    std::atomic<size_t> next{0};  // the next row to hash
-    std::atomic<size_t> done{0};  // rows hashed
-    void Reset() {
-      bytes.clear();
-      rows.clear();
-      next = 0;
-      done = 0;
-    }
-    void Add(const store::RecordView& v) {
-      Row& r = rows.emplace_back();
-      r.seq = v.seq;
-      r.leaf_offset = bytes.size();
-      r.leaf_size = v.leaf_hash.size();
-      bytes.append(v.leaf_hash);
-      r.body_offset = bytes.size();
-      r.body_size = v.body.size();
-      bytes.append(v.body);
-    }
+    Status status;
   };
 
-  // Hashes and decodes rows of `c` in blocks until none is left to claim.
-  // The comparisons that read the record's bytes are made here too, while they are in this
-  // core's cache (measured: made later on the reading thread, they cost 6% of verify in cache
-  // misses).
-  static void HashSome(Chunk* c, Sha256Hasher& h, std::string_view origin) {
-    constexpr size_t kBlock = 128;
-    size_t n = c->rows.size();
-    for (;;) {
-      size_t begin = c->next.fetch_add(kBlock);
-      if (begin >= n) return;
-      size_t end = std::min(n, begin + kBlock);
-      for (size_t i = begin; i < end; ++i) {
-        Row& r = c->rows[i];
-        std::string_view body(c->bytes.data() + r.body_offset, r.body_size);
-        r.leaf = LeafHash(h, body);
-        std::string_view stored_leaf(c->bytes.data() + r.leaf_offset, r.leaf_size);
-        r.leaf_matches = stored_leaf == DigestBytes(r.leaf);
-        auto header = DecodeRecordHeader(body);
-        if (header.ok()) {
-          r.header = *header;
-          r.origin_matches = header->origin == origin;
-          r.is_checkpoint = header->kind == "checkpoint";
-        } else {
-          r.header.reset();
-          r.header_error = header.status().message();
-        }
-      }
-      c->done.fetch_add(end - begin);
+  static void TakeRow(const store::RecordView& v, std::string_view origin, Sha256Hasher& h,
+                      Row& r) {
+    r.seq = v.seq;
+    r.leaf = LeafHash(h, v.body);
+    r.leaf_matches = v.leaf_hash == DigestBytes(r.leaf);
+    auto header = DecodeRecordHeader(v.body);
+    r.decoded = header.ok();
+    r.error.clear();
+    r.checkpoint_body.clear();
+    if (!header.ok()) {
+      r.error = header.status().message();
+      return;
     }
+    r.header_seq = header->seq;
+    r.prev = header->prev;
+    r.origin_matches = header->origin == origin;
+    if (!r.origin_matches) r.error = std::string(header->origin);
+    r.is_checkpoint = header->kind == "checkpoint";
+    if (r.is_checkpoint) r.checkpoint_body = std::string(header->body);
   }
 
-  // The second thread: hashes the chunk it is given; the reading thread joins in before it
-  // needs the results.
-  class HashWorker {
+  // Chunks of VerifyOptions::read_chunk seqs, read by this thread and a second one in turn into a
+  // ring of kRing slots, and visited by this thread in order. Rows are reused from chunk to chunk.
+  class Chunks {
    public:
-    explicit HashWorker(std::string_view origin)
-        : origin_(origin), thread_([this] {
-            pthread_setname_np(pthread_self(), "verify-hash");
-            Loop();
-          }) {}
-    ~HashWorker() {
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        stopping_ = true;
-      }
-      cv_.notify_all();
-      thread_.join();
-    }
-    HashWorker(const HashWorker&) = delete;
-    HashWorker& operator=(const HashWorker&) = delete;
+    Chunks(uint64_t count, uint64_t seqs, std::string_view origin)
+        : count_(count), seqs_(seqs), origin_(origin) {}
 
-    void Start(Chunk* c) {
-      std::lock_guard<std::mutex> lock(mu_);
-      chunk_ = c;
-      ++generation_;
-      cv_.notify_all();
-    }
-    // Hashes what is left of `c` on this thread, then waits for the rows the worker holds and
-    // for the worker to let go of `c` (so that its buffer can be reused).
-    void Finish(Chunk* c) {
-      HashSome(c, hasher_, origin_);
+    Status Run(store::RecordScan& mine, store::RecordScan& theirs,
+               const std::function<bool(const Chunk&)>& visit) {
+      if (count_ == 0) return Status::Ok();
+      std::thread helper([&] {
+        pthread_setname_np(pthread_self(), "verify-read");
+        Sha256Hasher h;
+        std::unique_lock<std::mutex> lock(mu_);
+        for (;;) {
+          cv_.wait(lock, [&] { return stop_ || CanClaim(); });
+          if (stop_ || next_ >= count_) return;
+          ReadClaimed(lock, theirs, h);
+        }
+      });
+      Status status;
+      bool stopped = false;
+      Sha256Hasher h;
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [&] { return c->done.load() == c->rows.size() && working_on_ != c; });
+      for (uint64_t k = 0; k < count_ && status.ok() && !stopped; ++k) {
+        Slot& slot = slots_[k % kRing];
+        while (!(slot.ready && slot.chunk.index == k)) {
+          if (CanClaim()) {
+            ReadClaimed(lock, mine, h);
+          } else {
+            cv_.wait(lock);
+          }
+        }
+        lock.unlock();
+        if (!slot.chunk.status.ok()) {
+          status = slot.chunk.status;
+        } else {
+          stopped = !visit(slot.chunk);
+        }
+        lock.lock();
+        slot.ready = false;
+        visited_ = k + 1;
+        cv_.notify_all();
+      }
+      stop_ = true;
+      cv_.notify_all();
+      lock.unlock();
+      helper.join();
+      return status;
     }
 
    private:
-    void Loop() {
-      Sha256Hasher h;
-      uint64_t seen = 0;
-      std::unique_lock<std::mutex> lock(mu_);
-      for (;;) {
-        cv_.wait(lock, [&] { return stopping_ || generation_ != seen; });
-        if (stopping_) return;
-        seen = generation_;
-        working_on_ = chunk_;
-        lock.unlock();
-        HashSome(working_on_, h, origin_);
-        lock.lock();
-        working_on_ = nullptr;
-        cv_.notify_all();
-      }
+    struct Slot {
+      Chunk chunk;
+      bool ready = false;
+    };
+    static constexpr size_t kRing = 4;
+
+    bool CanClaim() const { return next_ < count_ && next_ < visited_ + kRing; }
+
+    // Claims the next chunk and reads it with `scan` (the lock is released meanwhile).
+    void ReadClaimed(std::unique_lock<std::mutex>& lock, store::RecordScan& scan, Sha256Hasher& h) {
+      uint64_t k = next_++;
+      Chunk& c = slots_[k % kRing].chunk;
+      lock.unlock();
+      c.index = k;
+      size_t n = 0;
+      c.status = scan.Read(k * seqs_, (k + 1) * seqs_, [&](const store::RecordView& v) {
+        if (n == c.rows.size()) c.rows.emplace_back();
+        TakeRow(v, origin_, h, c.rows[n++]);
+        return true;
+      });
+      c.rows.resize(n);
+      lock.lock();
+      slots_[k % kRing].ready = true;
+      cv_.notify_all();
     }
 
-    std::string_view origin_;
-    Sha256Hasher hasher_;  // the reading thread's
+    const uint64_t count_;
+    const uint64_t seqs_;
+    const std::string_view origin_;
     std::mutex mu_;
     std::condition_variable cv_;
-    Chunk* chunk_ = nullptr;       // the latest chunk started
-    Chunk* working_on_ = nullptr;  // the chunk the worker is hashing, if any
-    uint64_t generation_ = 0;
-    bool stopping_ = false;
-    std::thread thread_;  // last: started once the rest is initialised
+    std::array<Slot, kRing> slots_;
+    uint64_t next_ = 0;     // the next chunk to claim
+    uint64_t visited_ = 0;  // chunks visited
+    bool stop_ = false;
   };
 
   bool VisitChunk(const Chunk& c) {
     for (const Row& r : c.rows) {
       if (!Visit(r)) return false;
     }
+    // A chunk that ends short while records follow it misses one (found here rather than at
+    // the next record, which may lie far ahead of empty chunks).
+    if (c.index + 1 < chunk_count_ && position_ < (c.index + 1) * chunk_seqs_) {
+      Missing(position_);
+      return false;
+    }
     return true;
+  }
+
+  void Missing(uint64_t i) {
+    ResolveChain(false);
+    Problem(i, "record " + std::to_string(i) + " is missing");
   }
 
   bool Visit(const Row& row) {
@@ -259,43 +242,45 @@ class Verification {
     if (row.seq != i) {
       // Rows come in key order: a larger seq means seq i is absent; a smaller one, a row whose
       // key and seq disagree (an edited file).
-      ResolveChain(false);
-      Problem(i, row.seq > i ? "record " + std::to_string(i) + " is missing"
-                             : "the row in the place of record " + std::to_string(i) +
-                                   " says seq " + std::to_string(row.seq));
+      if (row.seq > i) {
+        Missing(i);
+      } else {
+        ResolveChain(false);
+        Problem(i, "the row in the place of record " + std::to_string(i) + " says seq " +
+                       std::to_string(row.seq));
+      }
       return false;
     }
     const Digest& leaf = row.leaf;
-    const std::optional<RecordHeader>& header = row.header;
     // A pending chain break between i-2 and i-1 is resolved by whether record i chains to i-1.
-    ResolveChain(header.has_value() && header->prev == prev_leaf_,
-                 header.has_value() ? &header->prev : nullptr);
+    ResolveChain(row.decoded && row.prev == prev_leaf_, row.decoded ? &row.prev : nullptr);
     if (report_.problem) return false;
     if (!row.leaf_matches) {
       Problem(i, "record " + std::to_string(i) + " does not match its stored leaf hash");
       return false;
     }
-    if (!header) {
-      Problem(i, "record " + std::to_string(i) + ": " + row.header_error);
+    if (!row.decoded) {
+      Problem(i, "record " + std::to_string(i) + ": " + row.error);
       return false;
     }
     if (!row.origin_matches) {
-      Problem(i, "record " + std::to_string(i) + " names origin " + std::string(header->origin));
+      Problem(i, "record " + std::to_string(i) + " names origin " + row.error);
       return false;
     }
-    if (header->seq < i) {
+    if (row.header_seq < i) {
       // The record that belongs at an earlier seq was pushed here: records were inserted there.
-      Problem(header->seq, "record at position " + std::to_string(i) + " claims seq " +
-                               std::to_string(header->seq) + ": records were inserted from seq " +
-                               std::to_string(header->seq));
+      Problem(row.header_seq, "record at position " + std::to_string(i) + " claims seq " +
+                                  std::to_string(row.header_seq) +
+                                  ": records were inserted from seq " +
+                                  std::to_string(row.header_seq));
       return false;
     }
-    if (header->seq != i) {
+    if (row.header_seq != i) {
       Problem(i, "record at position " + std::to_string(i) + " claims seq " +
-                     std::to_string(header->seq) + " (reordered or inserted)");
+                     std::to_string(row.header_seq) + " (reordered or inserted)");
       return false;
     }
-    if (header->prev != prev_leaf_) {
+    if (row.prev != prev_leaf_) {
       if (i == 0) {
         Problem(0, "record 0 does not start the chain");
         return false;
@@ -303,7 +288,7 @@ class Verification {
       chain_break_ = true;  // record i-1 or record i was altered; record i+1 tells which
     }
     CheckPendingCheckpoints(i);
-    if (row.is_checkpoint) CheckCheckpointRecord(i, header->body);
+    if (row.is_checkpoint) CheckCheckpointRecord(i, row.checkpoint_body);
     if (report_.problem) return false;
     completed_.clear();
     range_.Append(hasher_, leaf, &completed_);
@@ -466,6 +451,8 @@ class Verification {
   const VerifyOptions& options_;
   VerifyReport report_;
   uint64_t total_ = 0;
+  uint64_t chunk_seqs_ = 1;
+  uint64_t chunk_count_ = 0;
   uint64_t position_ = 0;
   Digest prev_leaf_{};
   bool chain_break_ = false;

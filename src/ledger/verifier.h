@@ -39,6 +39,9 @@ struct VerifyOptions {
   std::string outside_checkpoint_file;  // empty: none
   // Called now and then with (records checked, records in the log).
   std::function<void(uint64_t, uint64_t)> progress;
+  // Records read at a time, by one of two threads in turn (tests make it small, to cross many
+  // chunk boundaries).
+  uint64_t read_chunk = 4096;
 };
 
 struct VerifyProblem {

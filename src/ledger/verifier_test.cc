@@ -13,7 +13,10 @@ namespace {
 
 constexpr uint64_t kRecords = 3000;
 
-class TamperTest : public testing::LedgerFixture {
+// Each test runs with verify reading chunks of the default size (the whole log in one chunk),
+// of 64 records and of one record, so that every kind of damage also falls across chunk
+// boundaries.
+class TamperTest : public testing::LedgerFixture, public ::testing::WithParamInterface<uint64_t> {
  protected:
   void SetUp() override {
     LedgerFixture::SetUp();
@@ -33,6 +36,7 @@ class TamperTest : public testing::LedgerFixture {
     VerifyOptions o;
     o.origin = kOrigin;
     o.key = Key();
+    o.read_chunk = GetParam();
     if (outside) o.outside_checkpoint_file = options_.outside_checkpoint_file;
     return VerifyLedger(store_->ledger(), o);
   }
@@ -64,7 +68,7 @@ class TamperTest : public testing::LedgerFixture {
   uint64_t size_ = 0;
 };
 
-TEST_F(TamperTest, ChangedRecordIsNamed) {
+TEST_P(TamperTest, ChangedRecordIsNamed) {
   std::string body = Body(1234);
   size_t at = body.find("\"read\"");
   ASSERT_NE(at, std::string::npos);
@@ -73,7 +77,7 @@ TEST_F(TamperTest, ChangedRecordIsNamed) {
   ExpectBadAt(1234);
 }
 
-TEST_F(TamperTest, ChangedRecordWithRecomputedLeafHashIsNamed) {
+TEST_P(TamperTest, ChangedRecordWithRecomputedLeafHashIsNamed) {
   std::string body = Body(1234);
   body.replace(body.find("\"allow\""), 7, "\"deny!\"");
   Sql("UPDATE ledger_records SET body = " + SqlBlob(body) +
@@ -81,25 +85,25 @@ TEST_F(TamperTest, ChangedRecordWithRecomputedLeafHashIsNamed) {
   ExpectBadAt(1234);
 }
 
-TEST_F(TamperTest, TwoConsecutiveChangedRecordsNameTheFirst) {
+TEST_P(TamperTest, TwoConsecutiveChangedRecordsNameTheFirst) {
   // 1234 and 1235 lie in the same 16-leaf stored subtree.
   Sql(ChangeSql(1234, "\"allow\"", "\"deny!\"") + ChangeSql(1235, "\"read\"", "\"drop\""));
   ExpectBadAt(1234);
 }
 
-TEST_F(TamperTest, TwoConsecutiveChangedRecordsAcrossSubtreesNameTheFirst) {
+TEST_P(TamperTest, TwoConsecutiveChangedRecordsAcrossSubtreesNameTheFirst) {
   // 1247 ends a stored 16-leaf subtree, 1248 starts the next.
   Sql(ChangeSql(1247, "\"read\"", "\"drop\"") + ChangeSql(1248, "\"read\"", "\"drop\""));
   ExpectBadAt(1247);
 }
 
-TEST_F(TamperTest, ThreeConsecutiveChangedRecordsNameTheFirst) {
+TEST_P(TamperTest, ThreeConsecutiveChangedRecordsNameTheFirst) {
   Sql(ChangeSql(1240, "\"read\"", "\"drop\"") + ChangeSql(1241, "\"read\"", "\"drop\"") +
       ChangeSql(1242, "\"read\"", "\"drop\""));
   ExpectBadAt(1240);
 }
 
-TEST_F(TamperTest, TwoConsecutiveChangedRecordsWithoutStoredSubtreesNameTheFirst) {
+TEST_P(TamperTest, TwoConsecutiveChangedRecordsWithoutStoredSubtreesNameTheFirst) {
   // With the stored subtree hashes gone, the chain alone cannot say whether 1234 changed or
   // 1235 was replaced with a wrong link: the first record that may have changed is named.
   Sql("DELETE FROM ledger_nodes;" + ChangeSql(1234, "\"read\"", "\"drop\"") +
@@ -107,7 +111,7 @@ TEST_F(TamperTest, TwoConsecutiveChangedRecordsWithoutStoredSubtreesNameTheFirst
   ExpectBadAt(1234);
 }
 
-TEST_F(TamperTest, RecordWithForgedChainLinkIsNamed) {
+TEST_P(TamperTest, RecordWithForgedChainLinkIsNamed) {
   // Record 1235 alone is rewritten with another `prev` (and a recomputed leaf hash): the chain
   // breaks on both sides of it, and the stored subtree shows that 1234 is intact.
   std::string body = Body(1235);
@@ -118,12 +122,12 @@ TEST_F(TamperTest, RecordWithForgedChainLinkIsNamed) {
   ExpectBadAt(1235);
 }
 
-TEST_F(TamperTest, RemovedRecordIsNamed) {
+TEST_P(TamperTest, RemovedRecordIsNamed) {
   Sql("DELETE FROM ledger_records WHERE seq = 1234");
   ExpectBadAt(1234);
 }
 
-TEST_F(TamperTest, RemovedRecordWithRenumberedSuccessorsIsNamed) {
+TEST_P(TamperTest, RemovedRecordWithRenumberedSuccessorsIsNamed) {
   // The successors' keys and seqs both move down by one, as a careful editor would do.
   Sql("DELETE FROM ledger_records WHERE seq = 1234;"
       "UPDATE ledger_records SET seq = -seq, id = -id WHERE seq > 1234;"
@@ -131,20 +135,26 @@ TEST_F(TamperTest, RemovedRecordWithRenumberedSuccessorsIsNamed) {
   ExpectBadAt(1234);
 }
 
-TEST_F(TamperTest, RemovedRecordWithRenumberedSeqsOnlyIsNamed) {
+TEST_P(TamperTest, RemovedRecordWithRenumberedSeqsOnlyIsNamed) {
   Sql("DELETE FROM ledger_records WHERE seq = 1234;"
       "UPDATE ledger_records SET seq = -seq WHERE seq > 1234;"
       "UPDATE ledger_records SET seq = -seq - 1 WHERE seq < 0;");
   ExpectBadAt(1234);
 }
 
-TEST_F(TamperTest, RecordMovedToAnotherKeyIsNamed) {
+TEST_P(TamperTest, RecordMovedToAnotherKeyIsNamed) {
   // The row of 1234 keeps its seq but is stored after the last record.
   Sql("UPDATE ledger_records SET id = id + 1000000 WHERE seq = 1234");
   ExpectBadAt(1234);
 }
 
-TEST_F(TamperTest, RecordWithAnotherSeqInItsPlaceIsNamed) {
+TEST_P(TamperTest, RecordMovedFarAheadIsNamedWithoutReadingTheGap) {
+  // 2^40 keys ahead: reading every chunk up to it would not end.
+  Sql("UPDATE ledger_records SET id = id + 1099511627776 WHERE seq = 1234");
+  ExpectBadAt(1234);
+}
+
+TEST_P(TamperTest, RecordWithAnotherSeqInItsPlaceIsNamed) {
   Sql("UPDATE ledger_records SET seq = 17 WHERE seq = 1234");
   auto r = Verify();
   ASSERT_TRUE(r.ok());
@@ -153,7 +163,7 @@ TEST_F(TamperTest, RecordWithAnotherSeqInItsPlaceIsNamed) {
   EXPECT_NE(r->problem->what.find("says seq 17"), std::string::npos) << r->problem->what;
 }
 
-TEST_F(TamperTest, ReorderedRecordsAreNamed) {
+TEST_P(TamperTest, ReorderedRecordsAreNamed) {
   std::string a = Body(1234);
   std::string b = Body(1240);
   Sql("UPDATE ledger_records SET body = " + SqlBlob(b) +
@@ -163,7 +173,7 @@ TEST_F(TamperTest, ReorderedRecordsAreNamed) {
   ExpectBadAt(1234);
 }
 
-TEST_F(TamperTest, InsertedRecordIsNamed) {
+TEST_P(TamperTest, InsertedRecordIsNamed) {
   // A well-formed record that chains to its predecessor is slipped in at 1234; the records from
   // 1234 on move up by one.
   LedgerEntry e = testing::TestEntry(999999);
@@ -178,12 +188,12 @@ TEST_F(TamperTest, InsertedRecordIsNamed) {
   ExpectBadAt(1234);
 }
 
-TEST_F(TamperTest, TruncatedLogIsNamed) {
+TEST_P(TamperTest, TruncatedLogIsNamed) {
   Sql("DELETE FROM ledger_records WHERE seq >= 2500");
   ExpectBadAt(2500);
 }
 
-TEST_F(TamperTest, TruncationOfRecordsAndCheckpointsIsCaughtByTheOutsideFile) {
+TEST_P(TamperTest, TruncationOfRecordsAndCheckpointsIsCaughtByTheOutsideFile) {
   Sql("DELETE FROM ledger_records WHERE seq >= 2500;"
       "DELETE FROM ledger_checkpoints WHERE tree_size >= 2500;"
       "DELETE FROM ledger_nodes WHERE (idx + 1) << level > 2500;");
@@ -193,7 +203,7 @@ TEST_F(TamperTest, TruncationOfRecordsAndCheckpointsIsCaughtByTheOutsideFile) {
   ExpectBadAt(2500, true);
 }
 
-TEST_F(TamperTest, ForgedCheckpointIsNamed) {
+TEST_P(TamperTest, ForgedCheckpointIsNamed) {
   auto cps = *store_->ledger().Checkpoints(kOrigin);
   ASSERT_GE(cps.size(), 3u);
   const auto& target = cps[1];
@@ -209,7 +219,7 @@ TEST_F(TamperTest, ForgedCheckpointIsNamed) {
   ExpectBadAt(target.tree_size);
 }
 
-TEST_F(TamperTest, CheckpointWithEditedRootIsNamed) {
+TEST_P(TamperTest, CheckpointWithEditedRootIsNamed) {
   auto cps = *store_->ledger().Checkpoints(kOrigin);
   const auto& target = cps[2];
   std::string note = target.note;
@@ -220,12 +230,12 @@ TEST_F(TamperTest, CheckpointWithEditedRootIsNamed) {
   ExpectBadAt(target.tree_size);
 }
 
-TEST_F(TamperTest, ChangedSubtreeHashIsNamed) {
+TEST_P(TamperTest, ChangedSubtreeHashIsNamed) {
   Sql("UPDATE ledger_nodes SET hash = zeroblob(32) WHERE level = 4 AND idx = 77");
   ExpectBadAt(77 * 16);
 }
 
-TEST_F(TamperTest, WholeStoreRewriteIsCaughtByTheOutsideFile) {
+TEST_P(TamperTest, WholeStoreRewriteIsCaughtByTheOutsideFile) {
   // Rewrite record 11 with a recomputed leaf hash and drop every later record, checkpoint and
   // stored node: the store is self-consistent, only the outside file knows the old history.
   Sql("DELETE FROM ledger_checkpoints; DELETE FROM ledger_nodes;"
@@ -244,10 +254,11 @@ TEST_F(TamperTest, WholeStoreRewriteIsCaughtByTheOutsideFile) {
   ASSERT_FALSE(outside->ok());
 }
 
-TEST_F(TamperTest, VerifyReportsProgress) {
+TEST_P(TamperTest, VerifyReportsProgress) {
   uint64_t last = 0, calls = 0;
   VerifyOptions o;
   o.origin = kOrigin;
+  o.read_chunk = GetParam();
   o.progress = [&](uint64_t done, uint64_t total) {
     EXPECT_EQ(total, size_);
     EXPECT_GE(done, last);
@@ -261,6 +272,10 @@ TEST_F(TamperTest, VerifyReportsProgress) {
   EXPECT_EQ(last, size_);
   EXPECT_GE(calls, 1u);
 }
+
+INSTANTIATE_TEST_SUITE_P(ReadChunks, TamperTest,
+                         ::testing::Values(VerifyOptions{}.read_chunk, 64, 1),
+                         [](const auto& info) { return "Chunk" + std::to_string(info.param); });
 
 }  // namespace
 }  // namespace writ::ledger

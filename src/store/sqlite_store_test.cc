@@ -633,6 +633,46 @@ TEST_F(SqliteStoreTest, ScansInSeqOrderAndStopsEarly) {
   EXPECT_EQ(next, 20u);
 }
 
+TEST_F(SqliteStoreTest, RecordScansReadRangesOfOneSnapshot) {
+  auto store = Open();
+  LedgerStore& l = store->ledger();
+  auto none = l.OpenRecordScan("o");
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_EQ((*none)->End(), 0u);
+  ASSERT_TRUE(l.AppendBatch(Batch("o", 0, 30)).ok());
+  ASSERT_TRUE(l.AppendBatch(Batch("p", 0, 5)).ok());
+  auto scan = l.OpenRecordScan("o");
+  ASSERT_TRUE(scan.ok()) << scan.status().ToString();
+  ASSERT_TRUE(l.AppendBatch(Batch("o", 30, 10)).ok());  // after the snapshot
+  EXPECT_EQ((*scan)->End(), 30u);
+  auto read = [&](RecordScan& s, uint64_t begin, uint64_t end) {
+    std::vector<uint64_t> seqs;
+    Status st = s.Read(begin, end, [&](const RecordView& v) {
+      EXPECT_EQ(v.body, "{\"seq\":" + std::to_string(v.seq) + "}");
+      EXPECT_EQ(v.leaf_hash, DigestBytes(Sha256(v.body)));
+      seqs.push_back(v.seq);
+      return true;
+    });
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    return seqs;
+  };
+  // Ranges in any order, each in seq order, none beyond the snapshot.
+  EXPECT_EQ(read(**scan, 12, 15), (std::vector<uint64_t>{12, 13, 14}));
+  EXPECT_EQ(read(**scan, 0, 2), (std::vector<uint64_t>{0, 1}));
+  EXPECT_EQ(read(**scan, 28, 100), (std::vector<uint64_t>{28, 29}));
+  EXPECT_EQ(read(**scan, 30, 40), std::vector<uint64_t>{});
+  EXPECT_EQ(read(**scan, 5, 5), std::vector<uint64_t>{});
+  // A reader opened now sees the later records; another origin's are its own.
+  auto later = l.OpenRecordScan("o");
+  ASSERT_TRUE(later.ok());
+  EXPECT_EQ((*later)->End(), 40u);
+  EXPECT_EQ(read(**later, 38, UINT64_MAX), (std::vector<uint64_t>{38, 39}));
+  auto other = l.OpenRecordScan("p");
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ((*other)->End(), 5u);
+  EXPECT_EQ(read(**other, 0, 100), (std::vector<uint64_t>{0, 1, 2, 3, 4}));
+}
+
 // Version 8 keys each record by its origin's number and its seq. Records written under the
 // earlier layout, in any rowid order, keep their origin, seq and bytes, and every way of reading
 // them finds the same records.

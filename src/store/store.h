@@ -55,6 +55,21 @@ struct RecordView {
   std::string_view body;
 };
 
+// Reads one origin's records over one snapshot of the store, by ranges of seq, from one thread
+// at a time. Readers opened one after the other see the same records below the smaller of their
+// End()s (records are only ever appended), so that ranges can be read in parallel, one reader
+// per thread.
+class RecordScan {
+ public:
+  virtual ~RecordScan() = default;
+  // One past the largest seq in the snapshot (0 when the origin has no records).
+  virtual uint64_t End() const = 0;
+  // Calls `fn` for each record with seq in [begin, end), in seq order; stops early when `fn`
+  // returns false.
+  virtual Status Read(uint64_t begin, uint64_t end,
+                      const std::function<bool(const RecordView&)>& fn) = 0;
+};
+
 // The hash of a complete Merkle subtree: level L, index i covers leaves [i*2^L, (i+1)*2^L).
 struct MerkleNode {
   uint32_t level = 0;
@@ -135,11 +150,15 @@ class LedgerStore {
   virtual Result<std::vector<Digest>> NodeHashes(const std::string& origin, uint32_t level,
                                                  uint64_t begin, uint64_t end) = 0;
 
+  // A reader of `origin`'s records over a snapshot taken now (see RecordScan).
+  virtual Result<std::unique_ptr<RecordScan>> OpenRecordScan(const std::string& origin) = 0;
   // Calls `fn` for each record of `origin` with seq >= from_seq in seq order, in one sequential
-  // read; stops early when `fn` returns false. Records appended during the scan may or may not
-  // be seen.
-  virtual Status ScanRecords(const std::string& origin, uint64_t from_seq,
-                             const std::function<bool(const RecordView&)>& fn) = 0;
+  // read over a snapshot taken now; stops early when `fn` returns false.
+  Status ScanRecords(const std::string& origin, uint64_t from_seq,
+                     const std::function<bool(const RecordView&)>& fn) {
+    WRIT_ASSIGN_OR_RETURN(std::unique_ptr<RecordScan> scan, OpenRecordScan(origin));
+    return scan->Read(from_seq, UINT64_MAX, fn);
+  }
   // Calls `fn` for each stored node of `origin` at `level`, by ascending index.
   virtual Status ScanNodes(const std::string& origin, uint32_t level,
                            const std::function<bool(const MerkleNode&)>& fn) = 0;
