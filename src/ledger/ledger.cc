@@ -78,6 +78,10 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(store::LedgerStore& store, const No
   }
   Ledger* l = ledger.get();
   // Named for top, perf and debuggers (at most 15 characters).
+  l->completer_ = std::thread([l] {
+    pthread_setname_np(pthread_self(), "ledger-complete");
+    l->CompleteLoop();
+  });
   l->syncer_ = std::thread([l] {
     pthread_setname_np(pthread_self(), "ledger-sync");
     l->SyncLoop();
@@ -226,6 +230,7 @@ Status Ledger::Close() {
   if (preparer_.joinable()) preparer_.join();
   if (committer_.joinable()) committer_.join();
   if (syncer_.joinable()) syncer_.join();
+  if (completer_.joinable()) completer_.join();
   std::lock_guard<std::mutex> lock(mu_);
   closed_ = true;
   return Status::Ok();
@@ -322,7 +327,8 @@ void Ledger::PrepareLoop() {
     // own threads, so that a batch is written while the one before syncs.
     if (batch && options_.inline_when_idle_records > 0 &&
         batch->data.records.size() <= options_.inline_when_idle_records && commit_queue_.empty() &&
-        !committing_ && sync_queue_.empty() && !syncing_) {
+        !committing_ && sync_queue_.empty() && !syncing_ && complete_queue_.empty() &&
+        !completing_) {
       committing_ = true;
       syncing_ = true;
       ++in_pipeline_;
@@ -510,11 +516,18 @@ void Ledger::CommitOne(Batch& batch) {
   }
 }
 
+// The syncer hands what it synced to the completer and takes the next committed batches at
+// once: callbacks and freeing a batch's records (about 1.6 ms for 450 records, measured at 64
+// writers x 16) no longer delay the sync of the batch committed meanwhile.
 void Ledger::SyncLoop() {
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
     sync_cv_.wait(lock, [&] { return !sync_queue_.empty() || committer_done_; });
-    if (sync_queue_.empty()) return;
+    if (sync_queue_.empty()) {
+      syncer_done_ = true;
+      complete_cv_.notify_one();
+      return;
+    }
     std::vector<std::unique_ptr<Batch>> group;
     while (!sync_queue_.empty()) {
       group.push_back(std::move(sync_queue_.front()));
@@ -523,17 +536,42 @@ void Ledger::SyncLoop() {
     syncing_ = true;
     commit_cv_.notify_one();  // a held batch may be committed now (see CommitLoop)
     lock.unlock();
-    SyncAndComplete(group);
-    size_t n = group.size();
-    group.clear();  // the records' bytes are freed here, off the committer's thread
+    SyncGroup(group);
     lock.lock();
     syncing_ = false;
+    for (auto& b : group) complete_queue_.push_back(std::move(b));
+    complete_cv_.notify_one();
+  }
+}
+
+void Ledger::CompleteLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    complete_cv_.wait(lock, [&] { return !complete_queue_.empty() || syncer_done_; });
+    if (complete_queue_.empty()) return;
+    std::vector<std::unique_ptr<Batch>> group;
+    while (!complete_queue_.empty()) {
+      group.push_back(std::move(complete_queue_.front()));
+      complete_queue_.pop_front();
+    }
+    completing_ = true;
+    lock.unlock();
+    CompleteGroup(group);
+    size_t n = group.size();
+    group.clear();  // the records' bytes are freed here, off the committer's and syncer's threads
+    lock.lock();
+    completing_ = false;
     in_pipeline_ -= n;
     if (in_pipeline_ == 0) drained_cv_.notify_all();
   }
 }
 
 void Ledger::SyncAndComplete(std::vector<std::unique_ptr<Batch>>& group) {
+  SyncGroup(group);
+  CompleteGroup(group);
+}
+
+void Ledger::SyncGroup(std::vector<std::unique_ptr<Batch>>& group) {
   bool any_committed = false;
   for (const auto& b : group) any_committed = any_committed || b->committed;
   if (any_committed) {
@@ -547,6 +585,9 @@ void Ledger::SyncAndComplete(std::vector<std::unique_ptr<Batch>>& group) {
       reload_needed_ = true;
     }
   }
+}
+
+void Ledger::CompleteGroup(std::vector<std::unique_ptr<Batch>>& group) {
   for (auto& b : group) Complete(*b);
   if (!checkpoint_file_) return;
   for (const auto& b : group) {

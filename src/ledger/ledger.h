@@ -4,16 +4,18 @@
 // enqueues and returns at once; its callback runs when the record is durable (or could not be
 // recorded). Append() and AppendBatch() are the same with the caller blocked until then.
 //
-// Pipeline (three threads, so that a batch is hashed and written while earlier ones sync; at low
+// Pipeline (four threads, so that a batch is hashed and written while earlier ones sync; at low
 // load, when none is in flight, the preparer commits and syncs a small batch itself):
 //   1. the preparer takes everything queued (up to max_batch_records), assigns sequence
 //      numbers, encodes, chains and hashes the records, extends the Merkle tree and adds any
 //      due checkpoint — while the committer writes the batch before;
 //   2. the committer writes the batch, its completed subtree hashes and checkpoint in one
 //      store transaction (LedgerStore::CommitBatch), then takes the next prepared batch;
-//   3. the syncer makes every committed batch durable with one sync (SyncCommitted), then
-//      runs the callbacks of every append in them and wakes the blocked callers, one futex
-//      wake per take of the queue rather than one per caller (see wake_words_).
+//   3. the syncer makes every committed batch durable with one sync (SyncCommitted) and takes
+//      the next committed ones;
+//   4. the completer runs the callbacks of every append in the synced batches and wakes the
+//      blocked callers, one futex wake per take of the queue rather than one per caller (see
+//      wake_words_).
 // At most one prepared batch waits for the committer (what is prepared while it waits joins
 // it, up to max_batch_records), so no more than two batches are built ahead of what the store
 // holds.
@@ -48,7 +50,7 @@
 // checkpoints it lacks. No record or leaf hash is kept after its batch completes.
 //
 // Thread-safety: every public method may be called from any number of threads. Callbacks run
-// on a ledger thread (the syncer, or the preparer when it committed an idle batch itself), one
+// on a ledger thread (the completer, or the preparer when it committed an idle batch itself), one
 // after another: they must be short and must not call Append, AppendBatch, Checkpoint or Close
 // (which wait for the ledger's threads); AppendAsync is allowed. The
 // Ledger must be destroyed after every call has returned; the store and the signer must outlive
@@ -122,8 +124,8 @@ class Ledger {
   Ledger(const Ledger&) = delete;
   Ledger& operator=(const Ledger&) = delete;
 
-  // Enqueues one record and returns at once. Ok: `done` will be called exactly once, on the
-  // syncer thread, with the receipt once the record is durable or with `unavailable` when it
+  // Enqueues one record and returns at once. Ok: `done` will be called exactly once, on a
+  // ledger thread, with the receipt once the record is durable or with `unavailable` when it
   // could not be recorded (the caller must then deny). Not ok, and `done` is never called:
   // resource_exhausted when max_pending_records are pending, failed_precondition after Close().
   Status AppendAsync(LedgerEntry entry, AppendCallback done);
@@ -194,9 +196,14 @@ class Ledger {
   void PrepareLoop();
   void CommitLoop();
   void SyncLoop();
-  // The work of the commit and sync stages, run by whoever holds the stage (committing_,
-  // syncing_): the committer and the syncer, or the preparer when the pipeline is idle.
+  void CompleteLoop();
+  // The work of the commit, sync and completion stages, run by whoever holds the stage
+  // (committing_, syncing_, completing_): the committer, the syncer and the completer, or the
+  // preparer when the pipeline is idle.
   void CommitOne(Batch& batch);
+  void SyncGroup(std::vector<std::unique_ptr<Batch>>& group);
+  // Runs the callbacks and appends checkpoints to the outside file.
+  void CompleteGroup(std::vector<std::unique_ptr<Batch>>& group);
   void SyncAndComplete(std::vector<std::unique_ptr<Batch>>& group);
   std::unique_ptr<Batch> Prepare(std::vector<std::unique_ptr<Request>> requests, bool force);
   bool CanMerge(const Batch& waiting, const Batch& next) const;
@@ -208,7 +215,7 @@ class Ledger {
   const NoteSigner& signer_;
   const Clock& clock_;
   LedgerOptions options_;
-  std::optional<CheckpointFile> checkpoint_file_;  // the syncer's after Open
+  std::optional<CheckpointFile> checkpoint_file_;  // the completion stage's after Open
 
   // Preparer state: the tree as it will be once every prepared batch is committed.
   Sha256Hasher hasher_;
@@ -222,14 +229,15 @@ class Ledger {
 
   uint64_t failed_epoch_ = 0;  // commit stage: batches of this epoch are failed without writing
   Status failed_cause_;        // commit stage: why
-  bool checkpoint_file_behind_ = false;  // sync stage: an append to the outside file failed
+  bool checkpoint_file_behind_ = false;  // completion stage: an append to the outside file failed
 
   mutable std::mutex mu_;
-  std::condition_variable work_cv_;     // preparer: requests queued, commit slot free, stop
-  std::condition_variable room_cv_;     // blocked appenders: pending records went down
-  std::condition_variable commit_cv_;   // committer: a prepared batch, or the preparer stopped
-  std::condition_variable sync_cv_;     // syncer: committed batches, or the committer stopped
-  std::condition_variable drained_cv_;  // preparer: the pipeline emptied (before a reload)
+  std::condition_variable work_cv_;      // preparer: requests queued, commit slot free, stop
+  std::condition_variable room_cv_;      // blocked appenders: pending records went down
+  std::condition_variable commit_cv_;    // committer: a prepared batch, or the preparer stopped
+  std::condition_variable sync_cv_;      // syncer: committed batches, or the committer stopped
+  std::condition_variable complete_cv_;  // completer: synced batches, or the syncer stopped
+  std::condition_variable drained_cv_;   // preparer: the pipeline emptied (before a reload)
   std::deque<std::unique_ptr<Request>> queue_;
   size_t eager_queued_ = 0;  // requests in queue_ that are not lazy
   // While the preparer sleeps: when it will wake at the latest (steady microseconds; INT64_MAX
@@ -239,20 +247,24 @@ class Ledger {
   std::array<WakeWord, kWakeWords> wake_words_;
   std::deque<std::unique_ptr<Batch>> commit_queue_;  // at most one prepared batch
   std::deque<std::unique_ptr<Batch>> sync_queue_;
+  std::deque<std::unique_ptr<Batch>> complete_queue_;
   size_t in_pipeline_ = 0;  // batches handed to the committer and not yet completed
   uint64_t pending_records_ = 0;
   bool reload_needed_ = false;
   bool stopping_ = false;
   bool preparer_done_ = false;
   bool committer_done_ = false;
+  bool syncer_done_ = false;
   bool committing_ = false;  // the commit stage is busy (committer, or preparer inline)
   bool syncing_ = false;     // the sync stage is busy (syncer, or preparer inline)
+  bool completing_ = false;  // the completion stage is busy (completer, or preparer inline)
   bool closed_ = false;
   LedgerStats stats_;
   std::mutex close_mu_;  // serialises Close()
   std::thread preparer_;
   std::thread committer_;
   std::thread syncer_;
+  std::thread completer_;
 };
 
 }  // namespace writ::ledger

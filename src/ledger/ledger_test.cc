@@ -273,6 +273,52 @@ TEST_F(AsyncLedgerTest, NextBatchIsWrittenWhileThePreviousOneSyncs) {
   EXPECT_TRUE(cb.errors().empty());
 }
 
+// Callbacks run on a stage of their own: the batch committed meanwhile is synced without
+// waiting for them, and callbacks still come in seq order.
+TEST_F(AsyncLedgerTest, ASlowCallbackDoesNotDelayTheNextSync) {
+  OpenControlled();
+  std::mutex mu;
+  std::condition_variable cv;
+  bool in_first = false, release = false;
+  auto open_gate = [&] {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      release = true;
+    }
+    cv.notify_all();
+  };
+  // The first callback is let go however the test ends (else Close would wait for it).
+  std::unique_ptr<void, std::function<void(void*)>> gate(&mu, [&](void*) { open_gate(); });
+  Callbacks cb;
+  AppendCallback counted = cb.Make();
+  ASSERT_TRUE(ledger_
+                  ->AppendAsync(TestEntry(1),
+                                [&](Result<AppendReceipt> r) {
+                                  std::unique_lock<std::mutex> lock(mu);
+                                  in_first = true;
+                                  cv.notify_all();
+                                  cv.wait(lock, [&] { return release; });
+                                  lock.unlock();
+                                  counted(std::move(r));
+                                })
+                  .ok());
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return in_first; }));
+  }
+  ASSERT_TRUE(ledger_->AppendAsync(TestEntry(2), cb.Make()).ok());
+  ASSERT_TRUE(controlled_->WaitSyncsStarted(2));  // while the first callback still runs
+  for (int i = 0; i < 1000 && controlled_->durable_end() < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(controlled_->durable_end(), 2u);
+  EXPECT_TRUE(cb.seqs().empty());  // the second callback waits for the first
+  open_gate();
+  ASSERT_TRUE(cb.WaitFor(2));
+  EXPECT_EQ(cb.seqs(), (std::vector<uint64_t>{0, 1}));
+  EXPECT_TRUE(cb.errors().empty());
+}
+
 TEST_F(AsyncLedgerTest, BatchesWaitingForTheSameSyncBecomeOneTransaction) {
   CheckpointOnlyAtClose();
   OpenControlled();
