@@ -2,7 +2,8 @@
 //   - durable appends of records of about 1 KB by 1, 8 and 64 writers that each wait for their
 //     append (Ledger::Append), by 64 writers that each wait for their append as connections of
 //     Writ's server do: on two event loops, each acknowledgement posted to its writer's loop,
-//     which then appends the writer's next record (Ledger::AppendAsync), and by 64 writers that
+//     which then appends the writer's next record (Ledger::AppendAsync), the same with 16
+//     appends in flight per writer, and by 64 writers that
 //     each keep up to K appends in flight (Ledger::AppendAsync, K = 16 and 32; a writer tops up
 //     to K when half were acknowledged);
 //   - beside each, a bare SQLite insert of the same bytes into a one-column table with the same
@@ -309,8 +310,8 @@ AppendResult RunAppends(writ::ledger::Ledger& ledger, int writers, int in_flight
 // (src/server/server.cc does the same with a decision's completion), and the loop records it
 // and appends the writer's next record. A blocked writer is a queued callback here, not a
 // sleeping thread, so an acknowledgement costs a post rather than a thread wake-up.
-AppendResult RunLoopAppends(writ::ledger::Ledger& ledger, int writers, int loops, double seconds,
-                            std::atomic<uint64_t>* next_id) {
+AppendResult RunLoopAppends(writ::ledger::Ledger& ledger, int writers, int in_flight, int loops,
+                            double seconds, std::atomic<uint64_t>* next_id) {
   namespace asio = boost::asio;
   struct Writer {
     explicit Writer(int t, asio::io_context& c) : maker(t), loop(&c) {}
@@ -331,7 +332,7 @@ AppendResult RunLoopAppends(writ::ledger::Ledger& ledger, int writers, int loops
     ws.push_back(std::make_unique<Writer>(t, *contexts[static_cast<size_t>(t % loops)]));
   }
   std::atomic<bool> stop{false};
-  std::atomic<int> active{writers};
+  std::atomic<int> active{writers * in_flight};
   std::mutex done_mu;
   std::condition_variable done_cv;
   // Runs on the writer's loop: appends its next record, or retires it once the run is over.
@@ -363,7 +364,9 @@ AppendResult RunLoopAppends(writ::ledger::Ledger& ledger, int writers, int loops
     }
   };
   RowMeasure measure(ledger);
-  for (auto& w : ws) asio::post(*w->loop, [&step, wp = w.get()] { step(*wp); });
+  for (auto& w : ws) {
+    for (int k = 0; k < in_flight; ++k) asio::post(*w->loop, [&step, wp = w.get()] { step(*wp); });
+  }
   std::vector<std::thread> threads;
   for (auto& c : contexts) threads.emplace_back([ctx = c.get()] { ctx->run(); });
   std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
@@ -518,29 +521,35 @@ int main(int argc, char** argv) {
   if (phase("sync")) {
     for (int w : {1, 8, 64}) rows.push_back({w, 0, 0});
   }
-  if (phase("loops")) rows.push_back({64, 0, 2});
+  if (phase("loops")) {
+    for (int k : {1, 16}) rows.push_back({64, k, 2});
+  }
   if (phase("async")) {
     for (int k : {16, 32}) rows.push_back({64, k, 0});
   }
   for (const Row& row : rows) {
-    AppendResult r = row.loops > 0
-                         ? RunLoopAppends(*ledger, row.writers, row.loops, seconds, &next_id)
-                         : RunAppends(*ledger, row.writers, row.in_flight, seconds, &next_id);
+    AppendResult r =
+        row.loops > 0
+            ? RunLoopAppends(*ledger, row.writers, row.in_flight, row.loops, seconds, &next_id)
+            : RunAppends(*ledger, row.writers, row.in_flight, seconds, &next_id);
     size_t batch = std::max<size_t>(1, static_cast<size_t>(r.mean_batch + 0.5));
     std::string load = LoadAverage();
     double bare = peer ? BareSqlite(dir + "/bare.db", peer_records, batch, page_size, seconds) : 0;
     // The ratio column says "-" when the peer did not run (--no-peer).
     char ratio[16] = "      -";
     if (bare > 0) std::snprintf(ratio, sizeof ratio, "%6.0f%%", 100.0 * r.per_second / bare);
-    std::printf("%-8d %-9s %13.0f %10.1f %9.1f %9.2f %9.2f %8.1f %16.0f %s %9ld  %s\n", row.writers,
-                row.loops       ? ("1 (" + std::to_string(row.loops) + " loops)").c_str()
-                : row.in_flight ? std::to_string(row.in_flight).c_str()
-                                : "1 (sync)",
-                r.per_second, r.mean_batch, r.syncs_per_second, r.p50_ms, r.p99_ms, r.cpu_us, bare,
-                ratio, r.rss_kb, load.c_str());
+    std::printf(
+        "%-8d %-9s %13.0f %10.1f %9.1f %9.2f %9.2f %8.1f %16.0f %s %9ld  %s\n", row.writers,
+        row.loops
+            ? (std::to_string(row.in_flight) + " (" + std::to_string(row.loops) + " loops)").c_str()
+        : row.in_flight ? std::to_string(row.in_flight).c_str()
+                        : "1 (sync)",
+        r.per_second, r.mean_batch, r.syncs_per_second, r.p50_ms, r.p99_ms, r.cpu_us, bare, ratio,
+        r.rss_kb, load.c_str());
     double named = 0;
     std::printf("         CPU us per record by thread:");
-    for (const char* name : {"ledger-prepare", "ledger-commit", "ledger-sync", "wal-checkpoint"}) {
+    for (const char* name :
+         {"ledger-prepare", "ledger-commit", "ledger-sync", "ledger-complete", "wal-checkpoint"}) {
       double us = r.thread_cpu_us.count(name) ? r.thread_cpu_us.at(name) : 0;
       named += us;
       std::printf(" %s %.1f,", name, us);
