@@ -104,7 +104,7 @@ std::string RecordKeySql(const std::string& origin, const std::string& seq) {
 // millisecond it was made in; for any other id, the id. The ids of one millisecond share a row
 // per fill, so that a fill writes a few rows rather than one per decision; a lookup reads the
 // listed records and keeps those of its id. Schema version 9 computes the same in SQL.
-std::string DecisionBucket(const std::string& id) {
+std::string_view DecisionBucket(std::string_view id) {
   bool v7 = id.size() == 36 && id[8] == '-' && id[13] == '-' && id[14] == '7' && id[18] == '-' &&
             id[23] == '-' &&
             std::all_of(id.begin(), id.end(), [](char c) { return (c & 0x80) == 0; });
@@ -756,7 +756,7 @@ class SqliteLedgerStore final : public LedgerStore {
                 "OR origin = ?3) ORDER BY origin" +
                     dir + ", from_seq" + dir));
     sqlite3_bind_int(postings.get(), 1, field);
-    std::string value = field == 1   ? DecisionBucket(q.decision_id)
+    std::string value = field == 1   ? std::string(DecisionBucket(q.decision_id))
                         : field == 2 ? q.task_id
                                      : q.principal;
     BindText(postings.get(), 2, value, false);
@@ -919,7 +919,16 @@ class SqliteLedgerStore final : public LedgerStore {
 
   // Decision id (field 1), task (2) and principal (3) of the records of one origin not yet in
   // the postings table: value -> their seqs, ascending.
-  using HeldPostings = std::map<std::pair<int, std::string>, std::vector<uint64_t>>;
+  // Ordered by field, then value; found by a (field, string_view) key without a copy of it.
+  struct HeldOrder {
+    using is_transparent = void;
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      if (a.first != b.first) return a.first < b.first;
+      return std::string_view(a.second) < std::string_view(b.second);
+    }
+  };
+  using HeldPostings = std::map<std::pair<int, std::string>, std::vector<uint64_t>, HeldOrder>;
   struct TimeRange {
     int64_t min = INT64_MAX, max = INT64_MIN;
     void Add(int64_t t) {
@@ -941,14 +950,21 @@ class SqliteLedgerStore final : public LedgerStore {
     int recent_fills = 0;  // values fills in ledger_postings_recent, not yet merged
   };
 
-  static void Hold(bool decisions, HeldPostings& held, uint64_t seq, const std::string& decision,
-                   const std::string& task, const std::string& principal) {
+  // Called for every committed record: values repeat, so a key is copied only when it is new.
+  static void Hold(bool decisions, HeldPostings& held, uint64_t seq, std::string_view decision,
+                   std::string_view task, std::string_view principal) {
+    auto add = [&](int field, std::string_view value) {
+      if (value.empty()) return;
+      auto it = held.find(std::pair<int, std::string_view>(field, value));
+      if (it == held.end()) it = held.try_emplace({field, std::string(value)}).first;
+      it->second.push_back(seq);
+    };
     if (decisions) {
-      if (!decision.empty()) held[{1, DecisionBucket(decision)}].push_back(seq);
+      add(1, DecisionBucket(decision));
       return;
     }
-    if (!task.empty()) held[{2, task}].push_back(seq);
-    if (!principal.empty()) held[{3, principal}].push_back(seq);
+    add(2, task);
+    add(3, principal);
   }
 
   // Keeps the postings table (decision, task, principal -> records) close to the end of each
