@@ -56,7 +56,7 @@ class Verification {
     uint64_t end = std::min(mine->End(), theirs->End());
     chunk_seqs_ = std::max<uint64_t>(1, options_.read_chunk);
     chunk_count_ = (end + chunk_seqs_ - 1) / chunk_seqs_;
-    Chunks chunks(chunk_count_, chunk_seqs_, options_.origin);
+    Chunks chunks(end, chunk_seqs_, options_.origin);
     Status read = chunks.Run(*mine, *theirs, [&](const Chunk& c) { return VisitChunk(c); });
     WRIT_RETURN_IF_ERROR(read);
     if (!report_.problem) FinishChain();
@@ -134,8 +134,9 @@ class Verification {
   // ring of kRing slots, and visited by this thread in order. Rows are reused from chunk to chunk.
   class Chunks {
    public:
-    Chunks(uint64_t count, uint64_t seqs, std::string_view origin)
-        : count_(count), seqs_(seqs), origin_(origin) {}
+    // Seqs [0, end): both readers see the same records there.
+    Chunks(uint64_t end, uint64_t seqs, std::string_view origin)
+        : end_(end), count_((end + seqs - 1) / seqs), seqs_(seqs), origin_(origin) {}
 
     Status Run(store::RecordScan& mine, store::RecordScan& theirs,
                const std::function<bool(const Chunk&)>& visit) {
@@ -197,7 +198,8 @@ class Verification {
       lock.unlock();
       c.index = k;
       size_t n = 0;
-      c.status = scan.Read(k * seqs_, (k + 1) * seqs_, [&](const store::RecordView& v) {
+      uint64_t last = std::min(end_, (k + 1) * seqs_);
+      c.status = scan.Read(k * seqs_, last, [&](const store::RecordView& v) {
         if (n == c.rows.size()) c.rows.emplace_back();
         TakeRow(v, origin_, h, c.rows[n++]);
         return true;
@@ -208,6 +210,7 @@ class Verification {
       cv_.notify_all();
     }
 
+    const uint64_t end_;
     const uint64_t count_;
     const uint64_t seqs_;
     const std::string_view origin_;

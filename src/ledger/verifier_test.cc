@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "base/encoding.h"
 #include "ledger/ledger_test_util.h"
 #include "ledger/log_reader.h"
@@ -271,6 +274,30 @@ TEST_P(TamperTest, VerifyReportsProgress) {
   EXPECT_FALSE(r->signatures_checked);
   EXPECT_EQ(last, size_);
   EXPECT_GE(calls, 1u);
+}
+
+// Verify reads with two readers, each over its own snapshot: while records are appended it still
+// finds the log intact, and checks at least what was there when it began.
+TEST_P(TamperTest, VerifyWhileRecordsAreAppendedIsClean) {
+  OpenLedger();
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    for (int i = 0; i < 40 && !done; ++i) {
+      std::vector<LedgerEntry> batch;
+      for (int k = 0; k < 50; ++k) batch.push_back(testing::TestEntry(100000 + i * 50 + k));
+      ASSERT_TRUE(ledger_->AppendBatch(std::move(batch)).ok());
+    }
+  });
+  uint64_t last = size_;
+  for (int round = 0; round < 5; ++round) {
+    auto r = Verify();
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_TRUE(r->ok()) << r->problem->what;
+    EXPECT_GE(r->records, last);
+    last = r->records;
+  }
+  done = true;
+  writer.join();
 }
 
 INSTANTIATE_TEST_SUITE_P(ReadChunks, TamperTest,
