@@ -472,9 +472,22 @@ int main(int argc, char** argv) {
   const std::string origin = "writ.bench/ledger";
   std::printf("load average at start: %s\n", LoadAverage().c_str());
   if (verify_only) {
-    // Verify an existing ledger (left by --keep) only: for profiling.
+    // Verify an existing ledger (left by --keep) only, with its signing key as
+    // `writ ledger verify` does (every checkpoint signature checked).
     writ::ledger::VerifyOptions vo;
     vo.origin = origin;
+    if (!std::filesystem::exists(dir + "/ledger.key")) {
+      std::fprintf(stderr, "no %s/ledger.key: run with --keep first\n", dir.c_str());
+      return 1;
+    }
+    auto key = writ::ledger::LoadOrCreateFileNoteSigner(dir + "/ledger.key", origin);
+    if (!key.ok()) {
+      std::fprintf(stderr, "%s\n", key.status().ToString().c_str());
+      return 1;
+    }
+    vo.key = writ::ledger::ParseVerifierKey(
+                 writ::ledger::FormatVerifierKey((*key)->name(), (*key)->public_key()))
+                 .value();
     auto t0 = Clock::now();
     auto report = writ::ledger::VerifyLedger(store->ledger(), vo);
     double vs = Seconds(t0, Clock::now());
