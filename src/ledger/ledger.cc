@@ -537,8 +537,16 @@ void Ledger::SyncLoop() {
     commit_cv_.notify_one();  // a held batch may be committed now (see CommitLoop)
     lock.unlock();
     SyncGroup(group);
+    size_t records = 0;
+    for (const auto& b : group) records += b->data.records.size();
     lock.lock();
     syncing_ = false;
+    if (records <= options_.inline_when_idle_records && complete_queue_.empty() && !completing_) {
+      // A small group is completed here: its callbacks cost less than waking the completer
+      // (measured: the MCP gateway's 32 clients lost 6-8% of their calls per second).
+      CompleteTaken(lock, group);
+      continue;
+    }
     for (auto& b : group) complete_queue_.push_back(std::move(b));
     complete_cv_.notify_one();
   }
@@ -554,16 +562,21 @@ void Ledger::CompleteLoop() {
       group.push_back(std::move(complete_queue_.front()));
       complete_queue_.pop_front();
     }
-    completing_ = true;
-    lock.unlock();
-    CompleteGroup(group);
-    size_t n = group.size();
-    group.clear();  // the records' bytes are freed here, off the committer's and syncer's threads
-    lock.lock();
-    completing_ = false;
-    in_pipeline_ -= n;
-    if (in_pipeline_ == 0) drained_cv_.notify_all();
+    CompleteTaken(lock, group);
   }
+}
+
+void Ledger::CompleteTaken(std::unique_lock<std::mutex>& lock,
+                           std::vector<std::unique_ptr<Batch>>& group) {
+  completing_ = true;
+  lock.unlock();
+  CompleteGroup(group);
+  size_t n = group.size();
+  group.clear();  // the records' bytes are freed here, off the committer's thread
+  lock.lock();
+  completing_ = false;
+  in_pipeline_ -= n;
+  if (in_pipeline_ == 0) drained_cv_.notify_all();
 }
 
 void Ledger::SyncAndComplete(std::vector<std::unique_ptr<Batch>>& group) {

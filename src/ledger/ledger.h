@@ -204,6 +204,10 @@ class Ledger {
   void SyncGroup(std::vector<std::unique_ptr<Batch>>& group);
   // Runs the callbacks and appends checkpoints to the outside file.
   void CompleteGroup(std::vector<std::unique_ptr<Batch>>& group);
+  // Completes synced batches taken off the pipeline, holding the completion stage (called
+  // with `lock` on mu_, which it releases meanwhile).
+  void CompleteTaken(std::unique_lock<std::mutex>& lock,
+                     std::vector<std::unique_ptr<Batch>>& group);
   void SyncAndComplete(std::vector<std::unique_ptr<Batch>>& group);
   std::unique_ptr<Batch> Prepare(std::vector<std::unique_ptr<Request>> requests, bool force);
   bool CanMerge(const Batch& waiting, const Batch& next) const;
