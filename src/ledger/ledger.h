@@ -15,7 +15,8 @@
 //      the next committed ones;
 //   4. the completer runs the callbacks of every append in the synced batches and wakes the
 //      blocked callers, one futex wake per take of the queue rather than one per caller (see
-//      wake_words_).
+//      wake_words_); a small group (up to inline_when_idle_records records) the syncer completes
+//      itself when the completer is idle.
 // At most one prepared batch waits for the committer (what is prepared while it waits joins
 // it, up to max_batch_records), so no more than two batches are built ahead of what the store
 // holds.
