@@ -22,7 +22,9 @@
 #     ledger_seq is looked up, and `writ ledger verify` checks the ledger.
 #
 # Prints requests/s and the p50 and p99 latencies of each, with the machine's load average (the
-# figures depend on what else runs). The two targets are measured in alternation for ROUNDS
+# figures depend on what else runs); in MODE=authorize also the resident memory of `writ serve`
+# (VmRSS and its peak, VmHWM) with the number of decisions made so far, after the full-load rounds
+# and at the end. The two targets are measured in alternation for ROUNDS
 # rounds and the medians reported, so that a burst of other work on the machine does not land on
 # one target only.
 #
@@ -176,6 +178,15 @@ run() {  # id label url round
   report "$tmp/$1.$4.wrk" "$2" "round $4" "$tmp/$1.results"
 }
 
+writ_memory() {  # when: writ serve's resident memory beside the decisions it made so far
+  local rss hwm decided
+  rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$writ_pid/status")
+  hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$writ_pid/status")
+  decided=$(curl -fsS -H "Authorization: Bearer $admin_key" "http://127.0.0.1:$writ_port/metrics" |
+    awk '/^writ_decisions_total\{/ {s += $NF} END {printf "%d", s}')
+  echo "writ serve memory $1: RSS $((rss / 1024)) MiB (peak $((hwm / 1024)) MiB) after $decided decisions"
+}
+
 medians() {  # prints the median rps of nginx last (for the half-rate run)
   python3 - "$tmp/nginx.results" "$tmp/writ.results" "$nginx_label" "$writ_label" <<'PY'
 import statistics, sys
@@ -211,6 +222,7 @@ head -n -1 "$tmp/medians"
 nginx_median=$(tail -n 1 "$tmp/medians")
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 [[ "$MODE" == authorize ]] || exit 0
+writ_memory "after the full-load rounds"
 
 # Paced runs: each connection waits HALF_DELAY_MS before each request, and a 3 s trial at an
 # estimate of the connections needed calibrates their number against the calibration target
@@ -256,6 +268,7 @@ report "$tmp/writ.evidence.wrk" "$writ_label" "evidence" ""
 echo "(the evidence run parses every answer in wrk's Lua, which costs wrk time)"
 curl -fsS -H "Authorization: Bearer $admin_key" "http://127.0.0.1:$writ_port/metrics" \
   >"$tmp/metrics"
+writ_memory "at the end"
 kill -TERM "$writ_pid"
 wait "$writ_pid" || { echo "bench/http: writ serve exited with $?" >&2; cat "$tmp/writ.err" >&2; }
 writ_pid=""
