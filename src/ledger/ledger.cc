@@ -45,6 +45,14 @@ static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t) &&
                   std::atomic<uint32_t>::is_always_lock_free,
               "futex words must be plain 32-bit integers");
 
+// Everything in `queue`, in order, leaving it empty.
+template <typename T>
+std::vector<T> TakeAll(std::deque<T>& queue) {
+  std::vector<T> all(std::make_move_iterator(queue.begin()), std::make_move_iterator(queue.end()));
+  queue.clear();
+  return all;
+}
+
 void WakeAll(std::atomic<uint32_t>* wake) {
   wake->fetch_add(1, std::memory_order_release);
   syscall(SYS_futex, reinterpret_cast<uint32_t*>(wake), FUTEX_WAKE_PRIVATE, INT32_MAX, nullptr,
@@ -337,14 +345,12 @@ void Ledger::PrepareLoop() {
       bool failed = !batch->status.ok();
       std::vector<std::unique_ptr<Batch>> group;
       group.push_back(std::move(batch));
-      SyncAndComplete(group);
-      group.clear();
+      SyncGroup(group);
       lock.lock();
       if (failed) reload_needed_ = true;
+      CompleteTaken(lock, group);
       committing_ = false;
       syncing_ = false;
-      in_pipeline_ -= 1;
-      if (in_pipeline_ == 0) drained_cv_.notify_all();
     }
     // Hand the batch over. While the committer is busy, what is prepared meanwhile joins the
     // batch waiting in the slot, so each commit takes everything that arrived during the
@@ -528,11 +534,7 @@ void Ledger::SyncLoop() {
       complete_cv_.notify_one();
       return;
     }
-    std::vector<std::unique_ptr<Batch>> group;
-    while (!sync_queue_.empty()) {
-      group.push_back(std::move(sync_queue_.front()));
-      sync_queue_.pop_front();
-    }
+    std::vector<std::unique_ptr<Batch>> group = TakeAll(sync_queue_);
     syncing_ = true;
     commit_cv_.notify_one();  // a held batch may be committed now (see CommitLoop)
     lock.unlock();
@@ -557,11 +559,7 @@ void Ledger::CompleteLoop() {
   for (;;) {
     complete_cv_.wait(lock, [&] { return !complete_queue_.empty() || syncer_done_; });
     if (complete_queue_.empty()) return;
-    std::vector<std::unique_ptr<Batch>> group;
-    while (!complete_queue_.empty()) {
-      group.push_back(std::move(complete_queue_.front()));
-      complete_queue_.pop_front();
-    }
+    std::vector<std::unique_ptr<Batch>> group = TakeAll(complete_queue_);
     CompleteTaken(lock, group);
   }
 }
@@ -577,11 +575,6 @@ void Ledger::CompleteTaken(std::unique_lock<std::mutex>& lock,
   completing_ = false;
   in_pipeline_ -= n;
   if (in_pipeline_ == 0) drained_cv_.notify_all();
-}
-
-void Ledger::SyncAndComplete(std::vector<std::unique_ptr<Batch>>& group) {
-  SyncGroup(group);
-  CompleteGroup(group);
 }
 
 void Ledger::SyncGroup(std::vector<std::unique_ptr<Batch>>& group) {

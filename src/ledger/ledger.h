@@ -209,7 +209,6 @@ class Ledger {
   // with `lock` on mu_, which it releases meanwhile).
   void CompleteTaken(std::unique_lock<std::mutex>& lock,
                      std::vector<std::unique_ptr<Batch>>& group);
-  void SyncAndComplete(std::vector<std::unique_ptr<Batch>>& group);
   std::unique_ptr<Batch> Prepare(std::vector<std::unique_ptr<Request>> requests, bool force);
   bool CanMerge(const Batch& waiting, const Batch& next) const;
   void Merge(Batch& into, Batch&& next);
@@ -262,7 +261,7 @@ class Ledger {
   bool syncer_done_ = false;
   bool committing_ = false;  // the commit stage is busy (committer, or preparer inline)
   bool syncing_ = false;     // the sync stage is busy (syncer, or preparer inline)
-  bool completing_ = false;  // the completion stage is busy (completer, or preparer inline)
+  bool completing_ = false;  // the completion stage is busy (completer, syncer or preparer)
   bool closed_ = false;
   LedgerStats stats_;
   std::mutex close_mu_;  // serialises Close()

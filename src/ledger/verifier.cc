@@ -54,9 +54,7 @@ class Verification {
     WRIT_ASSIGN_OR_RETURN(std::unique_ptr<store::RecordScan> theirs,
                           store_.OpenRecordScan(options_.origin));
     uint64_t end = std::min(mine->End(), theirs->End());
-    chunk_seqs_ = std::max<uint64_t>(1, options_.read_chunk);
-    chunk_count_ = (end + chunk_seqs_ - 1) / chunk_seqs_;
-    Chunks chunks(end, chunk_seqs_, options_.origin, options_.key);
+    Chunks chunks(end, std::max<uint64_t>(1, options_.read_chunk), options_.origin, options_.key);
     Status read = chunks.Run(*mine, *theirs, [&](const Chunk& c) { return VisitChunk(c); });
     WRIT_RETURN_IF_ERROR(read);
     if (!report_.problem) FinishChain();
@@ -99,15 +97,13 @@ class Verification {
     Checkpoint cp;
   };
   static OpenedNote OpenNote(std::string_view note, const std::optional<VerifierKey>& key) {
+    auto unsigned_body = [&]() -> Result<Checkpoint> {
+      WRIT_ASSIGN_OR_RETURN(ParsedNote parsed, ParseNote(note));
+      return ParseCheckpointBody(parsed.body);
+    };
+    Result<Checkpoint> cp = key ? OpenCheckpoint(note, *key) : unsigned_body();
     OpenedNote o;
-    Result<Checkpoint> cp = InvalidArgument("");
-    if (key) {
-      cp = OpenCheckpoint(note, *key);
-      o.forged = !cp.ok();
-    } else {
-      auto parsed = ParseNote(note);
-      cp = parsed.ok() ? ParseCheckpointBody(parsed->body) : parsed.status();
-    }
+    o.forged = key && !cp.ok();
     o.ok = cp.ok();
     if (cp.ok()) {
       o.cp = *cp;
@@ -154,6 +150,8 @@ class Verification {
   };
   struct Chunk {
     uint64_t index = 0;
+    uint64_t end = 0;   // one past its last seq
+    bool last = false;  // the log's last chunk
     std::vector<Row> rows;
     Status status;
   };
@@ -246,9 +244,10 @@ class Verification {
       Chunk& c = slots_[k % kRing].chunk;
       lock.unlock();
       c.index = k;
+      c.end = std::min(end_, (k + 1) * seqs_);
+      c.last = k + 1 == count_;
       size_t n = 0;
-      uint64_t last = std::min(end_, (k + 1) * seqs_);
-      c.status = scan.Read(k * seqs_, last, [&](const store::RecordView& v) {
+      c.status = scan.Read(k * seqs_, c.end, [&](const store::RecordView& v) {
         if (n == c.rows.size()) c.rows.emplace_back();
         TakeRow(v, origin_, key_, h, c.rows[n++]);
         return true;
@@ -278,7 +277,7 @@ class Verification {
     }
     // A chunk that ends short while records follow it misses one (found here rather than at
     // the next record, which may lie far ahead of empty chunks).
-    if (c.index + 1 < chunk_count_ && position_ < (c.index + 1) * chunk_seqs_) {
+    if (!c.last && position_ < c.end) {
       Missing(position_);
       return false;
     }
@@ -495,8 +494,6 @@ class Verification {
   const VerifyOptions& options_;
   VerifyReport report_;
   uint64_t total_ = 0;
-  uint64_t chunk_seqs_ = 1;
-  uint64_t chunk_count_ = 0;
   uint64_t position_ = 0;
   Digest prev_leaf_{};
   bool chain_break_ = false;
