@@ -486,9 +486,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "%s\n", key.status().ToString().c_str());
       return 1;
     }
-    vo.key = writ::ledger::ParseVerifierKey(
-                 writ::ledger::FormatVerifierKey((*key)->name(), (*key)->public_key()))
-                 .value();
+    vo.key = (*key)->verifier_key();
     auto t0 = Clock::now();
     auto report = writ::ledger::VerifyLedger(store->ledger(), vo);
     double vs = Seconds(t0, Clock::now());
@@ -600,9 +598,7 @@ int main(int argc, char** argv) {
   if (phase("verify")) {
     writ::ledger::VerifyOptions vo;
     vo.origin = origin;
-    vo.key = writ::ledger::ParseVerifierKey(
-                 writ::ledger::FormatVerifierKey(signer->name(), signer->public_key()))
-                 .value();
+    vo.key = signer->verifier_key();
     auto vstart = Clock::now();
     auto report = writ::ledger::VerifyLedger(store->ledger(), vo);
     double vs = Seconds(vstart, Clock::now());

@@ -54,6 +54,8 @@ class NoteSigner {
   virtual const std::string& public_key() const = 0;                     // raw Ed25519 public key
   virtual Result<std::string> Sign(std::string_view message) const = 0;  // 64 bytes
   uint32_t key_id() const { return NoteKeyId(name(), public_key()); }
+  // The key that checks this signer's notes.
+  VerifierKey verifier_key() const { return {name(), key_id(), public_key()}; }
 };
 
 class Ed25519NoteSigner final : public NoteSigner {

@@ -70,9 +70,7 @@ class LedgerFixture : public ::testing::Test {
     }
   }
 
-  VerifierKey Key() const {
-    return ParseVerifierKey(FormatVerifierKey(signer_->name(), signer_->public_key())).value();
-  }
+  VerifierKey Key() const { return signer_->verifier_key(); }
 
   // Runs SQL on the database file directly.
   void Sql(const std::string& sql) {

@@ -125,9 +125,7 @@ TEST(LedgerCrashTest, KillNineAtRandomMomentsLosesNothingAcknowledged) {
     ASSERT_TRUE(signer.ok());
     writ::ledger::VerifyOptions vo;
     vo.origin = "writ.test/crash";
-    vo.key = writ::ledger::ParseVerifierKey(
-                 writ::ledger::FormatVerifierKey((*signer)->name(), (*signer)->public_key()))
-                 .value();
+    vo.key = (*signer)->verifier_key();
     vo.outside_checkpoint_file = (dir / "checkpoints.jsonl").string();
     auto report = writ::ledger::VerifyLedger((*store)->ledger(), vo);
     ASSERT_TRUE(report.ok()) << report.status().ToString();
