@@ -199,7 +199,11 @@ class SqliteRecordScan final : public RecordScan {
                                                   const SqliteOptions& options,
                                                   const std::string& origin) {
     WRIT_ASSIGN_OR_RETURN(DbPtr db, OpenConnection(path, options, false));
-    sqlite3_exec(db.get(), "PRAGMA mmap_size=4294967296", nullptr, nullptr, nullptr);
+    // A small page cache: a scan reads each page once, and the pages it cannot map (SQLite maps
+    // at most 2 GiB of the file) are read into cache buffers; 256 KiB of them stay in the core's
+    // L2 cache. With SQLite's default 2 MiB, `writ ledger verify` ran 7-8% slower.
+    sqlite3_exec(db.get(), "PRAGMA mmap_size=4294967296; PRAGMA cache_size=-256", nullptr, nullptr,
+                 nullptr);
     auto scan = std::unique_ptr<SqliteRecordScan>(new SqliteRecordScan(std::move(db)));
     WRIT_RETURN_IF_ERROR(scan->Begin(origin));
     return std::unique_ptr<RecordScan>(std::move(scan));
