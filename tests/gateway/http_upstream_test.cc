@@ -82,6 +82,17 @@ class HttpUpstreamTest : public ::testing::Test {
     return f.get();
   }
 
+  // Waits until the server holds the session's GET stream (its tool `announce-http` says so).
+  // The upstream opens that stream on a connection of its own, from its own thread, once the
+  // session exists: a count of the server's connections taken before it may not include it.
+  void WaitForTheGetStream() {
+    for (int i = 0; i < 200; ++i) {
+      if (Text(Call(&io_, "tools/call", "announce-http")) == "announced") return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    FAIL() << "the upstream did not open the session's GET stream";
+  }
+
   // The text of a tool's answer.
   static std::string Text(const Answer& a) {
     if (!a.result.ok()) return "error: " + a.result.status().ToString();
@@ -103,6 +114,7 @@ class HttpUpstreamTest : public ::testing::Test {
 
 TEST_F(HttpUpstreamTest, ExchangesOnACallersContextRunThereOnOneConnection) {
   StartUpstream();
+  ASSERT_NO_FATAL_FAILURE(WaitForTheGetStream());
   Answer first = Call(&io_, "tools/call", "connections");
   ASSERT_TRUE(first.result.ok()) << first.result.status().ToString();
   EXPECT_EQ(first.thread, io_id_);
