@@ -215,13 +215,9 @@ Result<std::atomic<uint32_t>*> Ledger::Enqueue(std::unique_ptr<Request> request,
   bool lazy = request->lazy;
   int64_t lazy_since = request->lazy_since_us;
   queue_.push_back(std::move(request));
-  bool notify = true;
-  if (!lazy) {
-    ++eager_queued_;
-  } else {
-    // Only when the preparer sleeps past this record's deadline: it must wait less.
-    notify = preparer_wake_at_us_ > lazy_since + options_.lazy_within_ms * 1000;
-  }
+  if (!lazy) ++eager_queued_;
+  // A lazy record wakes the preparer only when it sleeps past the record's deadline.
+  bool notify = !lazy || preparer_wake_at_us_ > lazy_since + options_.lazy_within_ms * 1000;
   // Woken after the lock is released: woken while it was held, the preparer (on the other core)
   // found it taken and slept on it once more.
   lock.unlock();
