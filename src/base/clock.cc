@@ -28,6 +28,12 @@ void CivilFromDays(int64_t z, int64_t* y, unsigned* m, unsigned* d) {
   *y = static_cast<int64_t>(yoe) + era * 400 + (*m <= 2);
 }
 
+int DaysInMonth(int year, int month) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  return month == 2 && leap ? 29 : kDays[month - 1];
+}
+
 bool Digits(std::string_view s, size_t pos, size_t n, int* out) {
   if (pos + n > s.size()) return false;
   int v = 0;
@@ -76,7 +82,7 @@ Result<int64_t> ParseRfc3339(std::string_view s) {
       s[7] != '-' || !Digits(s, 8, 2, &day)) {
     return bad();
   }
-  if (month < 1 || month > 12 || day < 1 || day > 31) return bad();
+  if (month < 1 || month > 12 || day < 1 || day > DaysInMonth(year, month)) return bad();
   int64_t frac_us = 0;
   int offset_s = 0;
   if (s.size() > 10) {

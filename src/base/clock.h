@@ -43,7 +43,8 @@ int64_t MonotonicMicros();
 // "2024-05-01T12:00:00.123456Z" (always UTC, always six fractional digits).
 std::string FormatRfc3339Micros(int64_t micros);
 
-// Parses an RFC 3339 date-time ("2024-05-01T12:00:00Z", "...T12:00:00.5+02:00"). A bare date
+// Parses an RFC 3339 date-time ("2024-05-01T12:00:00Z", "...T12:00:00.5+02:00"); a day the
+// month does not have (2026-02-29) is refused, not read as the next month's. A bare date
 // "2024-05-01" is accepted as its midnight UTC. Fractions beyond microseconds are truncated.
 Result<int64_t> ParseRfc3339(std::string_view text);
 

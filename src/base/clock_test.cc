@@ -32,6 +32,20 @@ TEST(ClockTest, RejectsMalformedTimes) {
   }
 }
 
+TEST(ClockTest, RejectsDaysTheMonthDoesNotHave) {
+  // Not read as the first days of the next month.
+  for (const char* bad :
+       {"2026-02-29", "2026-02-29T12:00:00Z", "2100-02-29", "2024-02-30", "2026-04-31T00:00:00Z",
+        "2026-06-31", "2026-09-31", "2026-11-31", "2026-01-00", "2026-01-32"}) {
+    EXPECT_FALSE(ParseRfc3339(bad).ok()) << bad;
+  }
+  for (const char* good : {"2024-02-29", "2000-02-29T00:00:00Z", "2026-01-31", "2026-03-31",
+                           "2026-04-30", "2026-12-31T23:59:59Z"}) {
+    EXPECT_TRUE(ParseRfc3339(good).ok()) << good;
+  }
+  EXPECT_EQ(*ParseRfc3339("2024-02-29"), 1709164800000000);
+}
+
 TEST(ClockTest, ManualClockMovesOnlyWhenTold) {
   ManualClock c(100);
   EXPECT_EQ(c.NowMicros(), 100);
