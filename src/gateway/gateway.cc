@@ -153,9 +153,10 @@ std::string Str(const json::value& v, std::string_view key) {
   return x && x->is_string() ? std::string(x->get_string()) : std::string();
 }
 
-// Methods forwarded without a decision (discovery of what a server offers).
+// Methods forwarded without a decision: a ping (so that a client learns whether the server
+// answers, not only Writ), and discovery of what a server offers.
 bool PassesThrough(std::string_view method) {
-  return method == "resources/list" || method == "resources/templates/list" ||
+  return method == "ping" || method == "resources/list" || method == "resources/templates/list" ||
          method == "prompts/list" || method == "completion/complete";
 }
 
@@ -337,22 +338,44 @@ void McpGateway::HandleGet(Mount& mount, const Request& request, Responder r) {
   std::shared_ptr<Session> session = FindSession(mount, request, *token, nullptr, r);
   if (!session) return;
   // One stream per session: a new GET replaces the one before (which ends).
-  auto stream = std::make_shared<server::ResponseStream>(/*end_on_shutdown=*/true);
+  // Closed, it leaves the session (unless a newer one replaced it already).
+  std::weak_ptr<Session> weak_session = session;
+  auto closed = std::make_shared<const server::ResponseStream*>(nullptr);
+  auto stream =
+      NewEventStream(mount, /*end_on_shutdown=*/true,
+                     "the session stream of task " + session->task_id, [weak_session, closed] {
+                       std::shared_ptr<Session> s = weak_session.lock();
+                       if (!s) return;
+                       std::lock_guard<std::mutex> lock(s->mu);
+                       if (s->events.get() == *closed) s->events.reset();
+                     });
+  *closed = stream.get();
   std::shared_ptr<server::ResponseStream> before;
   {
     std::lock_guard<std::mutex> lock(session->mu);
     before = std::exchange(session->events, stream);
   }
   if (before) before->End();
-  std::weak_ptr<Session> weak_session = session;
-  std::weak_ptr<server::ResponseStream> weak_stream = stream;
-  stream->SetOnClose([weak_session, weak_stream] {
-    std::shared_ptr<Session> s = weak_session.lock();
-    if (!s) return;
-    std::lock_guard<std::mutex> lock(s->mu);
-    if (s->events == weak_stream.lock()) s->events.reset();
-  });
   r.Send(EventStream(stream));
+}
+
+std::shared_ptr<server::ResponseStream> McpGateway::NewEventStream(
+    const Mount& mount, bool end_on_shutdown, std::string what,
+    std::function<void()> on_close) const {
+  size_t bound =
+      static_cast<size_t>(settings_.max_buffered_bytes != 0 ? settings_.max_buffered_bytes
+                                                            : 2 * settings_.max_message_bytes);
+  auto stream = std::make_shared<server::ResponseStream>(end_on_shutdown, bound);
+  const server::ResponseStream* raw = stream.get();  // on_close runs while it lives
+  stream->SetOnClose([raw, bound, who = mount.settings.name, what = std::move(what),
+                      on_close = std::move(on_close)] {
+    if (raw->cut()) {
+      LogLine(who, what + " was cut: its client read too slowly, and " + std::to_string(bound) +
+                       " bytes were waiting for it (gateway.max_buffered_bytes)");
+    }
+    if (on_close) on_close();
+  });
+  return stream;
 }
 
 void McpGateway::Broadcast(Mount& mount, const json::object& message) {
@@ -470,9 +493,6 @@ void McpGateway::HandlePost(Mount& mount, const Request& request, Responder r) {
   call->sse = !json_ok;
   call->sse_ok = sse_ok;
   call->io = request.io_context();
-  if (msg.method == "ping") {
-    return Answer(call->responder, ResultMessage(call->id, json::object{}), call->sse, {});
-  }
   bool decided =
       msg.method == "tools/call" || msg.method == "resources/read" || msg.method == "prompts/get";
   if (!decided && msg.method != "tools/list" && !PassesThrough(msg.method)) {
@@ -813,7 +833,8 @@ void McpGateway::Forward(std::shared_ptr<Call> call, const authz::DecisionOutcom
   if (call->sse_ok && AsksForProgress(params)) {
     // The answer becomes an event stream now: the server's progress (and, over Streamable HTTP,
     // its other notifications about the call) go to the client as they come, the response last.
-    call->stream = std::make_shared<server::ResponseStream>();
+    call->stream = NewEventStream(*call->mount, /*end_on_shutdown=*/false,
+                                  "the event stream of decision " + call->decision_id, nullptr);
     call->responder.Send(EventStream(call->stream));
     related = [stream = call->stream](json::object m) { stream->Write(SseEvent(m)); };
   }

@@ -101,6 +101,12 @@ class McpGateway {
                                        const boost::json::value& id, server::Responder& responder);
   // An upstream's notification outside any request, to the GET streams of its mount's sessions.
   void Broadcast(Mount& mount, const boost::json::object& message);
+  // A new event stream to a client, bounded by max_buffered_bytes (see ResponseStream). When it
+  // closes, `on_close` runs (if set), after a log line when its client, too slow, was cut off
+  // (`what` names the stream there).
+  std::shared_ptr<server::ResponseStream> NewEventStream(const Mount& mount, bool end_on_shutdown,
+                                                         std::string what,
+                                                         std::function<void()> on_close) const;
   void Initialize(Mount& mount, std::shared_ptr<Call> call, const boost::json::value& params);
   void ListTools(std::shared_ptr<Call> call);
   void Authorize(std::shared_ptr<Call> call);

@@ -243,6 +243,7 @@ Result<ServeConfig> ParseServeConfig(std::string_view toml_text, std::string_vie
   TableReader gateway(source, "gateway.");
   gateway.Add("approval_timeout_ms", Integer(&g.approval_timeout_ms, 1, kDay));
   gateway.Add("max_message_bytes", Integer(&g.max_message_bytes, 1024, 1LL << 30));
+  gateway.Add("max_buffered_bytes", Integer(&g.max_buffered_bytes, 0, 1LL << 32));
   gateway.Add("max_sessions", Integer(&g.max_sessions, 1, 1000000));
   gateway.Add("session_idle_s", Integer(&g.session_idle_s, 1, 30LL * 86400));
   gateway.Add("threads", Integer(&g.threads, 1, 1024));
@@ -326,6 +327,11 @@ Status ValidateServeConfig(const ServeConfig& c) {
 }
 
 Status ValidateGatewaySettings(const GatewaySettings& g) {
+  if (g.max_buffered_bytes != 0 && g.max_buffered_bytes < 2 * g.max_message_bytes) {
+    return InvalidArgument(
+        "config: gateway.max_buffered_bytes must be at least twice gateway.max_message_bytes (" +
+        std::to_string(2 * g.max_message_bytes) + "), or 0 for that");
+  }
   std::map<std::string, int> names;
   for (const GatewayUpstreamSettings& u : g.upstreams) {
     if (u.name.empty() || u.name.size() > 64 ||

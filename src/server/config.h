@@ -100,9 +100,12 @@ struct GatewaySettings {
   std::vector<GatewayUpstreamSettings> upstreams;
   int64_t approval_timeout_ms = 120000;  // how long a call waits for an approver
   int64_t max_message_bytes = 4 << 20;   // a client's message, and an upstream's answer
-  int64_t max_sessions = 10000;          // open Mcp-Session-Ids at most
-  int64_t session_idle_s = 3600;         // a session unused this long is forgotten
-  int threads = 16;                      // threads for the gateway's blocking work
+  // Bytes of an event stream (a call's progress, a session's GET stream) waiting for a client
+  // that reads slowly; beyond, its stream is cut. 0: twice max_message_bytes.
+  int64_t max_buffered_bytes = 0;
+  int64_t max_sessions = 10000;   // open Mcp-Session-Ids at most
+  int64_t session_idle_s = 3600;  // a session unused this long is forgotten
+  int threads = 16;               // threads for the gateway's blocking work
   // True: a forwarded call's answer waits until its outcome record is durable. False: the
   // outcome is queued before the answer leaves and written with the ledger's next record.
   bool outcome_before_reply = false;

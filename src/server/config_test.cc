@@ -109,6 +109,7 @@ lazy_within_ms = 20
 [gateway]
 approval_timeout_ms = 5000
 max_message_bytes = 65536
+max_buffered_bytes = 131072
 outcome_before_reply = true
 
 [[gateway.upstream]]
@@ -130,6 +131,8 @@ action_namespace = "Tickets"
   const GatewaySettings& g = r->gateway;
   EXPECT_EQ(g.approval_timeout_ms, 5000);
   EXPECT_EQ(g.max_message_bytes, 65536);
+  EXPECT_EQ(g.max_buffered_bytes, 131072);
+  EXPECT_EQ(GatewaySettings().max_buffered_bytes, 0);  // twice max_message_bytes
   EXPECT_TRUE(g.outcome_before_reply);
   EXPECT_FALSE(GatewaySettings().outcome_before_reply);
   EXPECT_EQ(r->service.lazy_within_ms, 20);  // how long the outcomes may wait (docs/gateway.md)
@@ -163,6 +166,8 @@ action_namespace = "Tickets"
        "are for stdio upstreams"},
       {"[[gateway.upstream]]\nname = \"a\"\ncommand = \"y\"\nport = 1\n",
        "unknown key `gateway.upstream.port`"},
+      {"[gateway]\nmax_message_bytes = 65536\nmax_buffered_bytes = 131071\n",
+       "at least twice gateway.max_message_bytes (131072)"},
   };
   for (const auto& [text, expected] : bad) {
     auto b = ParseServeConfig(text, "writ.toml");

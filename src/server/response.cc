@@ -49,6 +49,15 @@ Response Response::Error(const ApiError& error) {
 bool ResponseStream::Write(std::string_view bytes) {
   std::unique_lock<std::mutex> lock(mu_);
   if (closed_ || ended_) return false;
+  if (max_buffered_ != 0 && pending_.size() + bytes.size() > max_buffered_) {
+    // The client does not keep up: cut it off rather than keep all it has not read. The
+    // connection, woken, finds the stream closed and closes without ending the body.
+    cut_ = true;
+    std::function<void()> wake = wake_outstanding_ ? nullptr : wake_;
+    CloseLocked(lock);
+    if (wake) wake();
+    return false;
+  }
   pending_.append(bytes);
   WakeLocked(lock);
   return true;
@@ -64,6 +73,11 @@ void ResponseStream::End() {
 bool ResponseStream::closed() const {
   std::lock_guard<std::mutex> lock(mu_);
   return closed_;
+}
+
+bool ResponseStream::cut() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return cut_;
 }
 
 void ResponseStream::SetOnClose(std::function<void()> fn) {
@@ -90,15 +104,17 @@ std::string ResponseStream::Take(bool* ended) {
 }
 
 void ResponseStream::MarkClosed() {
-  std::function<void()> fn;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (closed_) return;
-    closed_ = true;
-    pending_.clear();
-    wake_ = nullptr;
-    fn = std::move(on_close_);
-  }
+  std::unique_lock<std::mutex> lock(mu_);
+  if (closed_) return;
+  CloseLocked(lock);
+}
+
+void ResponseStream::CloseLocked(std::unique_lock<std::mutex>& lock) {
+  closed_ = true;
+  std::string().swap(pending_);
+  wake_ = nullptr;
+  std::function<void()> fn = std::move(on_close_);
+  lock.unlock();
   if (fn) fn();
 }
 

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <boost/json/value.hpp>
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -39,20 +40,26 @@ inline constexpr std::string_view kEventStreamContentType = "text/event-stream";
 // coding) and ends the answer at End(), after which it closes the connection. Writes never
 // block; what is written before the connection takes the stream waits for it.
 //
-// The stream closes when it has been ended and sent, when the client goes away, or when the
-// server stops; `on_close` (SetOnClose) then runs once, on whichever thread saw it, so that a
-// producer can stop. Write after close returns false and does nothing.
+// The stream closes when it has been ended and sent, when the client goes away, when the
+// server stops, or when the client reads so slowly that more than `max_buffered` bytes wait
+// for it (then it is cut: the connection closes without the end of the body, and nothing more
+// is kept for it); `on_close` (SetOnClose) then runs once, on whichever thread saw it, so that
+// a producer can stop. Write after close returns false and does nothing.
 class ResponseStream {
  public:
   // `end_on_shutdown`: a graceful shutdown ends the stream (a stream of notifications that
   // has no natural end); otherwise shutdown waits for the producer's End, as for any answer.
-  explicit ResponseStream(bool end_on_shutdown = false) : end_on_shutdown_(end_on_shutdown) {}
+  // `max_buffered`: most bytes written and not yet taken by the connection (0: no bound).
+  explicit ResponseStream(bool end_on_shutdown = false, size_t max_buffered = 0)
+      : end_on_shutdown_(end_on_shutdown), max_buffered_(max_buffered) {}
   ResponseStream(const ResponseStream&) = delete;
   ResponseStream& operator=(const ResponseStream&) = delete;
 
   bool Write(std::string_view bytes);
   void End();
   bool closed() const;
+  // True once the stream was cut because its client did not keep up.
+  bool cut() const;
   // Runs `fn` once when the stream closes (at once when it already has).
   void SetOnClose(std::function<void()> fn);
   bool end_on_shutdown() const { return end_on_shutdown_; }
@@ -67,12 +74,16 @@ class ResponseStream {
 
  private:
   void WakeLocked(std::unique_lock<std::mutex>& lock);
+  // Closes the stream (lock held on entry, released) and runs on_close.
+  void CloseLocked(std::unique_lock<std::mutex>& lock);
 
   const bool end_on_shutdown_;
+  const size_t max_buffered_;
   mutable std::mutex mu_;
   std::string pending_;
   bool ended_ = false;
   bool closed_ = false;
+  bool cut_ = false;
   bool wake_outstanding_ = false;
   std::function<void()> wake_;
   std::function<void()> on_close_;

@@ -103,6 +103,66 @@ TEST(ApiErrorTest, StatusMapsToHttpStatusAndCode) {
   EXPECT_EQ(e.message.find("deadbeef"), std::string::npos);
 }
 
+TEST(ResponseStreamTest, KeepsWhatItsConnectionDidNotTakeUpToItsBound) {
+  ResponseStream stream(false, 10);
+  int wakes = 0, closes = 0;
+  stream.Attach([&] { ++wakes; });
+  stream.SetOnClose([&] { ++closes; });
+  EXPECT_TRUE(stream.Write("12345"));
+  EXPECT_TRUE(stream.Write("67890"));  // exactly the bound
+  EXPECT_EQ(wakes, 1);                 // one wake until the connection takes
+  bool ended = true;
+  EXPECT_EQ(stream.Take(&ended), "1234567890");
+  EXPECT_FALSE(ended);
+  EXPECT_TRUE(stream.Write("abcdefghij"));  // taken bytes no longer count
+  EXPECT_EQ(wakes, 2);
+  EXPECT_FALSE(stream.closed());
+  EXPECT_EQ(closes, 0);
+}
+
+TEST(ResponseStreamTest, IsCutWhenItsClientDoesNotKeepUp) {
+  ResponseStream stream(false, 10);
+  int wakes = 0, closes = 0;
+  stream.SetOnClose([&] {
+    ++closes;
+    EXPECT_TRUE(stream.cut());  // already known when the producer hears of the close
+  });
+  EXPECT_TRUE(stream.Write("12345678"));
+  stream.Attach([&] { ++wakes; });  // attached late: woken for what waits
+  EXPECT_EQ(wakes, 1);
+  bool ended = false;
+  EXPECT_EQ(stream.Take(&ended), "12345678");
+  EXPECT_TRUE(stream.Write("123456"));
+  EXPECT_EQ(wakes, 2);
+  EXPECT_FALSE(stream.Write("12345"));  // 11 bytes would wait: cut
+  EXPECT_TRUE(stream.closed());
+  EXPECT_TRUE(stream.cut());
+  EXPECT_EQ(closes, 1);
+  EXPECT_EQ(stream.Take(&ended), "");  // nothing kept for it
+  EXPECT_FALSE(ended);                 // not ended: the connection closes without the end
+  EXPECT_FALSE(stream.Write("x"));
+  stream.End();
+  stream.MarkClosed();
+  EXPECT_EQ(closes, 1);
+}
+
+TEST(ResponseStreamTest, WakesItsConnectionWhenCut) {
+  ResponseStream stream(false, 4);
+  int wakes = 0;
+  stream.Attach([&] { ++wakes; });
+  EXPECT_FALSE(stream.Write("12345"));  // larger than the bound at once
+  EXPECT_EQ(wakes, 1);                  // so that the connection closes
+  EXPECT_TRUE(stream.cut());
+}
+
+TEST(ResponseStreamTest, UnboundedByDefaultAndNotCutWhenTheClientLeaves) {
+  ResponseStream stream;
+  EXPECT_TRUE(stream.Write(std::string(1 << 20, 'x')));
+  stream.MarkClosed();  // the client went away
+  EXPECT_TRUE(stream.closed());
+  EXPECT_FALSE(stream.cut());
+}
+
 TEST(ReasonPhraseTest, KnowsTheStatusesTheServerUses) {
   EXPECT_EQ(ReasonPhrase(200), "OK");
   EXPECT_EQ(ReasonPhrase(413), "Content Too Large");

@@ -682,6 +682,7 @@ class Connection final : public ConnectionBase {
 
   void FlushStream() {
     if (closed_ || phase_ != Phase::kStreaming || stream_writing_) return;
+    if (body_stream_->closed()) return Close();  // cut: its client did not keep up
     bool ended = false;
     std::string bytes = body_stream_->Take(&ended);
     if (bytes.empty() && !ended) return;

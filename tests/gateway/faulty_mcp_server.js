@@ -1,6 +1,7 @@
 // A minimal MCP server over stdio (no dependencies) for the gateway's robustness tests: tools
 // that echo, answer large results, take their time, crash the process mid-call, report
-// progress, and announce that the tool list changed.
+// progress (slowly, or all at once), announce that the tool list changed, and tell which pings
+// and cancellations reached them.
 'use strict';
 const crypto = require('crypto');
 const readline = require('readline');
@@ -19,11 +20,18 @@ const tools = [
   {name: 'steps', description: 'Reports progress n times, then answers (or exits the server ' +
     'after crash_after steps)', inputSchema: {type: 'object',
     properties: {n: {type: 'integer'}, crash_after: {type: 'integer'}}, required: ['n']}},
+  {name: 'flood', description: 'Reports progress n times at once, each with a message of size ' +
+    'characters, then answers', inputSchema: {type: 'object',
+    properties: {n: {type: 'integer'}, size: {type: 'integer'}}, required: ['n', 'size']}},
   {name: 'keyhash', description: 'SHA-256 of FAULTY_KEY in its environment (not the key)',
+    inputSchema: {type: 'object', properties: {}}},
+  {name: 'seen', description: 'What reached the server besides calls: pings and cancellations',
     inputSchema: {type: 'object', properties: {}}},
   {name: 'announce', description: 'Says that the tool list changed (and logs)', inputSchema: {
     type: 'object', properties: {}}},
 ];
+
+const seen = {pings: 0, cancelled: []};
 
 function send(msg) { process.stdout.write(JSON.stringify(msg) + '\n'); }
 function text(id, t) { send({jsonrpc: '2.0', id, result: {content: [{type: 'text', text: t}]}}); }
@@ -33,7 +41,12 @@ const rl = readline.createInterface({input: process.stdin});
 rl.on('line', (line) => {
   let m;
   try { m = JSON.parse(line); } catch (e) { return; }
-  if (m.method === 'initialize') {
+  if (m.method === 'ping' && m.id !== undefined) {
+    seen.pings += 1;
+    send({jsonrpc: '2.0', id: m.id, result: {}});
+  } else if (m.method === 'notifications/cancelled') {
+    seen.cancelled.push(m.params);
+  } else if (m.method === 'initialize') {
     send({jsonrpc: '2.0', id: m.id, result: {protocolVersion: m.params.protocolVersion,
       capabilities: {tools: {listChanged: true}, logging: {}},
       serverInfo: {name: 'faulty-mcp', version: '1.0.0'}}});
@@ -67,6 +80,16 @@ rl.on('line', (line) => {
         };
         return tick();
       }
+      case 'flood': {
+        const token = m.params._meta && m.params._meta.progressToken;
+        const filler = 'f'.repeat(a.size);
+        for (let i = 1; i <= a.n; ++i) {
+          send({jsonrpc: '2.0', method: 'notifications/progress',
+                params: {progressToken: token, progress: i, total: a.n, message: filler}});
+        }
+        return text(m.id, 'flooded ' + a.n);
+      }
+      case 'seen': return text(m.id, JSON.stringify(seen));
       case 'keyhash':
         return text(m.id, process.env.FAULTY_KEY === undefined ? 'no key'
             : crypto.createHash('sha256').update(process.env.FAULTY_KEY).digest('hex'));

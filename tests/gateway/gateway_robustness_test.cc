@@ -208,6 +208,91 @@ TEST_F(GatewayRobustnessTest, ClientDisconnectMidStreamStillRecordsTheOutcome) {
   EXPECT_NE(r.body.find("after"), std::string::npos) << r.body;
 }
 
+// A client that stops reading while its call's progress floods in (64 MB of events): Writ keeps
+// at most max_buffered_bytes (1 MiB here) waiting for it, then cuts its stream rather than
+// buffer the rest; the call completes upstream, its outcome is recorded, the server goes on.
+TEST_F(GatewayRobustnessTest, SlowReaderIsCutOffInsteadOfBufferedWithoutBound) {
+  auto [token, task] = Task("flood-bot", "payments", "alice");
+  std::string sid = Open("faulty", token);
+  const int n = 2048, size = 32768;  // 64 MiB of progress messages
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  int small = 4096;  // so that little waits in the kernel on the client's side
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port_);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  std::string body = R"({"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"flood",)"
+                     R"("arguments":{"n":)" +
+                     std::to_string(n) + R"(,"size":)" + std::to_string(size) +
+                     R"(},"_meta":{"progressToken":"f-1"}}})";
+  std::string req = "POST /mcp/faulty HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token +
+                    "\r\nContent-Type: application/json\r\n"
+                    "Accept: application/json, text/event-stream\r\nMcp-Session-Id: " +
+                    sid + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  ASSERT_EQ(::send(fd, req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));
+  // The server sends everything at once; Writ reads it all while the client reads nothing.
+  EXPECT_TRUE(SuccessOutcomeRecorded(task));
+  // Now read whatever reached the client until the connection ends.
+  size_t received = 0;
+  std::string tail;
+  char buf[65536];
+  timeval tv{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  for (;;) {
+    ssize_t got = ::recv(fd, buf, sizeof buf, 0);
+    if (got <= 0) break;
+    received += static_cast<size_t>(got);
+    tail.append(buf, static_cast<size_t>(got));
+    if (tail.size() > 4096) tail.erase(0, tail.size() - 4096);
+  }
+  ::close(fd);
+  EXPECT_LT(received, size_t{16} << 20) << "the stream was buffered whole";
+  EXPECT_EQ(tail.find("flooded"), std::string::npos) << "the cut stream still got its answer";
+  EXPECT_TRUE(serve_->WaitForErr("was cut: its client read too slowly", std::chrono::seconds(5)))
+      << serve_->err();
+  auto r = Mcp("faulty", token, CallTool("say", R"({"text":"after the flood"})"), sid);
+  EXPECT_NE(r.body.find("after the flood"), std::string::npos) << r.body;
+}
+
+// A client's ping reaches the server and the server's answer comes back; a cancellation of a
+// call in flight reaches the server with the id Writ forwarded the call under and the client's
+// reason; one for a request not in flight is not forwarded.
+TEST_F(GatewayRobustnessTest, PingsAndCancellationsPassThroughToTheServer) {
+  auto [token, task] = Task("ping-bot", "payments", "alice");
+  std::string sid = Open("faulty", token);
+  auto r = Mcp("faulty", token, R"({"jsonrpc":"2.0","id":"p-1","method":"ping"})", sid);
+  EXPECT_EQ(r.body, R"({"jsonrpc":"2.0","id":"p-1","result":{}})");
+  std::thread slow([&] {
+    auto a = McpOnOwnConnection("faulty", token, sid, "application/json",
+                                CallTool("slow", R"({"ms":1500})", 41));
+    ASSERT_TRUE(a.ok()) << a.status().ToString();
+    EXPECT_NE(a->body.find("slept 1500"), std::string::npos) << a->body;  // it ignores cancels
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  r = Mcp("faulty", token,
+          R"({"jsonrpc":"2.0","method":"notifications/cancelled",)"
+          R"("params":{"requestId":41,"reason":"the user gave up"}})",
+          sid);
+  EXPECT_EQ(r.status, 202);
+  r = Mcp("faulty", token,
+          R"({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":999}})",
+          sid);
+  EXPECT_EQ(r.status, 202);
+  slow.join();
+  r = Mcp("faulty", token, CallTool("seen", "{}"), sid);
+  json::value answer = Json(r);
+  ASSERT_TRUE(answer.is_object() && answer.as_object().contains("result")) << r.body;
+  json::value seen = json::parse(answer.at("result").at("content").at(0).at("text").as_string());
+  EXPECT_EQ(seen.at("pings").as_int64(), 1) << seen;
+  const json::array& cancelled = seen.at("cancelled").as_array();
+  ASSERT_EQ(cancelled.size(), 1u) << seen;
+  EXPECT_EQ(Str(cancelled[0], "reason"), "the user gave up");
+  EXPECT_TRUE(cancelled[0].as_object().at("requestId").is_int64()) << seen;  // Writ's own id
+}
+
 // SIGTERM with a call held for approval and stdio servers running: the held call is answered,
 // the servers stopped, and writ exits 0 (under the sanitizers: with nothing leaked).
 TEST_F(GatewayRobustnessTest, ShutsDownCleanlyWithACallHeld) {

@@ -174,8 +174,8 @@ class GatewayWorld : public ServiceWorld {
     std::string toml =
         "\n[gateway]\napproval_timeout_ms = " + std::to_string(approval_timeout_ms_) +
         (outcome_before_reply_ ? "\noutcome_before_reply = true" : "") +
-        "\nmax_message_bytes = 262144\n\n[[gateway.upstream]]\nname = \"fs\"\n"
-        "command = " +
+        "\nmax_message_bytes = 262144\nmax_buffered_bytes = 1048576\n"
+        "\n[[gateway.upstream]]\nname = \"fs\"\ncommand = " +
         json::serialize(json::value(fs_cmd[0])) +
         "\nargs = " + TomlList({fs_cmd.begin() + 1, fs_cmd.end()}) +
         "\n\n[[gateway.upstream]]\nname = \"everything\"\nurl = \"" + EverythingUrl() +
@@ -259,7 +259,8 @@ permit(principal, action in [Action::"echo", Action::"get-sum"],
 
 @id("faulty")
 permit(principal, action in [Action::"say", Action::"big", Action::"slow", Action::"crash",
-                             Action::"steps", Action::"announce", Action::"keyhash"],
+                             Action::"steps", Action::"flood", Action::"announce",
+                             Action::"keyhash", Action::"seen"],
        resource == McpServer::"faulty");
 
 @id("everything-progress")

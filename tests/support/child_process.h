@@ -71,6 +71,15 @@ class ChildProcess {
     return {};
   }
 
+  // Reads until stderr holds `needle`; false on timeout or exit.
+  bool WaitForErr(std::string_view needle, std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (text_[1].find(needle) == std::string::npos) {
+      if (std::chrono::steady_clock::now() >= deadline || !Pump(50)) return false;
+    }
+    return true;
+  }
+
   // The exit code; -1 on timeout, 128 + n for a signal.
   int Wait(std::chrono::milliseconds timeout) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
