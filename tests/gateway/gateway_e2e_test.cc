@@ -1,6 +1,9 @@
 // The MCP gateway end to end: the official MCP SDK client (tests/gateway/mcp_client.js) through
 // the real `writ serve` to the real server-filesystem (stdio) and server-everything (Streamable
 // HTTP), compared with direct connections; raw HTTP for what no well-behaved client sends.
+#include <map>
+#include <vector>
+
 #include "gateway_world.h"
 
 namespace writ::gateway::testing {
@@ -353,16 +356,50 @@ TEST_F(GatewayE2ETest, EveryCallIsRecordedWithItsOutcome) {
                             {"arguments",
                              {{"path", (files_ / "secret.txt").string()}, {"content", "x"}}}}}}});
   ASSERT_EQ(OutcomesOfTask(task, 1).size(), 1u);  // the read's; the denied write has none
+  // The task's authorisation path, from the API; each outcome is tied to its decision by id.
+  // (tools/list's listing decisions name the same actions, and have no outcome.)
+  std::map<std::string, std::vector<json::object>> decisions;  // action -> decision records
+  std::map<std::string, json::object> outcomes;                // decision id -> outcome record
+  for (const json::object& node : LedgerRecordsOfTask(task)) {
+    const json::object& rec = node.at("record").as_object();
+    if (Str(node, "kind") == "decision" && rec.contains("request")) {
+      decisions[Str(rec.at("request"), "action")].push_back(rec);
+    } else if (Str(node, "kind") == "outcome") {
+      outcomes[Str(rec, "decision_id")] = rec;
+    }
+  }
+  EXPECT_EQ(outcomes.size(), 1u);
+  // The read: allowed, forwarded, its outcome a success with the result's digest and size.
+  std::vector<json::object> forwarded;
+  for (const json::object& d : decisions["Action::\"read_text_file\""]) {
+    if (outcomes.count(Str(d, "decision_id")) > 0) forwarded.push_back(d);
+  }
+  ASSERT_EQ(forwarded.size(), 1u);
+  const json::object& read = forwarded[0];
+  EXPECT_EQ(Str(read, "verdict"), "allow");
+  const json::object& read_outcome = outcomes[Str(read, "decision_id")];
+  EXPECT_EQ(Str(read_outcome, "status"), "success");
+  EXPECT_EQ(Str(read_outcome, "result_digest").rfind("sha256:", 0), 0u);
+  EXPECT_EQ(Str(read_outcome, "result_digest").size(), 7u + 64u);
+  EXPECT_GT(read_outcome.at("result_size").to_number<int64_t>(), 0);
+  // The write: denied with the policy's reason, never forwarded, so without an outcome.
+  std::vector<json::object> denied;
+  for (const json::object& d : decisions["Action::\"write_file\""]) {
+    if (Str(d, "verdict") == "deny") denied.push_back(d);
+  }
+  ASSERT_EQ(denied.size(), 1u);
+  const json::object& write = denied[0];
+  EXPECT_EQ(Str(write, "reason"), "secret files are off limits to agents");
+  EXPECT_EQ(outcomes.count(Str(write, "decision_id")), 0u);
+  // `writ explain` on the command line reconstructs the same path (tools/list's listing
+  // decisions included).
   std::string out, err;
   ASSERT_EQ(Writ({"explain", task, "--data", data_, "--json"}, &out, &err), 0) << err;
-  json::value explained = json::parse(out);
-  std::string text = json::serialize(explained);
-  // The read: allowed, forwarded, outcome success; the write: denied, never forwarded.
-  EXPECT_NE(text.find("read_text_file"), std::string::npos) << text;
-  EXPECT_NE(text.find("\"outcome\""), std::string::npos) << text;
-  EXPECT_NE(text.find("\"success\""), std::string::npos) << text;
-  EXPECT_NE(text.find("secret files are off limits"), std::string::npos) << text;
-  // tools/list's listing decisions are recorded too.
+  std::string text = json::serialize(json::parse(out));
+  for (const std::string& id : {Str(read, "decision_id"), Str(write, "decision_id")}) {
+    EXPECT_NE(text.find(id), std::string::npos) << id << " " << text;
+  }
+  EXPECT_NE(text.find(Str(read_outcome, "result_digest")), std::string::npos) << text;
   EXPECT_NE(text.find("list_allowed_directories"), std::string::npos) << text;
 }
 
