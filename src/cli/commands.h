@@ -22,7 +22,7 @@ void AddCedarCommands(CLI::App& app);
 // Registers `format` and `policy convert`.
 void AddPolicyCommands(CLI::App& app);
 
-// Registers `ledger verify|proof|show|query`.
+// Registers `ledger verify|proof|show|digest|query`.
 void AddLedgerCommands(CLI::App& app);
 
 // Registers `validate`.

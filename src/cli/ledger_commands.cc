@@ -1,11 +1,13 @@
-// `writ ledger verify|proof|show|query`: offline access to a data directory's ledger.
+// `writ ledger verify|proof|show|digest|query`: offline access to a data directory's ledger.
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <tuple>
 
 #include "base/canonical_json.h"
 #include "base/clock.h"
@@ -14,6 +16,7 @@
 #include "ledger/evidence.h"
 #include "ledger/proof_bundle.h"
 #include "ledger/record.h"
+#include "ledger/records.h"
 #include "ledger/verifier.h"
 #include "store/sqlite_store.h"
 
@@ -58,6 +61,21 @@ std::string VerifierKeyText(const LedgerArgs& a, const std::string& origin,
   auto signer = ledger::LoadOrCreateFileNoteSigner(path, origin);
   if (!signer.ok()) Fail(kExitInputError, signer.status().ToString());
   return ledger::FormatVerifierKey((*signer)->name(), (*signer)->public_key());
+}
+
+// A seq or a count, in decimal. CLI11 reads integers with strtoull in base 0, which takes "-1"
+// as 2^64-1 (an unlimited --limit), "010" as octal 8 and "0x10" as 16; this refuses all but
+// digits and strips leading zeros before that.
+CLI::Validator Decimal() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) {
+          return "'" + text + "' is not a number in decimal, 0 or more";
+        }
+        text.erase(0, std::min(text.find_first_not_of('0'), text.size() - 1));
+        return {};
+      },
+      "N");
 }
 
 void Print(const boost::json::value& v) {
@@ -180,10 +198,12 @@ void AddLedgerCommands(CLI::App& app) {
     auto* cmd = ledger_cmd->add_subcommand(
         "proof", "print an inclusion or consistency proof for an outside verifier (JSON)");
     AddCommon(cmd, *a);
-    cmd->add_option("--seq", *seq, "prove this record against the latest checkpoint");
+    cmd->add_option("--seq", *seq, "prove this record against the latest checkpoint")
+        ->transform(Decimal());
     cmd->add_option("--consistency", *consistency,
                     "prove that checkpoint SECOND extends checkpoint FIRST")
-        ->expected(2);
+        ->expected(2)
+        ->transform(Decimal());
     cmd->callback([a, seq, consistency] {
       auto s = OpenStore(*a);
       std::string origin = ResolveOrigin(*s, *a);
@@ -207,8 +227,10 @@ void AddLedgerCommands(CLI::App& app) {
     auto decision = std::make_shared<std::string>();
     auto* cmd = ledger_cmd->add_subcommand("show", "print one record by seq or decision id");
     AddCommon(cmd, *a);
-    cmd->add_option("--seq", *seq, "record sequence number");
-    cmd->add_option("--decision", *decision, "decision id");
+    auto* seq_option =
+        cmd->add_option("--seq", *seq, "record sequence number")->transform(Decimal());
+    cmd->add_option("--decision", *decision, "decision id (its first record)")
+        ->excludes(seq_option);
     cmd->callback([a, seq, decision] {
       auto s = OpenStore(*a);
       store::RecordQuery q;
@@ -224,7 +246,16 @@ void AddLedgerCommands(CLI::App& app) {
       }
       auto rows = s->ledger().QueryRecords(q);
       if (!rows.ok()) Fail(kExitInputError, rows.status().ToString());
-      if (rows->empty()) Fail(kExitInputError, "no such record");
+      if (rows->empty() && *seq >= 0) {
+        auto count = s->ledger().RecordCount(q.origin);
+        Fail(kExitInputError,
+             "no record #" + std::to_string(*seq) + " in " + q.origin +
+                 (count.ok() ? " (its log holds " + std::to_string(*count) + " records)" : ""));
+      }
+      if (rows->empty()) {
+        Fail(kExitInputError,
+             "no record of decision " + *decision + (q.origin.empty() ? "" : " in " + q.origin));
+      }
       boost::json::object o = RecordJson(rows->front());
       if (a->json) {
         Print(o);
@@ -243,19 +274,27 @@ void AddLedgerCommands(CLI::App& app) {
     auto* cmd = ledger_cmd->add_subcommand(
         "digest", "the HMAC digest a sensitive value is stored as, to match it in the ledger");
     cmd->add_option("--key-file", *key_file, "file holding the deployment HMAC key")->required();
-    cmd->add_option("--value", *value, "the value as JSON (e.g. '{\"a\":1}' or '42')");
-    cmd->add_option("--string", *text, "the value as a plain string");
-    cmd->callback([key_file, value, text] {
+    auto* value_option =
+        cmd->add_option("--value", *value, "the value as JSON (e.g. '{\"a\":1}' or '42')");
+    auto* string_option =
+        cmd->add_option("--string", *text, "the value as a plain string")->excludes(value_option);
+    cmd->callback([key_file, value, text, value_option, string_option] {
+      // Given neither, the digest of "" would look like an answer.
+      if (value_option->count() == 0 && string_option->count() == 0) {
+        Fail(kExitInputError, "give --string or --value");
+      }
       std::ifstream in(*key_file, std::ios::binary);
       if (!in) Fail(kExitInputError, "cannot read key file " + *key_file);
       std::string key((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
       while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.pop_back();
       boost::json::value v;
-      if (!text->empty() || value->empty()) {
+      if (string_option->count() > 0) {
         v = boost::json::string(*text);
       } else {
         auto parsed = ParseJson(*value);
-        if (!parsed.ok()) Fail(kExitInputError, parsed.status().ToString());
+        if (!parsed.ok()) {
+          Fail(kExitInputError, "--value is not JSON: " + parsed.status().message());
+        }
         v = std::move(parsed).value();
       }
       auto d = ledger::SensitiveDigest(key, v);
@@ -279,17 +318,24 @@ void AddLedgerCommands(CLI::App& app) {
     cmd->add_option("--kind", q->kind, "record kind (decision, task_start, ...)");
     cmd->add_option("--since", *since, "from this RFC 3339 time (inclusive)");
     cmd->add_option("--until", *until, "until this RFC 3339 time (exclusive)");
-    cmd->add_option("--limit", q->limit, "at most this many records")->capture_default_str();
+    cmd->add_option("--limit", q->limit, "at most this many records")
+        ->capture_default_str()
+        ->transform(Decimal());
     cmd->add_flag("--desc", q->descending, "newest first");
     cmd->callback([a, q, since, until] {
       if (!q->kind.empty() && !ledger::ParseRecordKind(q->kind).ok()) {
         Fail(kExitInputError, "unknown record kind '" + q->kind + "'");
       }
-      for (auto [text, out] :
-           {std::pair{since.get(), &q->time_from_us}, std::pair{until.get(), &q->time_to_us}}) {
+      // A verdict no record has would list nothing, as if nothing had been decided.
+      if (!q->verdict.empty() && !ledger::ParseVerdict(q->verdict).ok()) {
+        Fail(kExitInputError,
+             "unknown verdict '" + q->verdict + "' (allow, deny or approval_required)");
+      }
+      for (auto [name, text, out] : {std::tuple{"--since", since.get(), &q->time_from_us},
+                                     std::tuple{"--until", until.get(), &q->time_to_us}}) {
         if (text->empty()) continue;
         auto t = ParseRfc3339(*text);
-        if (!t.ok()) Fail(kExitInputError, t.status().message());
+        if (!t.ok()) Fail(kExitInputError, std::string(name) + ": " + t.status().message());
         *out = *t;
       }
       auto s = OpenStore(*a);

@@ -495,10 +495,13 @@ TEST_F(LedgerCliTest, TheLogsAreWhatTheTestNeeds) {
 TEST_F(LedgerCliTest, QueryWithoutFiltersListsEveryRecord) {
   ExpectQuery({}, [](const Written&) { return true; });
   ExpectQuery({"--origin", kOriginB}, [](const Written& w) { return w.origin == kOriginB; });
-  // The default limit is 100.
+  // The default limit is 100; a limit is read in decimal, leading zeros and all.
   RunResult r = Query({});
   ASSERT_EQ(r.exit, 0) << r.err;
   EXPECT_EQ(boost::json::parse(r.out).as_array().size(), 100u);
+  r = Query({"--limit", "010"});
+  ASSERT_EQ(r.exit, 0) << r.err;
+  EXPECT_EQ(boost::json::parse(r.out).as_array().size(), 10u);
 }
 
 TEST_F(LedgerCliTest, QueryByDecision) {
@@ -772,6 +775,11 @@ TEST_F(LedgerCliTest, ShowBySeq) {
       EXPECT_EQ(boost::json::parse(r.out.substr(nl + 1)), boost::json::value(w.body));
     }
   }
+  // A seq is read in decimal (not "0500" as octal 320).
+  RunResult z =
+      Writ({"ledger", "show", "--data", Data(), "--origin", kOriginA, "--seq", "0500", "--json"});
+  ASSERT_EQ(z.exit, 0) << z.err;
+  ExpectRecord(boost::json::parse(z.out), At(kOriginA, 500));
   // The last record of log B, named with --origin.
   uint64_t last_b = 0;
   for (const Written& w : world_->written) {
@@ -828,18 +836,27 @@ TEST_F(LedgerCliTest, ShowRefusesWhatItCannotFind) {
   uint64_t count_a = Expected([](const Written& w) { return w.origin == kOriginA; }).size();
   ExpectRefused(Writ({"ledger", "show", "--data", Data(), "--origin", kOriginA, "--seq",
                       std::to_string(count_a)}),
-                "no such record");
+                "no record #" + std::to_string(count_a) + " in " + kOriginA);
   ExpectRefused(Writ({"ledger", "show", "--data", Data(), "--origin", kOriginA, "--seq",
                       std::to_string(count_a), "--json"}),
-                "no such record");
+                "no record #");
   ExpectRefused(Writ({"ledger", "show", "--data", Data(), "--decision", "no-such-decision"}),
-                "no such record");
+                "no record of decision no-such-decision");
   ExpectRefused(
       Writ({"ledger", "show", "--data", Data(), "--decision", "dec-shared", "--origin", "nowhere"}),
-      "no such record");
+      "no record of decision dec-shared");
   // Two logs: a seq needs its origin.
   ExpectRefused(Writ({"ledger", "show", "--data", Data(), "--seq", "1"}), "--origin");
   ExpectRefused(Writ({"ledger", "show", "--data", Data()}), "give --seq or --decision");
+  for (const char* bad : {"-1", "x", "0x10", "1e3", ""}) {
+    ExpectRefused(Writ({"ledger", "show", "--data", Data(), "--origin", kOriginA, "--seq", bad}),
+                  "is not a number in decimal");
+  }
+  ExpectRefused(Writ({"ledger", "proof", "--data", Data(), "--origin", kOriginA, "--seq", "-1"}),
+                "is not a number in decimal");
+  ExpectRefused(Writ({"ledger", "show", "--data", Data(), "--origin", kOriginA, "--seq", "1",
+                      "--decision", "dec-shared"}),
+                "--decision");
   fs::path missing = world_->dir / "missing";
   ExpectRefused(Writ({"ledger", "show", "--data", missing.string(), "--decision", "x"}),
                 "no database");
@@ -847,14 +864,23 @@ TEST_F(LedgerCliTest, ShowRefusesWhatItCannotFind) {
 }
 
 TEST_F(LedgerCliTest, QueryRefusesBadInput) {
+  ExpectRefused(Query({"--verdict", "bogus"}),
+                "unknown verdict 'bogus' (allow, deny or approval_required)");
+  ExpectRefused(Query({"--verdict", "Allow"}), "unknown verdict 'Allow'");
+  ExpectRefused(Query({"--task", "task-long", "--verdict", "denied"}), "unknown verdict 'denied'");
   ExpectRefused(Query({"--kind", "decisions"}), "unknown record kind 'decisions'");
   for (const char* bad :
        {"yesterday", "2026-03-01T12:00", "2026-03-01T12:00:00", "2026-03-01T25:00:00Z",
         "2026-13-01", "2026-02-29", "2026-04-31T00:00:00Z", "2026-03-01T12:00:00+2:00",
         "2026-03-01T12:00:00.Z"}) {
-    ExpectRefused(Query({"--since", bad}), std::string("time: not an RFC 3339 date-time: ") + bad);
+    ExpectRefused(Query({"--since", bad}),
+                  std::string("--since: time: not an RFC 3339 date-time: ") + bad);
     ExpectRefused(Query({"--until", bad, "--task", "task-long"}),
-                  "time: not an RFC 3339 date-time");
+                  "--until: time: not an RFC 3339 date-time");
+  }
+  // A negative limit was read as 2^64-1 (no limit at all), 0x10 as 16.
+  for (const char* bad : {"-1", "-5", "0x10", "ten"}) {
+    ExpectRefused(Query({"--limit", bad}), "is not a number in decimal");
   }
   fs::path missing = world_->dir / "missing";
   ExpectRefused(Writ({"ledger", "query", "--data", missing.string()}), "no database");
@@ -908,8 +934,12 @@ TEST_F(LedgerCliTest, DigestMatchesTheStoredDigests) {
 }
 
 TEST_F(LedgerCliTest, DigestRefusesBadInput) {
+  ExpectRefused(Writ({"ledger", "digest", "--key-file", world_->key_file}), "--string or --value");
+  ExpectRefused(
+      Writ({"ledger", "digest", "--key-file", world_->key_file, "--string", "a", "--value", "1"}),
+      "--value");
   ExpectRefused(Writ({"ledger", "digest", "--key-file", world_->key_file, "--value", "{not json"}),
-                "json: syntax error");
+                "--value is not JSON");
   ExpectRefused(
       Writ({"ledger", "digest", "--key-file", (world_->dir / "no.key").string(), "--string", "a"}),
       "cannot read key file");
