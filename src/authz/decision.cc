@@ -273,9 +273,11 @@ Result<DecisionEngine::Prepared> DecisionEngine::Prepare(const DecisionInput& in
   if (open_approval) {
     bool bound = open_approval->request_digest == digest &&
                  open_approval->policy_version == out.policy_version;
+    bool open = open_approval->status == "pending" || open_approval->status == "granted";
     if (!bound) {
       open_approval.reset();
-    } else if (open_approval->status == "pending" && open_approval->expires_us <= now_us) {
+    } else if (open && open_approval->expires_us <= now_us) {
+      // A grant not used in time is as expired as a request nobody decided in time.
       approval_status = "expired";
     } else {
       approval_status = open_approval->status;
@@ -332,6 +334,7 @@ Result<DecisionEngine::Prepared> DecisionEngine::Prepare(const DecisionInput& in
   std::sort(reasons.begin(), reasons.end());
   ledger::ApprovalRecord approval_used;
   bool approval_consumed = false;
+  bool approval_overridden = false;  // the approval consumed was an administrator's override
 
   if (response.decision == cedar::Decision::kDeny) {
     out.verdict = ledger::Verdict::kDeny;
@@ -372,7 +375,9 @@ Result<DecisionEngine::Prepared> DecisionEngine::Prepare(const DecisionInput& in
           approval_consumed = true;
           approval_used.approval_id = open_approval->id;
           approval_used.approver = open_approval->approver;
-          if (open_approval->override_) {
+          approval_used.group = open_approval->group;
+          approval_overridden = open_approval->override_;
+          if (approval_overridden) {
             out.transitions.push_back(ledger::TransitionClass::kApprovalOverride);
           }
         } else {
@@ -524,7 +529,11 @@ Result<DecisionEngine::Prepared> DecisionEngine::Prepare(const DecisionInput& in
     approval_used.task_id = caller.task_id;
     approval_used.principal = principal_text;
     approval_used.reason = "consumed by the decision it allowed";
-    auto e = evidence_.Entry(ledger::RecordKind::kApprovalGrant, approval_used.ToJson());
+    // The use of an override is recorded as an override, like its giving: in the ledger nothing
+    // an administrator let through reads as a grant by a member of the policy's group.
+    auto e = evidence_.Entry(approval_overridden ? ledger::RecordKind::kApprovalOverride
+                                                 : ledger::RecordKind::kApprovalGrant,
+                             approval_used.ToJson());
     if (e.ok()) entries.push_back(std::move(e).value());
   }
   Prepared p;

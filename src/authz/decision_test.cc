@@ -293,6 +293,49 @@ TEST_F(DecisionEngineTest, ApprovalDeniedAndExpired) {
   EXPECT_NE(held3->approval_id, held2->approval_id);
 }
 
+// The use of an administrator's override is recorded as an override, not as a grant.
+TEST_F(DecisionEngineTest, TheUseOfAnOverrideIsRecordedAsAnOverride) {
+  json::object ctx{{"input", {{"amount", 300}}}};
+  auto held = engine_->Decide(Input("refund", "Tool", "payments", ctx));
+  ASSERT_TRUE(store_->approvals()
+                  .DecideApproval(held->approval_id, true, "apikey:admin", "incident 42", true,
+                                  clock_.NowMicros())
+                  .ok());
+  auto allowed = engine_->Decide(Input("refund", "Tool", "payments", ctx));
+  ASSERT_TRUE(allowed.ok());
+  EXPECT_EQ(allowed->verdict, ledger::Verdict::kAllow);
+  EXPECT_EQ(allowed->transitions,
+            (std::vector<ledger::TransitionClass>{ledger::TransitionClass::kDataExport,
+                                                  ledger::TransitionClass::kApprovalOverride}));
+  ledger::LedgerRecord used = RecordAt(allowed->ledger_seq + 1);
+  EXPECT_EQ(used.kind, ledger::RecordKind::kApprovalOverride);
+  auto r = ledger::ApprovalRecord::FromJson(used.body);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->approval_id, held->approval_id);
+  EXPECT_EQ(r->decision_id, allowed->decision_id);
+  EXPECT_EQ(r->approver, "apikey:admin");
+  EXPECT_EQ(r->group, "finance");
+}
+
+// A grant not used before the approval expires allows nothing; policies see it as expired.
+TEST_F(DecisionEngineTest, AGrantNotUsedInTimeIsExpired) {
+  json::object ctx{{"input", {{"amount", 40}}}};
+  auto held = engine_->Decide(Input("refund", "Tool", "payments", ctx));
+  ASSERT_TRUE(store_->approvals()
+                  .DecideApproval(held->approval_id, true, "bob", "", false, clock_.NowMicros())
+                  .ok());
+  clock_.Advance(2LL * 3600 * 1000000);
+  DecisionInput in = Input("refund", "Tool", "payments", ctx);
+  in.approval_id = held->approval_id;
+  auto late = engine_->Decide(in);
+  ASSERT_TRUE(late.ok());
+  EXPECT_EQ(late->verdict, ledger::Verdict::kApprovalRequired);
+  EXPECT_NE(late->approval_id, held->approval_id);
+  ledger::LedgerRecord rec = RecordAt(late->ledger_seq);
+  EXPECT_EQ(rec.body.at("request").at("context").at("approval").at("status"), "expired");
+  EXPECT_EQ((*store_->approvals().GetApproval(held->approval_id))->status, "granted");
+}
+
 TEST_F(DecisionEngineTest, CallersCannotOverrideWritContext) {
   // A caller claiming an approval in its context gains nothing.
   auto out = engine_->Decide(

@@ -23,9 +23,12 @@ std::string Time(int64_t us) {
   return us == 0 ? std::string() : FormatRfc3339Micros(us);
 }
 
-// "pending" past its expiry reads "expired".
+// "pending" or "granted" past its expiry reads "expired": it can no longer be decided, nor a
+// grant be used.
 std::string EffectiveStatus(const store::StoredApproval& a, int64_t now_us) {
-  if (a.status == "pending" && a.expires_us <= now_us) return "expired";
+  if ((a.status == "pending" || a.status == "granted") && a.expires_us <= now_us) {
+    return "expired";
+  }
   return a.status;
 }
 
@@ -76,16 +79,29 @@ Status DecisionService::AddApprovalRoutes(server::Router& router) {
         }
         std::optional<uint64_t> limit;
         if (auto e = api::QueryUint(request, "limit", 1000, &limit)) return r.SendError(*e);
-        std::string stored_status = status == "expired" ? "pending" : status;
         size_t want = static_cast<size_t>(limit.value_or(100));
-        // Expired approvals are filtered here: read more than asked for when filtering.
-        size_t read = status == "pending" || status == "expired" ? 1000 : want;
-        Result<std::vector<store::StoredApproval>> all =
-            store_.approvals().ListApprovals(stored_status, read);
-        if (!all.ok()) return r.SendStatus(all.status());
+        // Expiry is by time, so it is filtered here: read more than asked for when filtering.
+        bool by_time = status == "pending" || status == "granted" || status == "expired";
+        size_t read = by_time ? 1000 : want;
+        // Expired ones are stored as pending or granted: both lists, merged newest first.
+        std::vector<std::string> stored_statuses =
+            status == "expired" ? std::vector<std::string>{"pending", "granted"}
+                                : std::vector<std::string>{status};
+        std::vector<store::StoredApproval> all;
+        for (const std::string& stored : stored_statuses) {
+          Result<std::vector<store::StoredApproval>> some =
+              store_.approvals().ListApprovals(stored, read);
+          if (!some.ok()) return r.SendStatus(some.status());
+          all.insert(all.end(), some->begin(), some->end());
+        }
+        if (stored_statuses.size() > 1) {
+          std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
+            return a.created_us != b.created_us ? a.created_us > b.created_us : a.id < b.id;
+          });
+        }
         int64_t now = clock_.NowMicros();
         json::array items;
-        for (const store::StoredApproval& a : *all) {
+        for (const store::StoredApproval& a : all) {
           if (!status.empty() && EffectiveStatus(a, now) != status) continue;
           if (items.size() >= want) break;
           items.push_back(ApprovalJson(a, now));

@@ -15,6 +15,53 @@ class ServiceApiTest : public ServiceWorld {
     EXPECT_EQ(r.status, 200) << r.body;
     return Json(r).at("tree_size").to_number<uint64_t>();
   }
+
+  // A refund agent's delegated token in a task of bob's (the payments team may refund).
+  std::string RefundToken() {
+    TestAgent orchestrator = Register("payments-orchestrator", "payments");
+    TestAgent refunder = Register("refund-agent", "payments");
+    std::string task = TaskToken(orchestrator, "bob");
+    auto x = Exchange(task, refunder, "payments:refund");
+    EXPECT_EQ(x.status, 200) << x.body;
+    return Str(Json(x), "access_token");
+  }
+
+  // The records other than the decision itself that carry `decision_id` (GET /v1/decisions/{id}).
+  std::vector<json::object> RelatedRecords(const std::string& decision_id) {
+    auto r = Call("GET", "/v1/decisions/" + decision_id, viewer_);
+    EXPECT_EQ(r.status, 200) << r.body;
+    std::vector<json::object> out;
+    json::value v = Json(r);
+    if (const json::value* related = v.is_object() ? v.as_object().if_contains("related") : nullptr;
+        related != nullptr && related->is_array()) {
+      for (const auto& item : related->get_array()) out.push_back(item.as_object());
+    }
+    return out;
+  }
+
+  // GET /v1/policies once its answer satisfies `done` (the directory is polled every 150 ms).
+  template <typename Done>
+  json::value PoliciesOnce(Done done) {
+    for (int i = 0; i < 200; ++i) {
+      json::value p = Json(Call("GET", "/v1/policies", viewer_));
+      if (done(p)) return p;
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    ADD_FAILURE() << "timed out waiting for the policies";
+    return json::value();
+  }
+
+  // Sets a key of writ.toml's [approvals] section (before the service starts).
+  void SetApprovalTtl(int seconds) {
+    std::ifstream in(dir_ / "writ.toml");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string toml = ss.str();
+    size_t at = toml.find("ttl_s = 600");
+    ASSERT_NE(at, std::string::npos);
+    toml.replace(at, std::string("ttl_s = 600").size(), "ttl_s = " + std::to_string(seconds));
+    WriteFile(dir_ / "writ.toml", toml);
+  }
 };
 
 TEST_F(ServiceApiTest, EveryVerdictKind) {
@@ -204,6 +251,169 @@ TEST_F(ServiceApiTest, EveryVerdictKind) {
   EXPECT_NE(metrics.body.find("writ_approvals_pending "), std::string::npos);
   EXPECT_NE(metrics.body.find("writ_bundle_loaded 1"), std::string::npos);
   EXPECT_NE(metrics.body.find("writ_ledger_append_failures_total 0"), std::string::npos);
+}
+
+// An administrator's override is its own record kind when it is given and again when the decision
+// it allows uses it: nothing in the ledger reads as a grant by a member of the policy's group.
+TEST_F(ServiceApiTest, AnOverrideIsRecordedAsAnOverrideWhenGivenAndWhenUsed) {
+  StartWithKeys();
+  std::string token = RefundToken();
+  json::value held = Json(Refund(token, 2000));
+  ASSERT_EQ(Str(held, "verdict"), "approval_required");
+  std::string approval = Str(held, "approval_id");
+  auto given = Post("/v1/approvals/" + approval + "/override", admin_,
+                    json::object{{"note", "incident 42"}});
+  ASSERT_EQ(given.status, 200) << given.body;
+  EXPECT_TRUE(Json(given).at("override").as_bool());
+
+  // Given: recorded against the held decision, naming the administrator and the note.
+  std::vector<json::object> at_hold = RelatedRecords(Str(held, "decision_id"));
+  ASSERT_EQ(at_hold.size(), 1u);
+  EXPECT_EQ(Str(at_hold[0], "kind"), "approval_override");
+  EXPECT_EQ(at_hold[0].at("seq").to_number<uint64_t>(),
+            Json(given).at("ledger_seq").to_number<uint64_t>());
+  const json::value& given_record = at_hold[0].at("record");
+  EXPECT_EQ(Str(given_record, "approval_id"), approval);
+  EXPECT_EQ(Str(given_record, "approver"), "apikey:admin");
+  EXPECT_EQ(Str(given_record, "group"), "finance-approvers");
+  EXPECT_EQ(Str(given_record, "reason"), "incident 42");
+
+  // Used: the decision carries the transition class, and the consumption beside it is an
+  // override too, naming the administrator who gave it.
+  json::value used = Json(Refund(token, 2000));
+  ASSERT_EQ(Str(used, "verdict"), "allow");
+  EXPECT_EQ(Str(used, "approval_id"), approval);
+  EXPECT_EQ(used.at("transitions").as_array(), json::array{"approval_override"});
+  std::vector<json::object> at_use = RelatedRecords(Str(used, "decision_id"));
+  ASSERT_EQ(at_use.size(), 1u);
+  EXPECT_EQ(Str(at_use[0], "kind"), "approval_override");
+  EXPECT_EQ(at_use[0].at("seq").to_number<uint64_t>(),
+            used.at("ledger_seq").to_number<uint64_t>() + 1);
+  const json::value& used_record = at_use[0].at("record");
+  EXPECT_EQ(Str(used_record, "approval_id"), approval);
+  EXPECT_EQ(Str(used_record, "decision_id"), Str(used, "decision_id"));
+  EXPECT_EQ(Str(used_record, "approver"), "apikey:admin");
+  EXPECT_EQ(Str(used_record, "group"), "finance-approvers");
+  EXPECT_EQ(Str(used_record, "principal"), "Agent::\"refund-agent\"");
+
+  // A member's grant, by contrast, is a grant when given and when used.
+  json::value held2 = Json(Refund(token, 900));
+  std::string approval2 = Str(held2, "approval_id");
+  ASSERT_EQ(Post("/v1/approvals/" + approval2 + "/grant", approver_,
+                 json::object{{"user_token", UserToken("alice")}})
+                .status,
+            200);
+  json::value used2 = Json(Refund(token, 900));
+  ASSERT_EQ(Str(used2, "verdict"), "allow");
+  EXPECT_FALSE(used2.as_object().contains("transitions"));
+  std::vector<json::object> at_use2 = RelatedRecords(Str(used2, "decision_id"));
+  ASSERT_EQ(at_use2.size(), 1u);
+  EXPECT_EQ(Str(at_use2[0], "kind"), "approval_grant");
+  EXPECT_EQ(Str(at_use2[0].at("record"), "approver"), "apikey:finance-desk as User::\"alice\"");
+}
+
+// A grant binds to the policy set it was given under, by the set's content hash: after a hot
+// reload to another policy set the same request is held again (a new approval), and once the very
+// same policy set serves again the unused grant applies again (docs/annotations.md).
+TEST_F(ServiceApiTest, AGrantBindsToThePolicySetItWasGivenUnder) {
+  StartWithKeys();
+  std::string token = RefundToken();
+  std::string original = Str(Json(Call("GET", "/v1/policies", viewer_)), "policy_hash");
+  ASSERT_EQ(original.size(), 64u);
+  json::value held = Json(Refund(token, 900));
+  ASSERT_EQ(Str(held, "verdict"), "approval_required");
+  EXPECT_EQ(Str(held, "policy_version"), original);
+  std::string approval = Str(held, "approval_id");
+  auto granted = Post("/v1/approvals/" + approval + "/grant", approver_,
+                      json::object{{"user_token", UserToken("alice")}});
+  ASSERT_EQ(granted.status, 200) << granted.body;
+  EXPECT_EQ(Str(Json(granted), "policy_version"), original);
+
+  // Another policy set: a policy added that has nothing to do with refunds.
+  WriteFile(bundle_ / "zz-email.cedar",
+            "@id(\"payments-mail-customers\")\n"
+            "permit (principal in Team::\"payments\", action == Action::\"send_email\", "
+            "resource == McpServer::\"email\");\n");
+  std::string changed =
+      Str(PoliciesOnce([&](const json::value& p) { return Str(p, "policy_hash") != original; }),
+          "policy_hash");
+  json::value again = Json(Refund(token, 900));
+  EXPECT_EQ(Str(again, "verdict"), "approval_required") << json::serialize(again);
+  EXPECT_EQ(Str(again, "policy_version"), changed);
+  std::string second = Str(again, "approval_id");
+  EXPECT_FALSE(second.empty());
+  EXPECT_NE(second, approval);
+  // Naming the grant does not carry it over either.
+  json::value named = Json(Refund(token, 900, json::object{{"approval_id", approval}}));
+  EXPECT_EQ(Str(named, "verdict"), "approval_required") << json::serialize(named);
+  EXPECT_NE(Str(named, "approval_id"), approval);
+  EXPECT_EQ(Str(Json(Call("GET", "/v1/approvals/" + approval, viewer_)), "status"), "granted");
+
+  // The original policy set back: the grant, still unused and unexpired, applies to it, once.
+  fs::remove(bundle_ / "zz-email.cedar");
+  PoliciesOnce([&](const json::value& p) { return Str(p, "policy_hash") == original; });
+  json::value back = Json(Refund(token, 900));
+  EXPECT_EQ(Str(back, "verdict"), "allow") << json::serialize(back);
+  EXPECT_EQ(Str(back, "approval_id"), approval);
+  EXPECT_EQ(Str(back, "policy_version"), original);
+  EXPECT_EQ(Str(Json(Refund(token, 900)), "verdict"), "approval_required");
+  auto shown = Json(Call("GET", "/v1/approvals/" + approval, viewer_));
+  EXPECT_EQ(Str(shown, "status"), "consumed");
+  EXPECT_EQ(Str(shown, "consumed_by"), Str(back, "decision_id"));
+  // The approval asked for under the other policy set is still pending, bound to that set.
+  auto other = Json(Call("GET", "/v1/approvals/" + second, viewer_));
+  EXPECT_EQ(Str(other, "status"), "pending");
+  EXPECT_EQ(Str(other, "policy_version"), changed);
+}
+
+// An approval expires `approvals.ttl_s` after the request was held, granted or not: a grant not
+// used by then allows nothing, reads "expired", and the request is held again.
+TEST_F(ServiceApiTest, AGrantThatExpiresBeforeItIsUsedAllowsNothing) {
+  SetApprovalTtl(2);
+  StartWithKeys();
+  std::string token = RefundToken();
+  json::value held = Json(Refund(token, 900));
+  ASSERT_EQ(Str(held, "verdict"), "approval_required");
+  std::string approval = Str(held, "approval_id");
+  auto granted = Post("/v1/approvals/" + approval + "/grant", approver_,
+                      json::object{{"user_token", UserToken("alice")}});
+  ASSERT_EQ(granted.status, 200) << granted.body;
+  EXPECT_EQ(Str(Json(granted), "status"), "granted");
+  Result<int64_t> expires = ParseRfc3339(Str(Json(granted), "expires"));
+  ASSERT_TRUE(expires.ok());
+  int64_t wait_us = *expires + 100'000 - SystemClock().NowMicros();
+  ASSERT_GT(wait_us, 0) << "the grant expired before the test could wait for it";
+  std::this_thread::sleep_for(std::chrono::microseconds(wait_us));
+
+  EXPECT_EQ(Str(Json(Call("GET", "/v1/approvals/" + approval, viewer_)), "status"), "expired");
+  json::value again = Json(Refund(token, 900));
+  EXPECT_EQ(Str(again, "verdict"), "approval_required") << json::serialize(again);
+  EXPECT_NE(Str(again, "approval_id"), approval);
+  // Naming the expired grant: held too, and policies saw it as expired.
+  json::value named = Json(Refund(token, 900, json::object{{"approval_id", approval}}));
+  EXPECT_EQ(Str(named, "verdict"), "approval_required") << json::serialize(named);
+  EXPECT_NE(Str(named, "approval_id"), approval);
+  auto recorded = Json(Call("GET", "/v1/decisions/" + Str(named, "decision_id"), viewer_));
+  EXPECT_EQ(Str(recorded.at("decision").at("record").at("request").at("context").at("approval"),
+                "status"),
+            "expired");
+  // Never consumed; listed as expired, not as granted.
+  json::value shown = Json(Call("GET", "/v1/approvals/" + approval, viewer_));
+  EXPECT_EQ(Str(shown, "status"), "expired");
+  EXPECT_FALSE(shown.as_object().contains("consumed_by"));
+  auto listed = [&](const std::string& status) {
+    json::value v = Json(Call("GET", "/v1/approvals?status=" + status, viewer_));
+    for (const auto& item : v.at("approvals").as_array()) {
+      if (Str(item, "id") == approval) return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(listed("expired"));
+  EXPECT_FALSE(listed("granted"));
+  // The expired grant can no longer be decided again either.
+  EXPECT_EQ(ErrorCode(Post("/v1/approvals/" + approval + "/deny", approver_,
+                           json::object{{"user_token", UserToken("alice")}})),
+            "approval_not_pending");
 }
 
 TEST_F(ServiceApiTest, OutcomesTraceAndBadInput) {
