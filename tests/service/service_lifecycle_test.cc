@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <set>
 
 #include "ledger/record.h"
 #include "service_world.h"
@@ -13,7 +14,72 @@
 namespace writ::service::testing {
 namespace {
 
-class ServiceLifecycleTest : public ServiceWorld {};
+class ServiceLifecycleTest : public ServiceWorld {
+ protected:
+  // This node's ledger records, in order, decoded (read from the store while the service runs).
+  std::vector<ledger::LedgerRecord> LedgerRecords() {
+    store::SqliteOptions so;
+    so.data_dir = data_;
+    so.read_only = true;
+    auto s = store::OpenSqliteStore(so);
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    std::vector<ledger::LedgerRecord> out;
+    if (!s.ok()) return out;
+    store::RecordQuery q;
+    q.origin = kOrigin;
+    q.limit = 100000;
+    auto rows = (*s)->ledger().QueryRecords(q);
+    EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+    if (!rows.ok()) return out;
+    for (const store::StoredRecord& row : *rows) {
+      auto decoded = ledger::DecodeRecord(row.body);
+      EXPECT_TRUE(decoded.ok()) << decoded.status().ToString();
+      if (decoded.ok()) out.push_back(std::move(decoded).value());
+    }
+    return out;
+  }
+
+  // The content hashes of the loads recorded so far, in order, of `kind`.
+  std::vector<std::string> LoadedHashes(ledger::RecordKind kind) {
+    std::vector<std::string> out;
+    for (const ledger::LedgerRecord& r : LedgerRecords()) {
+      if (r.kind == kind) out.push_back(Str(r.body, "content_hash"));
+    }
+    return out;
+  }
+
+  // Every decision names a policy set and entity data whose load was recorded before it.
+  void ExpectEveryDecisionFollowsItsLoads() {
+    std::set<std::string> policies, entities;
+    size_t decisions = 0;
+    for (const ledger::LedgerRecord& r : LedgerRecords()) {
+      if (r.kind == ledger::RecordKind::kPolicySetLoaded) {
+        policies.insert(Str(r.body, "content_hash"));
+      } else if (r.kind == ledger::RecordKind::kEntityDataLoaded) {
+        entities.insert(Str(r.body, "content_hash"));
+      } else if (r.kind == ledger::RecordKind::kDecision) {
+        ++decisions;
+        EXPECT_EQ(policies.count(Str(r.body, "policy_set_hash")), 1u)
+            << "decision at seq " << r.seq << " names a policy set whose load is not before it";
+        EXPECT_EQ(entities.count(Str(r.body, "entities_hash")), 1u)
+            << "decision at seq " << r.seq << " names entity data whose load is not before it";
+      }
+    }
+    EXPECT_GT(decisions, 0u);
+  }
+
+  // GET /v1/policies once its answer satisfies `done` (the directory is polled every 150 ms).
+  template <typename Done>
+  json::value PoliciesOnce(Done done, int timeout_ms = 5000) {
+    for (int waited = 0; waited < timeout_ms; waited += 25) {
+      json::value p = Json(Call("GET", "/v1/policies", viewer_));
+      if (done(p)) return p;
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    ADD_FAILURE() << "timed out waiting for the policies";
+    return json::value();
+  }
+};
 
 TEST_F(ServiceLifecycleTest, DelegationTwoLevelsDeepEndsInOneCascade) {
   StartWithKeys();
@@ -89,11 +155,35 @@ TEST_F(ServiceLifecycleTest, DelegationTwoLevelsDeepEndsInOneCascade) {
   EXPECT_GE(kinds["decision"], 4);  // task/start, two delegates, the refund (and the refusal)
 }
 
-TEST_F(ServiceLifecycleTest, HotReloadRejectsABadBundleAndPicksUpAGoodOne) {
+TEST_F(ServiceLifecycleTest, HotReloadRejectsABadBundleWholeAndPicksUpAGoodOne) {
   StartWithKeys();
+  // The first load is recorded: its policy set and entity data, with the content hashes of the
+  // bundle that serves.
+  json::value first = Json(Call("GET", "/v1/policies", viewer_));
+  std::string version = Str(first, "version");
+  EXPECT_EQ(LoadedHashes(ledger::RecordKind::kPolicySetLoaded),
+            std::vector<std::string>{Str(first, "policy_hash")});
+  EXPECT_EQ(LoadedHashes(ledger::RecordKind::kEntityDataLoaded),
+            std::vector<std::string>{Str(first, "entities_hash")});
+  for (const ledger::LedgerRecord& r : LedgerRecords()) {
+    if (r.kind != ledger::RecordKind::kPolicySetLoaded &&
+        r.kind != ledger::RecordKind::kEntityDataLoaded) {
+      continue;
+    }
+    EXPECT_EQ(Str(r.body, "source"), bundle_.string());
+    EXPECT_EQ(Str(r.body, "node"), kOrigin);
+    EXPECT_FALSE(r.body.contains("previous_hash"));
+    EXPECT_GT(r.body.at("size").to_number<int64_t>(), 0);
+  }
+
   TestAgent orchestrator = Register("payments-orchestrator", "payments");
+  // A registered agent joins the entity data: a new version of it, recorded before it serves.
+  json::value with_agent = Json(Call("GET", "/v1/policies", viewer_));
+  EXPECT_EQ(Str(with_agent, "policy_hash"), Str(first, "policy_hash"));
+  EXPECT_EQ(
+      LoadedHashes(ledger::RecordKind::kEntityDataLoaded),
+      (std::vector<std::string>{Str(first, "entities_hash"), Str(with_agent, "entities_hash")}));
   std::string task = TaskToken(orchestrator, "bob");
-  std::string version = Str(Json(Call("GET", "/v1/policies", viewer_)), "version");
   auto email = [&] {
     return Authorize(
         task, "send_email", "McpServer", "email",
@@ -101,40 +191,43 @@ TEST_F(ServiceLifecycleTest, HotReloadRejectsABadBundleAndPicksUpAGoodOne) {
   };
   EXPECT_EQ(Str(Json(email()), "code"), "no_permit");
 
-  auto wait_for = [&](auto done) {
-    for (int i = 0; i < 100; ++i) {
-      json::value p = Json(Call("GET", "/v1/policies", viewer_));
-      if (done(p)) return p;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    ADD_FAILURE() << "timed out";
-    return json::value();
-  };
-
-  // A bundle that does not parse: rejected whole, the last good one keeps serving.
+  // A valid new policy that would allow the email, beside a file that does not parse: the bundle
+  // is rejected whole — the new policy does not serve either — and the last good one keeps
+  // serving.
+  const std::string mail_policy =
+      "@id(\"payments-mail-customers\") @risk(\"medium\")\n"
+      "permit (principal in Team::\"payments\", action == Action::\"send_email\", "
+      "resource == McpServer::\"email\");\n";
+  WriteFile(bundle_ / "zz-email.cedar", mail_policy);
   WriteFile(bundle_ / "zz-broken.cedar", "permit (principal, action, resource) when { 1 + };\n");
   json::value rejected =
-      wait_for([](const json::value& p) { return p.at("rejected").to_number<int64_t>() >= 1; });
+      PoliciesOnce([](const json::value& p) { return p.at("rejected").to_number<int64_t>() >= 1; });
   EXPECT_EQ(Str(rejected, "version"), version);
+  EXPECT_EQ(Str(rejected, "policy_hash"), Str(first, "policy_hash"));
   EXPECT_NE(Str(rejected, "last_error").find("zz-broken.cedar"), std::string::npos);
+  json::value still = Json(email());
+  EXPECT_EQ(Str(still, "code"), "no_permit") << json::serialize(still);
+  EXPECT_EQ(Str(still, "policy_version"), Str(first, "policy_hash"));
   EXPECT_EQ(Str(Json(Refund(task, 5)), "verdict"), "allow");
   EXPECT_EQ(Call("GET", "/readyz").status, 200);
   auto reload = Call("POST", "/v1/policies/reload", admin_);
   EXPECT_EQ(reload.status, 422);
   EXPECT_EQ(ErrorCode(reload), "bundle_rejected");
+  EXPECT_EQ(Str(Json(email()), "code"), "no_permit");
+  // Nothing of the rejected bundle was recorded.
+  EXPECT_EQ(LoadedHashes(ledger::RecordKind::kPolicySetLoaded).size(), 1u);
 
-  // A good change is picked up and recorded.
+  // Without the broken file the new policy is picked up and recorded.
   fs::remove(bundle_ / "zz-broken.cedar");
-  WriteFile(bundle_ / "zz-email.cedar",
-            "@id(\"payments-mail-customers\") @risk(\"medium\")\n"
-            "permit (principal in Team::\"payments\", action == Action::\"send_email\", "
-            "resource == McpServer::\"email\");\n");
-  json::value loaded = wait_for([&](const json::value& p) { return Str(p, "version") != version; });
+  json::value loaded =
+      PoliciesOnce([&](const json::value& p) { return Str(p, "version") != version; });
   EXPECT_TRUE(loaded.at("last_error").is_null());
   json::value allowed = Json(email());
   EXPECT_EQ(Str(allowed, "verdict"), "allow");
   EXPECT_EQ(allowed.at("policies").as_array(), json::array{"payments-mail-customers"});
   EXPECT_EQ(Str(allowed, "policy_version"), Str(loaded, "policy_hash"));
+  EXPECT_EQ(LoadedHashes(ledger::RecordKind::kPolicySetLoaded),
+            (std::vector<std::string>{Str(first, "policy_hash"), Str(loaded, "policy_hash")}));
 
   // The new policy set is in the ledger, with the one it replaced, and its text is in the store.
   auto explained = Call("GET", "/v1/explain/" + Str(allowed, "decision_id"), viewer_);
@@ -144,6 +237,7 @@ TEST_F(ServiceLifecycleTest, HotReloadRejectsABadBundleAndPicksUpAGoodOne) {
   auto metrics = Call("GET", "/metrics", viewer_).body;
   EXPECT_EQ(metrics.find("writ_bundle_rejections_total 0"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("writ_bundle_rejections_total "), std::string::npos) << metrics;
+  ExpectEveryDecisionFollowsItsLoads();
   Stop();
   std::string out;
   ASSERT_EQ(
