@@ -36,8 +36,10 @@ Status BundleWatcher::Reload() {
   std::lock_guard<std::mutex> lock(mu_);
   // Taken before loading, so that a change made during the load is seen by the next poll.
   seen_ = Fingerprint();
+  bool retry = retry_.exchange(false, std::memory_order_relaxed);
   auto loaded = LoadBundle(dir_, options_);
   if (!loaded.ok()) {
+    // A bundle that does not load is not retried until the directory changes again.
     ++stats_.rejected;
     stats_.last_error = loaded.status().message();
     return loaded.status();
@@ -45,11 +47,22 @@ Status BundleWatcher::Reload() {
   std::shared_ptr<const Bundle> previous = current_.load();
   bool same = previous && previous->policy_hash == (*loaded)->policy_hash &&
               previous->entities_hash == (*loaded)->entities_hash;
+  if (same && !retry) return Status::Ok();
+  if (on_loaded_) {
+    Status recorded = on_loaded_(same ? *previous : **loaded, previous.get());
+    if (!recorded.ok()) {
+      ++stats_.unrecorded;
+      stats_.last_error =
+          "the bundle loaded but did not become current (tried again at the next poll): " +
+          recorded.message();
+      retry_.store(true, std::memory_order_relaxed);
+      return Unavailable(stats_.last_error);
+    }
+  }
+  stats_.last_error.clear();
   if (same) return Status::Ok();
-  if (on_loaded_) on_loaded_(**loaded, previous.get());
   current_.store(*loaded);
   ++stats_.loads;
-  stats_.last_error.clear();
   stats_.last_change_us = SystemClock().NowMicros();
   return Status::Ok();
 }
@@ -83,14 +96,14 @@ void BundleWatcher::Loop(int64_t interval_ms) {
     std::string now = Fingerprint();
     if (now == seen) {
       pending.clear();
-      continue;
-    }
-    if (now != pending) {  // still changing: wait for one quiet interval
+      if (!retry_.load(std::memory_order_relaxed)) continue;
+    } else if (now != pending) {  // still changing: wait for one quiet interval
       pending = now;
       continue;
     }
     pending.clear();
-    (void)Reload();  // a rejected bundle is counted; the last good one keeps serving
+    // A rejected or unrecorded bundle is counted; the last good one keeps serving.
+    (void)Reload();
   }
 }
 

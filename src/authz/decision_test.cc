@@ -1,5 +1,6 @@
 #include "authz/decision.h"
 
+#include <atomic>
 #include <thread>
 
 #include "authz/bundle_watcher.h"
@@ -392,7 +393,10 @@ TEST(BundleWatcherTest, ReloadsOnChangeAndKeepsTheLastGoodBundle) {
   fs::create_directories(dir);
   std::ofstream(dir / "p.cedar") << "permit(principal, action, resource);";
   int loaded = 0;
-  BundleWatcher w(dir, {}, [&](const Bundle&, const Bundle*) { ++loaded; });
+  BundleWatcher w(dir, {}, [&](const Bundle&, const Bundle*) {
+    ++loaded;
+    return Status::Ok();
+  });
   ASSERT_TRUE(w.Reload().ok());
   auto first = w.Current();
   ASSERT_NE(first, nullptr);
@@ -412,6 +416,72 @@ TEST(BundleWatcherTest, ReloadsOnChangeAndKeepsTheLastGoodBundle) {
   EXPECT_NE(w.Current(), first);
   EXPECT_EQ(w.Current()->policies.policy(0).effect(), cedar::Effect::kForbid);
   EXPECT_EQ(loaded, 2);
+  w.Stop();
+  fs::remove_all(dir);
+}
+
+// A bundle whose on_loaded fails (its load could not be recorded) does not become current; the
+// load is tried again at each poll, without another change, until on_loaded succeeds.
+TEST(BundleWatcherTest, ABundleWhoseLoadIsNotRecordedIsNotAdoptedAndIsRetried) {
+  fs::path dir =
+      fs::temp_directory_path() / ("writ-watch-unrecorded-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::ofstream(dir / "p.cedar") << "permit(principal, action, resource);";
+  std::atomic<bool> recordable{true};
+  std::atomic<int> calls{0};
+  BundleWatcher w(dir, {}, [&](const Bundle&, const Bundle*) {
+    ++calls;
+    return recordable.load() ? Status::Ok() : Unavailable("the ledger is closed");
+  });
+  // Not even a first bundle is adopted while it cannot be recorded.
+  recordable = false;
+  Status first = w.Reload();
+  EXPECT_EQ(first.code(), StatusCode::kUnavailable);
+  EXPECT_NE(first.message().find("the ledger is closed"), std::string::npos);
+  EXPECT_EQ(w.Current(), nullptr);
+  EXPECT_EQ(w.Stats().loads, 0u);
+  EXPECT_EQ(w.Stats().unrecorded, 1u);
+  recordable = true;
+  ASSERT_TRUE(w.Reload().ok());
+  auto adopted = w.Current();
+  ASSERT_NE(adopted, nullptr);
+  EXPECT_TRUE(w.Stats().last_error.empty());
+
+  // A change that cannot be recorded: the adopted bundle stays current, and the load is tried
+  // again at the next polls although the directory does not change any more.
+  recordable = false;
+  std::ofstream(dir / "p.cedar") << "forbid(principal, action, resource) when { true };";
+  w.Start(20);
+  int before = calls.load();
+  for (int i = 0; i < 300 && calls.load() < before + 3; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_GE(calls.load(), before + 3);
+  EXPECT_EQ(w.Current(), adopted);
+  EXPECT_GE(w.Stats().unrecorded, 3u);
+  EXPECT_NE(w.Stats().last_error.find("did not become current"), std::string::npos);
+  EXPECT_EQ(w.Stats().loads, 1u);
+  // Once it can be recorded, the next poll adopts it.
+  recordable = true;
+  for (int i = 0; i < 300 && w.Current() == adopted; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_NE(w.Current(), adopted);
+  EXPECT_EQ(w.Current()->policies.policy(0).effect(), cedar::Effect::kForbid);
+  EXPECT_EQ(w.Stats().loads, 2u);
+  EXPECT_TRUE(w.Stats().last_error.empty());
+  // Settled: no more calls without a change.
+  int settled = calls.load();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(calls.load(), settled);
+
+  // RetryAtNextPoll: on_loaded is called again for the unchanged, current bundle.
+  auto current = w.Current();
+  w.RetryAtNextPoll();
+  for (int i = 0; i < 300 && calls.load() == settled; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(calls.load(), settled + 1);
+  EXPECT_EQ(w.Current(), current);
+  EXPECT_EQ(w.Stats().loads, 2u);
   w.Stop();
   fs::remove_all(dir);
 }

@@ -235,6 +235,7 @@ Status DecisionService::AddQueryRoutes(server::Router& router) {
         answer["directory"] = settings_.bundle_dir;
         answer["loads"] = stats.loads;
         answer["rejected"] = stats.rejected;
+        answer["unrecorded"] = unrecorded_publishes_.load(std::memory_order_relaxed);
         answer["last_error"] =
             stats.last_error.empty() ? json::value(nullptr) : json::value(stats.last_error);
         if (stats.last_change_us != 0) {
@@ -256,11 +257,14 @@ Status DecisionService::AddQueryRoutes(server::Router& router) {
           Status s = watcher_->Reload();
           std::shared_ptr<const authz::Bundle> b = overlay_.Current();
           if (!s.ok()) {
-            json::object body{
-                {"error", json::object{{"code", "bundle_rejected"}, {"message", s.message()}}},
-                {"version", b ? json::value(b->Version()) : json::value(nullptr)}};
-            server::Response resp = server::Response::Json(422, body);
-            resp.error_code = "bundle_rejected";
+            // unavailable: the bundle loaded but its load could not be recorded, so it does not
+            // serve (fail closed); otherwise it did not load.
+            bool unrecorded = s.code() == StatusCode::kUnavailable;
+            const char* code = unrecorded ? "load_not_recorded" : "bundle_rejected";
+            json::object body{{"error", json::object{{"code", code}, {"message", s.message()}}},
+                              {"version", b ? json::value(b->Version()) : json::value(nullptr)}};
+            server::Response resp = server::Response::Json(unrecorded ? 503 : 422, body);
+            resp.error_code = code;
             return responder->Send(std::move(resp));
           }
           responder->SendJson(

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <utility>
 
 #include "base/encoding.h"
 #include "ledger/records.h"
@@ -233,7 +234,7 @@ Status DecisionService::Build(const std::string& data_dir) {
   watcher_ = std::make_unique<authz::BundleWatcher>(
       s.bundle_dir, authz::BundleOptions{},
       [this](const authz::Bundle& b, const authz::Bundle* previous) {
-        OnBundleLoaded(b, previous);
+        return OnBundleLoaded(b, previous);
       });
   Status first = watcher_->Reload();
   if (!first.ok()) {
@@ -252,21 +253,30 @@ Status DecisionService::Build(const std::string& data_dir) {
   return Status::Ok();
 }
 
-void DecisionService::OnBundleLoaded(const authz::Bundle& b, const authz::Bundle* previous) {
+Status DecisionService::OnBundleLoaded(const authz::Bundle& b, const authz::Bundle* previous) {
   (void)previous;  // what changed is judged against the published bundle
   std::lock_guard<std::mutex> lock(publish_mu_);
-  base_policy_blob_ = b.policy_blob;
-  base_entities_blob_ = b.entities_blob;
-  base_directory_ = b.directory;
-  PublishLocked();
+  std::string policy_blob = std::exchange(base_policy_blob_, b.policy_blob);
+  std::string entities_blob = std::exchange(base_entities_blob_, b.entities_blob);
+  std::string directory = std::exchange(base_directory_, b.directory);
+  Status published = PublishLocked();
+  if (!published.ok()) {
+    // Not published: agent registrations keep building on the bundle that serves.
+    base_policy_blob_ = std::move(policy_blob);
+    base_entities_blob_ = std::move(entities_blob);
+    base_directory_ = std::move(directory);
+  }
+  return published;
 }
 
 void DecisionService::RepublishAgents() {
   std::lock_guard<std::mutex> lock(publish_mu_);
-  if (!base_policy_blob_.empty()) PublishLocked();
+  if (base_policy_blob_.empty()) return;
+  // Unpublished, the agents' entities are laid over again when the watcher next polls.
+  if (!PublishLocked().ok()) watcher_->RetryAtNextPoll();
 }
 
-void DecisionService::PublishLocked() {
+Status DecisionService::PublishLocked() {
   std::shared_ptr<const authz::Bundle> next;
   Result<std::vector<identity::Agent>> agents = agents_->List();
   if (agents.ok()) {
@@ -286,22 +296,32 @@ void DecisionService::PublishLocked() {
     auto plain = authz::BundleFromBlobs(base_policy_blob_, base_entities_blob_);
     if (!plain.ok()) {
       std::fprintf(stderr, "writ: policies: %s\n", plain.status().ToString().c_str());
-      return;
+      return plain.status();
     }
     next = std::move(plain).value();
   }
   std::shared_ptr<const authz::Bundle> previous = overlay_.Current();
 
-  // The content-addressed blobs first, so that every decision made under this bundle can be
-  // replayed and explained from the store alone.
+  // Fail closed: a bundle serves only once its blobs are stored and its load is recorded, so
+  // that every decision names a policy set and entity data whose load is in the ledger before
+  // it, and can be replayed and explained from the store alone. Otherwise the bundle that
+  // serves keeps serving, and the caller tries again later.
+  auto refuse = [&](const char* step, const Status& why) {
+    std::string what =
+        std::string("the load could not be recorded (") + step + "): " + why.ToString();
+    std::fprintf(stderr,
+                 "writ: policies: %s; the bundle does not serve (the last recorded one keeps "
+                 "serving) and is tried again at the next poll\n",
+                 what.c_str());
+    unrecorded_publishes_.fetch_add(1, std::memory_order_relaxed);
+    return Unavailable(what);
+  };
   Status stored = store_.blobs().PutBlob("application/json", next->policy_blob).status();
   if (stored.ok())
     stored = store_.blobs().PutBlob("application/json", next->entities_blob).status();
-  if (!stored.ok()) {
-    std::fprintf(stderr, "writ: policies: the bundle's blobs could not be stored: %s\n",
-                 stored.ToString().c_str());
-  }
+  if (!stored.ok()) return refuse("storing the bundle's blobs", stored);
   std::vector<ledger::LedgerEntry> entries;
+  Status encoded = Status::Ok();
   auto add = [&](ledger::RecordKind kind, const Digest& hash, const Digest* previous_hash,
                  size_t size) {
     ledger::VersionLoadedRecord r;
@@ -311,7 +331,11 @@ void DecisionService::PublishLocked() {
     r.node = origin_;
     r.size = static_cast<int64_t>(size);
     auto e = evidence_->Entry(kind, r.ToJson());
-    if (e.ok()) entries.push_back(std::move(e).value());
+    if (e.ok()) {
+      entries.push_back(std::move(e).value());
+    } else if (encoded.ok()) {
+      encoded = e.status();
+    }
   };
   if (!previous || previous->policy_hash != next->policy_hash) {
     add(ledger::RecordKind::kPolicySetLoaded, next->policy_hash,
@@ -321,15 +345,14 @@ void DecisionService::PublishLocked() {
     add(ledger::RecordKind::kEntityDataLoaded, next->entities_hash,
         previous ? &previous->entities_hash : nullptr, next->entities_blob.size());
   }
+  if (!encoded.ok()) return refuse("making its records", encoded);
   if (!entries.empty()) {
     auto appended = ledger_->AppendBatch(std::move(entries));
     NoteLedgerResult(appended.ok());
-    if (!appended.ok()) {
-      std::fprintf(stderr, "writ: policies: the load could not be recorded: %s\n",
-                   appended.status().ToString().c_str());
-    }
+    if (!appended.ok()) return refuse("appending to the ledger", appended.status());
   }
   overlay_.Publish(std::move(next));
+  return Status::Ok();
 }
 
 std::string DecisionService::VerifierKey() const {
@@ -459,6 +482,7 @@ Status DecisionService::Install(server::Server& server, server::Authenticator& a
     authz::BundleWatcherStats bs = watcher_->Stats();
     v.bundle_loads = bs.loads;
     v.bundle_rejections = bs.rejected;
+    v.bundle_unrecorded = unrecorded_publishes_.load(std::memory_order_relaxed);
     v.bundle_loaded = overlay_.Current() != nullptr;
     v.work_queue = pool_->queued();
     metrics_->SetFromScrape(v);

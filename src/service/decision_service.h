@@ -8,8 +8,10 @@
 // loaded from the store, token service, users' token verifier with its OIDC providers, secret
 // broker), the caller resolver (caller_resolver.h), the policy bundle watcher — whose every
 // accepted load stores the policy set and entity data as content-addressed blobs and records
-// `policy_set_loaded` / `entity_data_loaded` — and the decision engine, whose just-in-time
-// credentials are minted by TokenService::IssueCredential.
+// `policy_set_loaded` / `entity_data_loaded` before the bundle serves (a load that cannot be
+// recorded does not serve; the last recorded bundle keeps serving and the load is retried) —
+// and the decision engine, whose just-in-time credentials are minted by
+// TokenService::IssueCredential.
 //
 // Install() gives the server its routes (docs/api.md lists them with their codes), installs
 // TokenService::Verify as the bearer verifier (the verified token travels to the handlers in
@@ -122,12 +124,17 @@ class DecisionService {
   friend class Minter;
 
   Status Build(const std::string& data_dir);
-  void OnBundleLoaded(const authz::Bundle& bundle, const authz::Bundle* previous);
+  // The watcher's on_loaded: publishes `bundle` (PublishLocked). An error keeps the watcher
+  // from adopting it, and it retries at its next poll.
+  Status OnBundleLoaded(const authz::Bundle& bundle, const authz::Bundle* previous);
   // Builds the bundle decisions use from the loaded one and the registered agents
-  // (agent_entities.h), stores its blobs, records what changed, publishes it. Holds
-  // publish_mu_.
-  void PublishLocked();
-  // After an agent registration: the agents' entities changed.
+  // (agent_entities.h), stores its blobs, records what changed, then publishes it. Fails
+  // closed: when the blobs cannot be stored or the load cannot be recorded, nothing is
+  // published (the bundle that serves keeps serving), the refusal is counted and logged, and
+  // unavailable is returned. Holds publish_mu_.
+  Status PublishLocked();
+  // After an agent registration: the agents' entities changed. When that cannot be recorded,
+  // the watcher tries again at its next poll.
   void RepublishAgents();
 
   // Routes, by area (one source file each).
@@ -188,6 +195,8 @@ class DecisionService {
   std::string base_entities_blob_;  // (publish_mu_)
   std::string base_directory_;      // (publish_mu_)
   std::string overlay_error_;       // why agents could not be laid over (publish_mu_)
+  // Bundles (or agent entity updates) not published because they could not be recorded.
+  std::atomic<uint64_t> unrecorded_publishes_{0};
   std::unique_ptr<authz::DecisionEngine> engine_;
   std::unique_ptr<WorkPool> pool_;
 

@@ -34,6 +34,10 @@ ServiceMetrics::ServiceMetrics(server::MetricsRegistry& r)
       bundle_loads_(r.AddCounter("writ_bundle_reloads_total", "Policy bundles accepted.")),
       bundle_rejections_(r.AddCounter("writ_bundle_rejections_total",
                                       "Policy bundles refused (the last good one kept serving).")),
+      bundle_unrecorded_(r.AddCounter(
+          "writ_bundle_unrecorded_loads_total",
+          "Policy bundles or agent entity updates that loaded but did not serve because their "
+          "load could not be recorded (the last recorded one kept serving).")),
       bundle_loaded_(r.AddGauge("writ_bundle_loaded", "1 when a policy bundle is serving.")),
       work_queue_(r.AddGauge("writ_work_queue", "Requests waiting for the service's work pool.")) {}
 
@@ -65,6 +69,7 @@ void ServiceMetrics::SetFromScrape(const ScrapeValues& v) {
   }
   AddDelta(bundle_loads_.Get(), seen_bundle_loads_, v.bundle_loads);
   AddDelta(bundle_rejections_.Get(), seen_bundle_rejections_, v.bundle_rejections);
+  AddDelta(bundle_unrecorded_.Get(), seen_bundle_unrecorded_, v.bundle_unrecorded);
   bundle_loaded_.Get().Set(v.bundle_loaded ? 1 : 0);
   work_queue_.Get().Set(static_cast<double>(v.work_queue));
 }

@@ -13,6 +13,9 @@
 //   writ_approvals_pending                      pending, unexpired approvals (read at scrape)
 //   writ_bundle_reloads_total                   accepted policy bundle loads
 //   writ_bundle_rejections_total                bundles refused (the last good one kept serving)
+//   writ_bundle_unrecorded_loads_total          bundles (or agent entity updates) that loaded
+//                                               but did not serve: their load could not be
+//                                               recorded (retried at the next poll)
 //   writ_bundle_loaded                          1 when a bundle is serving
 //   writ_work_queue                             requests waiting for the work pool
 // Values read from other parts at scrape time are set by the collector the service installs
@@ -38,6 +41,7 @@ struct ScrapeValues {
   int64_t approvals_pending = -1;  // -1: could not be read
   uint64_t bundle_loads = 0;       // cumulative
   uint64_t bundle_rejections = 0;  // cumulative
+  uint64_t bundle_unrecorded = 0;  // cumulative
   bool bundle_loaded = false;
   uint64_t work_queue = 0;
 };
@@ -65,12 +69,14 @@ class ServiceMetrics {
   server::GaugeFamily& approvals_pending_;
   server::CounterFamily& bundle_loads_;
   server::CounterFamily& bundle_rejections_;
+  server::CounterFamily& bundle_unrecorded_;
   server::GaugeFamily& bundle_loaded_;
   server::GaugeFamily& work_queue_;
   // Cumulative values already added to the counters fed from scrapes.
   std::atomic<uint64_t> seen_ledger_failures_{0};
   std::atomic<uint64_t> seen_bundle_loads_{0};
   std::atomic<uint64_t> seen_bundle_rejections_{0};
+  std::atomic<uint64_t> seen_bundle_unrecorded_{0};
 };
 
 }  // namespace writ::service

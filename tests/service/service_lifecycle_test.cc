@@ -3,6 +3,8 @@
 // of a denied call, and SIGKILL under concurrent load with nothing acknowledged lost.
 #include <gtest/gtest.h>
 
+#include <sqlite3.h>
+
 #include <atomic>
 #include <mutex>
 #include <set>
@@ -244,6 +246,60 @@ TEST_F(ServiceLifecycleTest, HotReloadRejectsABadBundleWholeAndPicksUpAGoodOne) 
       Writ({"ledger", "query", "--data", data_, "--kind", "policy_set_loaded", "--json"}, &out), 0);
   EXPECT_NE(out.find(Str(loaded, "policy_hash")), std::string::npos);
   EXPECT_NE(out.find("\"previous_hash\""), std::string::npos);
+}
+
+// A bundle whose load cannot be recorded does not serve: decisions would name a policy set the
+// ledger never saw loaded. The last recorded bundle keeps serving, the failure is counted, and the
+// load is tried again on the next poll, without another change of the directory.
+TEST_F(ServiceLifecycleTest, AHotReloadWhoseLoadCannotBeRecordedDoesNotServe) {
+  StartWithKeys();
+  TestAgent orchestrator = Register("payments-orchestrator", "payments");
+  std::string task = TaskToken(orchestrator, "bob");
+  auto email = [&] {
+    return Authorize(
+        task, "send_email", "McpServer", "email",
+        json::object{{"input", {{"to", "c@acme.example"}, {"subject", "s"}, {"body", "b"}}}});
+  };
+  EXPECT_EQ(Str(Json(email()), "code"), "no_permit");
+  std::string original = Str(Json(Call("GET", "/v1/policies", viewer_)), "policy_hash");
+
+  // Another process holds the database's write lock: neither the new bundle's blobs nor its load
+  // record can be written meanwhile (the service's writer gives up after its 2 s busy timeout).
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open((fs::path(data_) / "writ.db").c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  WriteFile(bundle_ / "zz-email.cedar",
+            "@id(\"payments-mail-customers\") @risk(\"medium\")\n"
+            "permit (principal in Team::\"payments\", action == Action::\"send_email\", "
+            "resource == McpServer::\"email\");\n");
+  auto tried = [&](const json::value& p) {
+    const json::value* unrecorded = p.as_object().if_contains("unrecorded");
+    return (unrecorded != nullptr && unrecorded->to_number<int64_t>() >= 1 &&
+            !Str(p, "last_error").empty()) ||
+           Str(p, "policy_hash") != original;
+  };
+  json::value during = PoliciesOnce(tried, 10000);
+  EXPECT_EQ(Str(during, "policy_hash"), original) << json::serialize(during);
+  EXPECT_GE(during.at("unrecorded").to_number<int64_t>(), 1);
+  EXPECT_NE(Str(during, "last_error").find("could not be recorded"), std::string::npos)
+      << json::serialize(during);
+  auto metrics = Call("GET", "/metrics", viewer_).body;
+  EXPECT_EQ(metrics.find("writ_bundle_unrecorded_loads_total 0"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("writ_bundle_unrecorded_loads_total "), std::string::npos) << metrics;
+
+  // The lock released, the next poll loads the bundle again, records it, then serves it.
+  ASSERT_EQ(sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(other);
+  json::value after =
+      PoliciesOnce([&](const json::value& p) { return Str(p, "policy_hash") != original; });
+  EXPECT_TRUE(after.at("last_error").is_null()) << json::serialize(after);
+  json::value allowed = Json(email());
+  EXPECT_EQ(Str(allowed, "verdict"), "allow") << json::serialize(allowed);
+  EXPECT_EQ(Str(allowed, "policy_version"), Str(after, "policy_hash"));
+  EXPECT_EQ(LoadedHashes(ledger::RecordKind::kPolicySetLoaded),
+            (std::vector<std::string>{original, Str(after, "policy_hash")}));
+  EXPECT_EQ(Call("GET", "/readyz").status, 200);
+  ExpectEveryDecisionFollowsItsLoads();
 }
 
 TEST_F(ServiceLifecycleTest, RestartKeepsTokensRevocationsApprovalsAndTheLedger) {
