@@ -232,7 +232,6 @@ class Server::Impl {
   std::vector<std::pair<std::string, ReadinessCheck>> readiness_;
   std::vector<std::pair<std::string, std::function<void()>>> hooks_;
   std::unique_ptr<ssl::context> tls_;
-  size_t header_phase_body_limit_ = 0;
   std::chrono::milliseconds sweep_interval_{100};
 
  private:
@@ -402,7 +401,10 @@ class Connection final : public ConnectionBase {
     req.mutable_body().clear();
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(server_.options_.limits.max_header_bytes));
-    parser_->body_limit(server_.header_phase_body_limit_);
+    // No limit while the head is read: nothing of the body is read then, and Beast would refuse
+    // a Content-Length beyond the limit before the route and the caller are known (413 ahead of
+    // 404 or 401, counted under no route). OnHead checks it against the route's limit.
+    parser_->body_limit(boost::none);
     parser_->get().body().swap(req.mutable_body());
     http::async_read_header(stream_, buffer_, *parser_,
                             [self = Self()](const error_code& ec, size_t) { self->OnHead(ec); });
@@ -481,7 +483,10 @@ class Connection final : public ConnectionBase {
     size_t limit = route_->options.max_body_bytes != 0 ? route_->options.max_body_bytes
                                                        : server_.options_.limits.max_body_bytes;
     if (auto length = parser_->content_length(); length && *length > limit) {
-      return AnswerEarly(BodyTooLarge(limit));
+      // Closed even when the body already arrived: a client sending too much is not kept.
+      Response r = BodyTooLarge(limit);
+      r.close = true;
+      return AnswerEarly(std::move(r));
     }
     parser_->body_limit(limit);
     std::string_view expect = req.header("Expect");
@@ -974,12 +979,10 @@ Status Server::Impl::Start() {
   accept_retry_ = std::make_unique<asio::steady_timer>(workers_[0]->context);
 
   router_.Freeze();
-  header_phase_body_limit_ = options_.limits.max_body_bytes;
   auto shortest = std::min({options_.timeouts.read, options_.timeouts.idle, options_.timeouts.write,
                             options_.timeouts.handler});
   for (size_t i = 0; i < router_.size(); ++i) {
     const Route& r = router_.route(i);
-    header_phase_body_limit_ = std::max(header_phase_body_limit_, r.options.max_body_bytes);
     if (r.options.timeout.count() > 0) shortest = std::min(shortest, r.options.timeout);
     auto stats = std::make_unique<RouteStats>();
     stats->label = r.label;

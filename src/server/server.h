@@ -11,13 +11,14 @@
 // max_header_bytes, 400 bad_request when it is not HTTP/1.1, 400 missing_host); routes it
 // (404 not_found, 405 method_not_allowed with Allow); authenticates the caller against the
 // route's Access (authenticator.h; before any body is read); reads the body (413
-// body_too_large beyond the limit, answering `100 Continue` first when asked); parses the
-// trace context; calls the handler. A request must arrive whole within the read timeout once
-// its first byte came (408 request_timeout), a connection may stay idle between requests for
-// the idle timeout, an answer must be written within the write timeout, and a handler must
-// answer within its route's timeout (503 handler_timeout). Beyond max_connections, new
-// connections get 503 too_many_connections and are closed. Errors that leave the connection in
-// an unknown state (a body not read, a parse error) close it after the answer.
+// body_too_large beyond the route's limit, which closes the connection; `100 Continue` first
+// when asked); parses the trace context; calls the handler. A request, head and body, must
+// arrive whole within the read timeout once its first byte came (408 request_timeout), a
+// connection may stay idle between requests for the idle timeout, an answer must be written
+// within the write timeout, and a handler must answer within its route's timeout (503
+// handler_timeout). Beyond max_connections, new connections get 503 too_many_connections and
+// are closed. Errors that leave the connection in an unknown state (a body not read, a parse
+// error) close it after the answer.
 //
 // Every server answers GET /healthz (public: the process is alive), GET /readyz (public: 200
 // when every readiness check passes, else 503 with the failing checks) and GET /metrics

@@ -619,6 +619,32 @@ TEST_F(ServerTest, BodyTooLargeIs413AndCloses) {
   EXPECT_EQ(echo_calls_.load(), 0);
 }
 
+// A Content-Length beyond every limit is judged like any other: after the route is found and
+// the caller authenticated, and counted under its route.
+TEST_F(ServerTest, OverLimitLengthIsRefusedAfterRoutingAndAuthentication) {
+  StartServer();
+  std::string big(5000, 'x');
+  auto c = Client();
+  auto r = c->Send("POST", "/echo", {{"Content-Type", "application/json"}}, big);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, 413);
+  EXPECT_EQ(ErrorCode(*r), "body_too_large");
+  c = Client();
+  r = c->Send("POST", "/nowhere", {{"Content-Type", "application/json"}}, big);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, 404);
+  EXPECT_EQ(ErrorCode(*r), "not_found");
+  c = Client();
+  r = c->Send("GET", "/admin", {}, big);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, 401);
+  EXPECT_EQ(ErrorCode(*r), "unauthenticated");
+  std::string m = Metrics();
+  EXPECT_EQ(Sample(m, "writ_http_requests_total{route=\"POST /echo\",status=\"413\"}"), 1) << m;
+  EXPECT_EQ(Sample(m, "writ_http_requests_total{route=\"unmatched\",status=\"413\"}"), -1) << m;
+  EXPECT_EQ(echo_calls_.load(), 0);
+}
+
 TEST_F(ServerTest, ExpectContinueGetsA100BeforeTheBody) {
   StartServer();
   auto c = Client();
