@@ -11,6 +11,7 @@
 #include "ledger/ledger_test_util.h"
 #include "ledger/log_reader.h"
 #include "ledger/verifier.h"
+#include "store/forwarding_ledger_store.h"
 
 namespace writ::ledger {
 namespace {
@@ -20,14 +21,10 @@ using testing::TestEntry;
 
 // A LedgerStore that forwards to the real one and lets a test hold or fail commits and syncs,
 // and tracks which records a completed sync covers.
-class ControlledStore final : public store::LedgerStore {
+class ControlledStore final : public store::ForwardingLedgerStore {
  public:
-  explicit ControlledStore(store::LedgerStore& inner) : inner_(inner) {}
+  explicit ControlledStore(store::LedgerStore& inner) : ForwardingLedgerStore(inner) {}
 
-  Status AppendBatch(const store::LedgerBatch& b) override {
-    WRIT_RETURN_IF_ERROR(CommitBatch(b));
-    return SyncCommitted();
-  }
   Status CommitBatch(const store::LedgerBatch& b) override {
     std::unique_lock<std::mutex> lock(mu_);
     ++commits_started_;
@@ -58,39 +55,6 @@ class ControlledStore final : public store::LedgerStore {
     if (s.ok()) durable_end_ = std::max(durable_end_, covering);
     return s;
   }
-  Result<uint64_t> RecordCount(const std::string& o) override { return inner_.RecordCount(o); }
-  Result<std::vector<std::string>> Origins() override { return inner_.Origins(); }
-  Result<std::optional<store::StoredRecord>> GetRecord(const std::string& o,
-                                                       uint64_t seq) override {
-    return inner_.GetRecord(o, seq);
-  }
-  Result<std::vector<store::StoredRecord>> QueryRecords(const store::RecordQuery& q) override {
-    return inner_.QueryRecords(q);
-  }
-  Result<std::vector<Digest>> LeafHashes(const std::string& o, uint64_t b, uint64_t e) override {
-    return inner_.LeafHashes(o, b, e);
-  }
-  Result<std::vector<Digest>> NodeHashes(const std::string& o, uint32_t l, uint64_t b,
-                                         uint64_t e) override {
-    return inner_.NodeHashes(o, l, b, e);
-  }
-  Result<std::unique_ptr<store::RecordScan>> OpenRecordScan(const std::string& o) override {
-    return inner_.OpenRecordScan(o);
-  }
-  Status ScanNodes(const std::string& o, uint32_t l,
-                   const std::function<bool(const store::MerkleNode&)>& fn) override {
-    return inner_.ScanNodes(o, l, fn);
-  }
-  Result<std::vector<uint32_t>> NodeLevels(const std::string& o) override {
-    return inner_.NodeLevels(o);
-  }
-  Result<std::vector<store::StoredCheckpoint>> Checkpoints(const std::string& o) override {
-    return inner_.Checkpoints(o);
-  }
-  Result<std::optional<store::StoredCheckpoint>> LatestCheckpoint(const std::string& o) override {
-    return inner_.LatestCheckpoint(o);
-  }
-
   void HoldCommits(bool hold) { Set(&hold_commits_, hold); }
   void HoldSyncs(bool hold) { Set(&hold_syncs_, hold); }
   // Fails the next `n` commits only.
@@ -140,7 +104,6 @@ class ControlledStore final : public store::LedgerStore {
     return cv_.wait_for(lock, std::chrono::seconds(10), pred);
   }
 
-  store::LedgerStore& inner_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool hold_commits_ = false;

@@ -9,6 +9,7 @@
 #include <map>
 
 #include "ledger/record.h"
+#include "store/forwarding_ledger_store.h"
 #include "store/sqlite_store.h"
 
 namespace writ::service {
@@ -18,16 +19,12 @@ namespace fs = std::filesystem;
 
 // A ledger store over the real one that can be made to fail the commits of policy and entity
 // loads, as a full disk would (and only those, so that the rest of the service starts).
-class FailingLedgerStore final : public store::LedgerStore {
+class FailingLedgerStore final : public store::ForwardingLedgerStore {
  public:
-  explicit FailingLedgerStore(store::LedgerStore& inner) : inner_(inner) {}
+  explicit FailingLedgerStore(store::LedgerStore& inner) : ForwardingLedgerStore(inner) {}
 
   std::atomic<bool> failing{false};
 
-  Status AppendBatch(const store::LedgerBatch& b) override {
-    WRIT_RETURN_IF_ERROR(CommitBatch(b));
-    return SyncCommitted();
-  }
   Status CommitBatch(const store::LedgerBatch& b) override {
     for (const store::StoredRecord& r : b.records) {
       bool load = r.kind == "policy_set_loaded" || r.kind == "entity_data_loaded";
@@ -35,42 +32,6 @@ class FailingLedgerStore final : public store::LedgerStore {
     }
     return inner_.CommitBatch(b);
   }
-  Status SyncCommitted() override { return inner_.SyncCommitted(); }
-  Result<uint64_t> RecordCount(const std::string& o) override { return inner_.RecordCount(o); }
-  Result<std::vector<std::string>> Origins() override { return inner_.Origins(); }
-  Result<std::optional<store::StoredRecord>> GetRecord(const std::string& o,
-                                                       uint64_t seq) override {
-    return inner_.GetRecord(o, seq);
-  }
-  Result<std::vector<store::StoredRecord>> QueryRecords(const store::RecordQuery& q) override {
-    return inner_.QueryRecords(q);
-  }
-  Result<std::vector<Digest>> LeafHashes(const std::string& o, uint64_t b, uint64_t e) override {
-    return inner_.LeafHashes(o, b, e);
-  }
-  Result<std::vector<Digest>> NodeHashes(const std::string& o, uint32_t l, uint64_t b,
-                                         uint64_t e) override {
-    return inner_.NodeHashes(o, l, b, e);
-  }
-  Result<std::unique_ptr<store::RecordScan>> OpenRecordScan(const std::string& o) override {
-    return inner_.OpenRecordScan(o);
-  }
-  Status ScanNodes(const std::string& o, uint32_t l,
-                   const std::function<bool(const store::MerkleNode&)>& fn) override {
-    return inner_.ScanNodes(o, l, fn);
-  }
-  Result<std::vector<uint32_t>> NodeLevels(const std::string& o) override {
-    return inner_.NodeLevels(o);
-  }
-  Result<std::vector<store::StoredCheckpoint>> Checkpoints(const std::string& o) override {
-    return inner_.Checkpoints(o);
-  }
-  Result<std::optional<store::StoredCheckpoint>> LatestCheckpoint(const std::string& o) override {
-    return inner_.LatestCheckpoint(o);
-  }
-
- private:
-  store::LedgerStore& inner_;
 };
 
 // The SQLite store with its ledger behind FailingLedgerStore.
