@@ -18,6 +18,12 @@ namespace {
 
 class ServiceLifecycleTest : public ServiceWorld {
  protected:
+  // An email to a customer, which the example bundle does not permit the payments team.
+  server::TestResponse SendEmail(const std::string& task) {
+    return Authorize(
+        task, "send_email", "McpServer", "email",
+        json::object{{"input", {{"to", "c@acme.example"}, {"subject", "s"}, {"body", "b"}}}});
+  }
   // This node's ledger records, in order, decoded (read from the store while the service runs).
   std::vector<ledger::LedgerRecord> LedgerRecords() {
     store::SqliteOptions so;
@@ -186,12 +192,7 @@ TEST_F(ServiceLifecycleTest, HotReloadRejectsABadBundleWholeAndPicksUpAGoodOne) 
       LoadedHashes(ledger::RecordKind::kEntityDataLoaded),
       (std::vector<std::string>{Str(first, "entities_hash"), Str(with_agent, "entities_hash")}));
   std::string task = TaskToken(orchestrator, "bob");
-  auto email = [&] {
-    return Authorize(
-        task, "send_email", "McpServer", "email",
-        json::object{{"input", {{"to", "c@acme.example"}, {"subject", "s"}, {"body", "b"}}}});
-  };
-  EXPECT_EQ(Str(Json(email()), "code"), "no_permit");
+  EXPECT_EQ(Str(Json(SendEmail(task)), "code"), "no_permit");
 
   // A valid new policy that would allow the email, beside a file that does not parse: the bundle
   // is rejected whole — the new policy does not serve either — and the last good one keeps
@@ -207,7 +208,7 @@ TEST_F(ServiceLifecycleTest, HotReloadRejectsABadBundleWholeAndPicksUpAGoodOne) 
   EXPECT_EQ(Str(rejected, "version"), version);
   EXPECT_EQ(Str(rejected, "policy_hash"), Str(first, "policy_hash"));
   EXPECT_NE(Str(rejected, "last_error").find("zz-broken.cedar"), std::string::npos);
-  json::value still = Json(email());
+  json::value still = Json(SendEmail(task));
   EXPECT_EQ(Str(still, "code"), "no_permit") << json::serialize(still);
   EXPECT_EQ(Str(still, "policy_version"), Str(first, "policy_hash"));
   EXPECT_EQ(Str(Json(Refund(task, 5)), "verdict"), "allow");
@@ -215,7 +216,7 @@ TEST_F(ServiceLifecycleTest, HotReloadRejectsABadBundleWholeAndPicksUpAGoodOne) 
   auto reload = Call("POST", "/v1/policies/reload", admin_);
   EXPECT_EQ(reload.status, 422);
   EXPECT_EQ(ErrorCode(reload), "bundle_rejected");
-  EXPECT_EQ(Str(Json(email()), "code"), "no_permit");
+  EXPECT_EQ(Str(Json(SendEmail(task)), "code"), "no_permit");
   // Nothing of the rejected bundle was recorded.
   EXPECT_EQ(LoadedHashes(ledger::RecordKind::kPolicySetLoaded).size(), 1u);
 
@@ -224,7 +225,7 @@ TEST_F(ServiceLifecycleTest, HotReloadRejectsABadBundleWholeAndPicksUpAGoodOne) 
   json::value loaded =
       PoliciesOnce([&](const json::value& p) { return Str(p, "version") != version; });
   EXPECT_TRUE(loaded.at("last_error").is_null());
-  json::value allowed = Json(email());
+  json::value allowed = Json(SendEmail(task));
   EXPECT_EQ(Str(allowed, "verdict"), "allow");
   EXPECT_EQ(allowed.at("policies").as_array(), json::array{"payments-mail-customers"});
   EXPECT_EQ(Str(allowed, "policy_version"), Str(loaded, "policy_hash"));
@@ -255,12 +256,7 @@ TEST_F(ServiceLifecycleTest, AHotReloadWhoseLoadCannotBeRecordedDoesNotServe) {
   StartWithKeys();
   TestAgent orchestrator = Register("payments-orchestrator", "payments");
   std::string task = TaskToken(orchestrator, "bob");
-  auto email = [&] {
-    return Authorize(
-        task, "send_email", "McpServer", "email",
-        json::object{{"input", {{"to", "c@acme.example"}, {"subject", "s"}, {"body", "b"}}}});
-  };
-  EXPECT_EQ(Str(Json(email()), "code"), "no_permit");
+  EXPECT_EQ(Str(Json(SendEmail(task)), "code"), "no_permit");
   std::string original = Str(Json(Call("GET", "/v1/policies", viewer_)), "policy_hash");
 
   // Another process holds the database's write lock: neither the new bundle's blobs nor its load
@@ -293,7 +289,7 @@ TEST_F(ServiceLifecycleTest, AHotReloadWhoseLoadCannotBeRecordedDoesNotServe) {
   json::value after =
       PoliciesOnce([&](const json::value& p) { return Str(p, "policy_hash") != original; });
   EXPECT_TRUE(after.at("last_error").is_null()) << json::serialize(after);
-  json::value allowed = Json(email());
+  json::value allowed = Json(SendEmail(task));
   EXPECT_EQ(Str(allowed, "verdict"), "allow") << json::serialize(allowed);
   EXPECT_EQ(Str(allowed, "policy_version"), Str(after, "policy_hash"));
   EXPECT_EQ(LoadedHashes(ledger::RecordKind::kPolicySetLoaded),
