@@ -196,6 +196,36 @@ class SqliteApprovalStore final : public ApprovalStore {
     return Explain(id, now_us, "used");
   }
 
+  Status WithdrawApproval(const std::string& id) override {
+    if (read_only_) return FailedPrecondition("store: opened read-only");
+    std::lock_guard<std::mutex> lock(mu_);
+    WRIT_ASSIGN_OR_RETURN(StmtPtr s,
+                          sqlite::Prepare(db_.get(),
+                                          "DELETE FROM approvals WHERE id = ? AND "
+                                          "status = 'pending' RETURNING "
+                                          "request_digest, principal, action, resource"));
+    BindText(s.get(), 1, id);
+    int rc = sqlite3_step(s.get());
+    if (rc == SQLITE_ROW) {
+      std::string digest = ColumnText(s.get(), 0);
+      std::string request =
+          RequestKey(ColumnText(s.get(), 1), ColumnText(s.get(), 2), ColumnText(s.get(), 3));
+      rc = sqlite3_step(s.get());
+      if (rc != SQLITE_DONE) return SqliteError(db_.get(), rc, "withdrawing an approval");
+      Closed(digest, request);
+      return Status::Ok();
+    }
+    if (rc != SQLITE_DONE) return SqliteError(db_.get(), rc, "withdrawing an approval");
+    auto found = sqlite::Prepare(db_.get(), "SELECT status FROM approvals WHERE id = ?");
+    if (!found.ok()) return found.status();
+    BindText(found->get(), 1, id);
+    rc = sqlite3_step(found->get());
+    if (rc == SQLITE_DONE) return NotFound("no approval with id `" + id + "`");
+    if (rc != SQLITE_ROW) return SqliteError(db_.get(), rc, "reading an approval");
+    return FailedPrecondition("approval `" + id + "` is " + ColumnText(found->get(), 0) +
+                              " and cannot be withdrawn");
+  }
+
   Result<int64_t> CountPending(int64_t now_us) override {
     std::lock_guard<std::mutex> lock(mu_);
     WRIT_ASSIGN_OR_RETURN(StmtPtr s,

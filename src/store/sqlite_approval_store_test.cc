@@ -81,6 +81,24 @@ TEST_F(ApprovalStoreTest, GrantIsConsumedExactlyOnce) {
   EXPECT_EQ(*approvals().CountPending(500), 0);
 }
 
+// A pending approval whose request could not be recorded is withdrawn: gone, and no longer found
+// open. A decided one stays.
+TEST_F(ApprovalStoreTest, OnlyAPendingApprovalIsWithdrawn) {
+  ASSERT_TRUE(approvals().InsertApproval(Pending("ap1")).ok());
+  ASSERT_TRUE(approvals().InsertApproval(Pending("ap2")).ok());
+  ASSERT_TRUE(approvals().DecideApproval("ap2", true, "alice", "", false, 200).ok());
+  ASSERT_TRUE(approvals().WithdrawApproval("ap1").ok());
+  EXPECT_FALSE(approvals().GetApproval("ap1")->has_value());
+  EXPECT_EQ(approvals().WithdrawApproval("ap1").code(), StatusCode::kNotFound);
+  EXPECT_EQ(approvals().WithdrawApproval("ap2").code(), StatusCode::kFailedPrecondition);
+  auto open = approvals().FindOpenApproval("digest", "v1", 300);
+  ASSERT_TRUE(open.ok() && open->has_value());
+  EXPECT_EQ((*open)->id, "ap2");
+  ASSERT_TRUE(approvals().ConsumeApproval("ap2", "digest", "v1", "d2", 300).ok());
+  EXPECT_FALSE(approvals().FindOpenApproval("digest", "v1", 300)->has_value());
+  EXPECT_EQ(*approvals().CountPending(300), 0);
+}
+
 TEST_F(ApprovalStoreTest, ExpiryAndLookup) {
   ASSERT_TRUE(approvals().InsertApproval(Pending("old", 10, 50)).ok());
   ASSERT_TRUE(approvals().InsertApproval(Pending("new", 20, 5000)).ok());
