@@ -333,6 +333,8 @@ Result<DecisionEngine::Prepared> DecisionEngine::Prepare(const DecisionInput& in
   for (const auto* p : response.reasons) reasons.push_back(p->id());
   std::sort(reasons.begin(), reasons.end());
   ledger::ApprovalRecord approval_used;
+  // A pending approval this decision asks for: stored once its records are made (below).
+  std::optional<store::StoredApproval> approval_asked;
   bool approval_consumed = false;
   bool approval_overridden = false;  // the approval consumed was an administrator's override
 
@@ -376,6 +378,9 @@ Result<DecisionEngine::Prepared> DecisionEngine::Prepare(const DecisionInput& in
           approval_used.approval_id = open_approval->id;
           approval_used.approver = open_approval->approver;
           approval_used.group = open_approval->group;
+          approval_used.request_digest = open_approval->request_digest;
+          approval_used.policy_set_hash = open_approval->policy_version;
+          approval_used.expires_at = FormatRfc3339Micros(open_approval->expires_us);
           approval_overridden = open_approval->override_;
           if (approval_overridden) {
             out.transitions.push_back(ledger::TransitionClass::kApprovalOverride);
@@ -416,8 +421,8 @@ Result<DecisionEngine::Prepared> DecisionEngine::Prepare(const DecisionInput& in
             ap.summary = json::serialize(summary);
             ap.created_us = now_us;
             ap.expires_us = now_us + options_.approval_ttl_us;
-            WRIT_RETURN_IF_ERROR(approvals_.InsertApproval(ap));
             out.approval_id = ap.id;
+            approval_asked = std::move(ap);
           }
         }
       }
@@ -511,6 +516,7 @@ Result<DecisionEngine::Prepared> DecisionEngine::Prepare(const DecisionInput& in
   rec.entities_hash = DigestHex(bundle->entities_hash);
   rec.obligations = out.obligations.ToJson();
   if (out.credential) rec.credentials_issued.push_back(out.credential->id);
+  rec.approval_id = out.approval_id;
   rec.risk = out.risk;
   rec.transitions = out.transitions;
   rec.trace_id = in.trace.trace_id;
@@ -537,6 +543,26 @@ Result<DecisionEngine::Prepared> DecisionEngine::Prepare(const DecisionInput& in
     if (e.ok()) entries.push_back(std::move(e).value());
   }
   Prepared p;
+  if (approval_asked) {
+    // The request for the approval goes in the same batch as the held decision: both are
+    // durable or neither. The approval itself is stored only once both records are made, and
+    // withdrawn if they cannot be written (DecideAsync).
+    ledger::ApprovalRecord asked;
+    asked.approval_id = approval_asked->id;
+    asked.decision_id = out.decision_id;
+    asked.task_id = caller.task_id;
+    asked.principal = principal_text;
+    asked.group = approval_asked->group;
+    asked.request_digest = approval_asked->request_digest;
+    asked.policy_set_hash = approval_asked->policy_version;
+    asked.expires_at = FormatRfc3339Micros(approval_asked->expires_us);
+    asked.reason = out.reason;
+    WRIT_ASSIGN_OR_RETURN(ledger::LedgerEntry e,
+                          evidence_.Entry(ledger::RecordKind::kApprovalRequest, asked.ToJson()));
+    entries.push_back(std::move(e));
+    WRIT_RETURN_IF_ERROR(approvals_.InsertApproval(*approval_asked));
+    p.created_approval_id = approval_asked->id;
+  }
   p.outcome = std::move(out);
   p.entries = std::move(entries);
   p.start_us = start;
@@ -552,6 +578,8 @@ void DecisionEngine::FailClosed(DecisionOutcome& out) {
   out.reason = "the decision could not be recorded, so it is denied (fail closed)";
   out.narrowed_input.reset();
   out.obligations = ObligationSet();
+  // Nor is an approval it asked for or used: the answer acknowledges nothing half-done.
+  out.approval_id.clear();
 }
 
 void DecisionEngine::Count(const DecisionOutcome& out) {
@@ -579,6 +607,11 @@ void DecisionEngine::DecideAsync(const DecisionInput& in, DecisionCallback done)
     DecisionOutcome& out = state->outcome;
     if (!receipts.ok()) {
       FailClosed(out);
+      if (!state->created_approval_id.empty()) {
+        // Its approval_request was not written: nobody may decide or use the approval. Best
+        // effort (a single-row delete; this path runs only when the ledger refused).
+        (void)approvals_.WithdrawApproval(state->created_approval_id);
+      }
     } else {
       out.ledger_seq = (*receipts)[0].seq;
     }

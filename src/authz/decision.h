@@ -9,14 +9,15 @@
 //     `approval`, `trace`, `time`, `delegation_depth`), which callers cannot override;
 //  2. authorizes it against the current bundle;
 //  3. applies Writ's annotations: an allow that only @approval permits determine becomes
-//     `approval_required` (a pending approval bound to the request is created) unless a
-//     granted approval for this very request exists, which is then consumed; @narrow
-//     obligations of the determining permits narrow the arguments or deny when they cannot be
-//     met; @reason gives a denied agent its message; @risk, @transition and @log set the
-//     evidence;
+//     `approval_required` (a pending approval bound to the request is created, and recorded as
+//     an `approval_request` in the same batch as the decision) unless a granted approval for
+//     this very request exists, which is then consumed; @narrow obligations of the determining
+//     permits narrow the arguments or deny when they cannot be met; @reason gives a denied agent
+//     its message; @risk, @transition and @log set the evidence;
 //  4. writes the decision record to the ledger (evidence depth and sensitive-field digests by
 //     the EvidencePolicy) and answers only once it is durable. If the ledger cannot record,
-//     the answer is deny with code `ledger_unavailable` (fail closed).
+//     the answer is deny with code `ledger_unavailable` (fail closed), naming no approval, and a
+//     pending approval the decision created is withdrawn.
 //
 // Thread-safety: Decide may be called from any number of threads at once.
 #pragma once
@@ -106,7 +107,8 @@ struct DecisionInput {
   bool listing = false;
 };
 
-// Machine codes of a decision that is not a plain allow (docs/api.md).
+// Machine codes of a decision that is not a plain allow: the `code` of POST /v1/authorize's
+// answer (api_authorize.cc) and of the MCP gateway's refusals (docs/gateway.md).
 inline constexpr const char* kCodePolicyDenied = "policy_denied";  // a forbid applied
 inline constexpr const char* kCodeNoPermit = "no_permit";          // default deny
 inline constexpr const char* kCodeObligationUnmet = "obligation_unmet";
@@ -185,6 +187,8 @@ class DecisionEngine {
     DecisionOutcome outcome;
     std::vector<ledger::LedgerEntry> entries;
     int64_t start_us = 0;
+    // The pending approval this decision created: withdrawn when its record cannot be written.
+    std::string created_approval_id;
   };
   Result<Prepared> Prepare(const DecisionInput& input);
   void Count(const DecisionOutcome& out);

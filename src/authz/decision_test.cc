@@ -354,6 +354,39 @@ TEST_F(DecisionEngineTest, FailsClosedWhenTheLedgerCannotRecord) {
   EXPECT_EQ(engine_->metrics().ledger_failures.load(), 1u);
 }
 
+// A held decision asks for its approval in the same batch as its record; when that batch cannot
+// be written the answer is a plain fail-closed deny and the approval is withdrawn.
+TEST_F(DecisionEngineTest, AHeldDecisionRecordsItsApprovalRequestOrNothing) {
+  json::object ctx{{"input", {{"amount", 70}}}};
+  auto held = engine_->Decide(Input("refund", "Tool", "payments", ctx));
+  ASSERT_TRUE(held.ok()) << held.status().ToString();
+  ASSERT_EQ(held->verdict, ledger::Verdict::kApprovalRequired);
+  auto dr = ledger::DecisionRecord::FromJson(RecordAt(held->ledger_seq).body).value();
+  EXPECT_EQ(dr.approval_id, held->approval_id);
+  ledger::LedgerRecord asked = RecordAt(held->ledger_seq + 1);
+  EXPECT_EQ(asked.kind, ledger::RecordKind::kApprovalRequest);
+  auto ar = ledger::ApprovalRecord::FromJson(asked.body).value();
+  EXPECT_EQ(ar.approval_id, held->approval_id);
+  EXPECT_EQ(ar.decision_id, held->decision_id);
+  EXPECT_EQ(ar.task_id, "task-1");
+  EXPECT_EQ(ar.group, "finance");
+  EXPECT_EQ(ar.policy_set_hash, held->policy_version);
+  auto stored = store_->approvals().GetApproval(held->approval_id).value();
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(ar.request_digest, stored->request_digest);
+  EXPECT_EQ(ar.expires_at, FormatRfc3339Micros(stored->expires_us));
+
+  ASSERT_TRUE(ledger_->Close().ok());
+  auto refused = engine_->Decide(
+      Input("refund", "Tool", "payments", json::object{{"input", {{"amount", 71}}}}));
+  ASSERT_TRUE(refused.ok());
+  EXPECT_EQ(refused->verdict, ledger::Verdict::kDeny);
+  EXPECT_EQ(refused->code, kCodeLedgerUnavailable);
+  EXPECT_TRUE(refused->approval_id.empty());
+  // Only the first approval, whose request is recorded, is pending.
+  EXPECT_EQ(*store_->approvals().CountPending(clock_.NowMicros()), 1);
+}
+
 TEST_F(DecisionEngineTest, BadRequestsAreRefusedAndNotRecorded) {
   uint64_t before = ledger_->TreeSize();
   DecisionInput in = Input("read", "Doc ", "plan");

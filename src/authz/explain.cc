@@ -7,6 +7,7 @@
 #include "authz/bundle.h"
 #include "ledger/proof_bundle.h"
 #include "ledger/record.h"
+#include "store/approval_store.h"
 #include "store/identity_store.h"
 
 namespace writ::authz {
@@ -98,6 +99,23 @@ Result<json::object> Explain(store::Store& store, const std::string& id,
       focus_decision = token->decision_id;
     }
   }
+  // An approval id? Its path is that of the decision that asked for it.
+  std::string approval_id;
+  if (kind.empty()) {
+    WRIT_ASSIGN_OR_RETURN(auto approval, store.approvals().GetApproval(id));
+    if (approval) {
+      store::RecordQuery q;
+      q.decision_id = approval->decision_id;
+      q.limit = 1;
+      WRIT_ASSIGN_OR_RETURN(auto rows, Query(ledger, q));
+      if (!rows.empty()) {
+        kind = "approval";
+        approval_id = id;
+        focus_decision = approval->decision_id;
+        task_id = rows[0].task_id;
+      }
+    }
+  }
   if (kind.empty()) return NotFound("nothing recorded has the id `" + id + "`");
 
   std::vector<store::StoredRecord> records;
@@ -175,6 +193,7 @@ Result<json::object> Explain(store::Store& store, const std::string& id,
   if (!task_id.empty()) out["task_id"] = task_id;
   if (!focus_decision.empty()) out["decision_id"] = focus_decision;
   if (!token_id.empty()) out["token_id"] = token_id;
+  if (!approval_id.empty()) out["approval_id"] = approval_id;
   json::object checkpoints;
   for (const auto& origin : origins) {
     auto cp = ledger.LatestCheckpoint(origin);
@@ -230,8 +249,12 @@ std::string Describe(const json::object& node) {
            Str(*rec, "credential_id");
   }
   if (kind.starts_with("approval_")) {
+    std::string s = kind + " " + Str(*rec, "approval_id");
+    if (kind == "approval_request") {
+      s += " to `" + Str(*rec, "group") + "`, expires " + Str(*rec, "expires_at");
+    }
     std::string who = Str(*rec, "approver");
-    return kind + (who.empty() ? "" : " by " + who);
+    return s + (who.empty() ? "" : " by " + who);
   }
   if (kind == "task_end") return "task end (" + Str(*rec, "reason") + ")";
   return kind;

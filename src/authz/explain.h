@@ -1,12 +1,13 @@
 // Explain: the whole authorisation path of one incident, from one id.
 //
-// The id may be a decision id, a task id or a token id (a task, delegated token or
-// just-in-time credential). Explain finds the task it belongs to and assembles, from the
-// ledger, in order: the task start (user, intent), each delegation, each decision — with the
-// text of the policies that determined it (from the content-addressed policy set it was made
-// under) and the entity-data hash — the approvals, credentials and outcome attached to it, then
-// the revocations and the task end. Every record carries its inclusion proof against the
-// latest signed checkpoint, so the path can be checked outside Writ.
+// The id may be a decision id, a task id, a token id (a task, delegated token or just-in-time
+// credential) or an approval id (the path of the decision that asked for it). Explain finds the
+// task it belongs to and assembles, from the ledger, in order: the task start (user, intent),
+// each delegation, each decision — with the text of the policies that determined it (from the
+// content-addressed policy set it was made under) and the entity-data hash — the approvals
+// (request, then grant, denial or override, and the use of a grant), credentials and outcome
+// attached to it, then the revocations and the task end. Every record carries its inclusion
+// proof against the latest signed checkpoint, so the path can be checked outside Writ.
 //
 // The result is JSON (the API's body); RenderExplainTree prints it as a tree for the CLI.
 #pragma once

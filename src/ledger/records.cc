@@ -201,6 +201,7 @@ void Fields(DecisionRecord& r, V& v) {
   v("entities_hash", r.entities_hash);
   v("obligations", r.obligations);
   v("credentials_issued", r.credentials_issued);
+  v("approval_id", r.approval_id);
   v("risk", r.risk);
   v("transitions", r.transitions);
   v("trace_id", r.trace_id);
@@ -266,6 +267,9 @@ void Fields(ApprovalRecord& r, V& v) {
   v("approver", r.approver);
   v("group", r.group);
   v("reason", r.reason);
+  v("request_digest", r.request_digest);
+  v("policy_set_hash", r.policy_set_hash);
+  v("expires_at", r.expires_at);
 }
 template <typename V>
 void Fields(OutcomeRecord& r, V& v) {
@@ -340,7 +344,7 @@ boost::json::object DecisionRecord::ToJson() const& {
 }
 
 boost::json::object DecisionRecord::ToJson() && {
-  boost::json::object o = TakeJsonWith(*this, kVisit, 24);
+  boost::json::object o = TakeJsonWith(*this, kVisit, 25);
   boost::json::object req = TakeJsonWith(request, kVisit, 3);
   if (!req.empty()) o["request"] = std::move(req);
   boost::json::object id = TakeJsonWith(identity, kVisit, 6);

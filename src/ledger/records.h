@@ -72,6 +72,8 @@ struct DecisionRecord {
   std::string entities_hash;                    // hex SHA-256 of the entity data (kept as a blob)
   boost::json::array obligations;               // what narrows an allowed call
   std::vector<std::string> credentials_issued;  // ids of credentials minted for this decision
+  // The approval this decision asked for (approval_required), found denied, or consumed (allow).
+  std::string approval_id;
   RiskTier risk = RiskTier::kLow;
   std::vector<TransitionClass> transitions;
   std::string trace_id;  // W3C trace context: 32 hex digits
@@ -124,9 +126,13 @@ struct CredentialRecord {
   bool operator==(const CredentialRecord&) const = default;
 };
 
-// approval_request, approval_grant, approval_deny and approval_override.
+// approval_request, approval_grant, approval_deny and approval_override. An approval_request
+// also names what the approval binds to: the request's digest, the policy set and the expiry.
 struct ApprovalRecord {
   std::string approval_id, decision_id, task_id, principal, approver, group, reason;
+  std::string request_digest;   // hex SHA-256 binding the request (DecisionEngine::RequestDigest)
+  std::string policy_set_hash;  // hex content hash of the policy set it was asked under
+  std::string expires_at;       // RFC 3339: when it expires, decided or not
   boost::json::object ToJson() const;
   static Result<ApprovalRecord> FromJson(const boost::json::object& o);
   bool operator==(const ApprovalRecord&) const = default;

@@ -27,6 +27,7 @@ DecisionRecord SampleDecision() {
   d.entities_hash = std::string(64, 'b');
   d.obligations = boost::json::array{boost::json::object{{"cap", "amount"}, {"max", 100}}};
   d.credentials_issued = {"jit-9"};
+  d.approval_id = "ap-1";
   d.risk = RiskTier::kMedium;
   d.transitions = {TransitionClass::kExternalToolInvocation};
   d.trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -83,7 +84,19 @@ TEST(RecordsTest, OtherKindsRoundTrip) {
   cr.credential_type = "jit";
   cr.scopes = {"mail.send"};
   EXPECT_EQ(*CredentialRecord::FromJson(cr.ToJson()), cr);
-  ApprovalRecord ap{"ap-1", "dec-1", "t", "Agent::\"a\"", "User::\"boss\"", "finance", "ok"};
+  ApprovalRecord ap;
+  ap.approval_id = "ap-1";
+  ap.decision_id = "dec-1";
+  ap.task_id = "t";
+  ap.principal = "Agent::\"a\"";
+  ap.approver = "User::\"boss\"";
+  ap.group = "finance";
+  ap.reason = "ok";
+  EXPECT_EQ(*ApprovalRecord::FromJson(ap.ToJson()), ap);
+  ap.request_digest = std::string(64, 'a');
+  ap.policy_set_hash = std::string(64, 'b');
+  ap.expires_at = "2026-01-02T03:04:05.000000Z";
+  EXPECT_EQ(ap.ToJson().at("request_digest").as_string(), ap.request_digest);
   EXPECT_EQ(*ApprovalRecord::FromJson(ap.ToJson()), ap);
   OutcomeRecord oc;
   oc.decision_id = "dec-1";

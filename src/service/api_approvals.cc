@@ -211,6 +211,9 @@ Status DecisionService::AddApprovalRoutes(server::Router& router) {
         rec.approver = approver;
         rec.group = a.group;
         rec.reason = note;
+        rec.request_digest = a.request_digest;
+        rec.policy_set_hash = a.policy_version;
+        rec.expires_at = Time(a.expires_us);
         ledger::RecordKind kind = verdict == Verdict::kGrant ? ledger::RecordKind::kApprovalGrant
                                   : verdict == Verdict::kDeny
                                       ? ledger::RecordKind::kApprovalDeny

@@ -13,7 +13,8 @@
 // and the decision engine, whose just-in-time credentials are minted by
 // TokenService::IssueCredential.
 //
-// Install() gives the server its routes (docs/api.md lists them with their codes), installs
+// Install() gives the server its routes (each api_*.cc file names its routes at its top; the
+// decision codes are in authz/decision.h, the approval flow in docs/annotations.md), installs
 // TokenService::Verify as the bearer verifier (the verified token travels to the handlers in
 // server::Caller::credential), adds the readiness checks "bundle" (a bundle is loaded) and
 // "ledger" (the last append succeeded and the store answers) and the shutdown hooks that stop
@@ -24,7 +25,9 @@
 // handed to the ledger (DecisionEngine::DecideAsync) and answered from its completion callback;
 // work that waits on a sync (issuing tokens, revocations, approvals, checkpoints) runs on a
 // small WorkPool (work_pool.h). The one exception is the creation of a pending approval inside
-// a decision that needs one, a single-row insert made by the engine on the calling thread.
+// a decision that needs one, a single-row insert made by the engine on the calling thread (and,
+// only when the ledger refused its records, its withdrawal, a single-row delete on the ledger's
+// completion thread).
 //
 // Thread-safety: after Install(), every handler may run on any thread at once. Shutdown() is
 // idempotent; the destructor calls it.

@@ -252,6 +252,88 @@ TEST_F(ServiceApiTest, EveryVerdictKind) {
   EXPECT_NE(metrics.body.find("writ_bundle_loaded 1"), std::string::npos);
   EXPECT_NE(metrics.body.find("writ_ledger_append_failures_total 0"), std::string::npos);
 }
+// A held call leaves evidence of the approval it asks for, whether or not anybody decides it: the
+// held decision's record names the approval, and an `approval_request` record beside it (the same
+// atomic batch: the next seq) names the approval, the decision, the request's digest, the policy
+// set, the expiry, the task and the principal. Explain shows the request before the grant.
+TEST_F(ServiceApiTest, AHeldCallRecordsItsApprovalRequest) {
+  StartWithKeys();
+  std::string token = RefundToken();
+  json::value held = Json(Refund(token, 900));
+  ASSERT_EQ(Str(held, "verdict"), "approval_required") << json::serialize(held);
+  std::string approval = Str(held, "approval_id");
+  std::string decision = Str(held, "decision_id");
+  ASSERT_FALSE(approval.empty());
+  json::value shown = Json(Call("GET", "/v1/approvals/" + approval, viewer_));
+  ASSERT_EQ(Str(shown, "status"), "pending");
+
+  json::value d = Json(Call("GET", "/v1/decisions/" + decision, viewer_));
+  const json::value& decision_record = d.at("decision").at("record");
+  EXPECT_EQ(Str(decision_record, "approval_id"), approval);
+  std::vector<json::object> related = RelatedRecords(decision);
+  ASSERT_EQ(related.size(), 1u);
+  EXPECT_EQ(Str(related[0], "kind"), "approval_request");
+  EXPECT_EQ(related[0].at("seq").to_number<uint64_t>(),
+            held.at("ledger_seq").to_number<uint64_t>() + 1);
+  const json::value& request = related[0].at("record");
+  EXPECT_EQ(Str(request, "approval_id"), approval);
+  EXPECT_EQ(Str(request, "decision_id"), decision);
+  EXPECT_EQ(Str(request, "task_id"), Str(decision_record, "task_id"));
+  EXPECT_FALSE(Str(request, "task_id").empty());
+  EXPECT_EQ(Str(request, "principal"), "Agent::\"refund-agent\"");
+  EXPECT_EQ(Str(request, "group"), "finance-approvers");
+  EXPECT_EQ(Str(request, "policy_set_hash"), Str(held, "policy_version"));
+  EXPECT_EQ(Str(request, "expires_at"), Str(shown, "expires"));
+  EXPECT_FALSE(request.as_object().contains("approver"));
+  // The digest that binds the approval: SHA-256 of the canonical JSON of the principal, action,
+  // resource and arguments.
+  json::object bound{{"principal", "Agent::\"refund-agent\""},
+                     {"action", Str(decision_record.at("request"), "action")},
+                     {"resource", Str(decision_record.at("request"), "resource")},
+                     {"input", {{"order_id", "A-1001"}, {"amount", 900}, {"currency", "EUR"}}}};
+  Result<std::string> canonical = CanonicalJson(bound);
+  ASSERT_TRUE(canonical.ok());
+  EXPECT_EQ(Str(request, "request_digest"), DigestHex(Sha256(*canonical)));
+
+  // Held again while pending: the same approval, named by the new decision; not asked for twice.
+  json::value again = Json(Refund(token, 900));
+  ASSERT_EQ(Str(again, "approval_id"), approval);
+  json::value d2 = Json(Call("GET", "/v1/decisions/" + Str(again, "decision_id"), viewer_));
+  EXPECT_EQ(Str(d2.at("decision").at("record"), "approval_id"), approval);
+  EXPECT_TRUE(RelatedRecords(Str(again, "decision_id")).empty());
+
+  // Granted and used: explain shows the request, then the grant, under the held decision, and the
+  // decision that used the grant names it too.
+  ASSERT_EQ(Post("/v1/approvals/" + approval + "/grant", approver_,
+                 json::object{{"user_token", UserToken("alice")}})
+                .status,
+            200);
+  json::value used = Json(Refund(token, 900));
+  ASSERT_EQ(Str(used, "verdict"), "allow") << json::serialize(used);
+  json::value u = Json(Call("GET", "/v1/decisions/" + Str(used, "decision_id"), viewer_));
+  EXPECT_EQ(Str(u.at("decision").at("record"), "approval_id"), approval);
+
+  auto explained = Call("GET", "/v1/explain/" + decision, viewer_);
+  ASSERT_EQ(explained.status, 200) << explained.body;
+  json::value ej = Json(explained);
+  std::vector<std::string> under_held;
+  for (const auto& node : ej.at("path").as_array()) {
+    if (Str(node, "kind") != "decision" || Str(node.at("record"), "decision_id") != decision) {
+      continue;
+    }
+    for (const auto& child : node.at("children").as_array()) {
+      under_held.push_back(Str(child, "kind"));
+      EXPECT_EQ(Str(child.at("record"), "approval_id"), approval);
+      EXPECT_TRUE(child.as_object().contains("proof")) << json::serialize(child);
+    }
+  }
+  EXPECT_EQ(under_held, (std::vector<std::string>{"approval_request", "approval_grant"}));
+  // The approval's own id leads to the same path.
+  json::value by_approval = Json(Call("GET", "/v1/explain/" + approval, viewer_));
+  EXPECT_EQ(Str(by_approval, "kind"), "approval");
+  EXPECT_EQ(Str(by_approval, "decision_id"), decision);
+  EXPECT_EQ(Str(by_approval, "task_id"), Str(decision_record, "task_id"));
+}
 
 // An administrator's override is its own record kind when it is given and again when the decision
 // it allows uses it: nothing in the ledger reads as a grant by a member of the policy's group.
@@ -266,13 +348,15 @@ TEST_F(ServiceApiTest, AnOverrideIsRecordedAsAnOverrideWhenGivenAndWhenUsed) {
   ASSERT_EQ(given.status, 200) << given.body;
   EXPECT_TRUE(Json(given).at("override").as_bool());
 
-  // Given: recorded against the held decision, naming the administrator and the note.
+  // Given: recorded against the held decision, after its request, naming the administrator and
+  // the note.
   std::vector<json::object> at_hold = RelatedRecords(Str(held, "decision_id"));
-  ASSERT_EQ(at_hold.size(), 1u);
-  EXPECT_EQ(Str(at_hold[0], "kind"), "approval_override");
-  EXPECT_EQ(at_hold[0].at("seq").to_number<uint64_t>(),
+  ASSERT_EQ(at_hold.size(), 2u);
+  EXPECT_EQ(Str(at_hold[0], "kind"), "approval_request");
+  EXPECT_EQ(Str(at_hold[1], "kind"), "approval_override");
+  EXPECT_EQ(at_hold[1].at("seq").to_number<uint64_t>(),
             Json(given).at("ledger_seq").to_number<uint64_t>());
-  const json::value& given_record = at_hold[0].at("record");
+  const json::value& given_record = at_hold[1].at("record");
   EXPECT_EQ(Str(given_record, "approval_id"), approval);
   EXPECT_EQ(Str(given_record, "approver"), "apikey:admin");
   EXPECT_EQ(Str(given_record, "group"), "finance-approvers");
