@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <set>
+#include <utility>
 
 #include "base/canonical_json.h"
 #include "base/crypto.h"
@@ -16,6 +17,28 @@ namespace writ::authz {
 namespace json = boost::json;
 
 namespace {
+
+// A grant consumed by a decision that does not reach the ledger (an error while the decision is
+// prepared, before its records are queued) is given back when this goes out of scope, unless
+// Keep took it over: the call was not let through, so the grant was not used.
+class ConsumedGrant {
+ public:
+  explicit ConsumedGrant(store::ApprovalStore& approvals) : approvals_(approvals) {}
+  ConsumedGrant(const ConsumedGrant&) = delete;
+  ConsumedGrant& operator=(const ConsumedGrant&) = delete;
+  ~ConsumedGrant() {
+    if (!id_.empty()) (void)approvals_.ReleaseApproval(id_, decision_id_);
+  }
+  void Consumed(std::string id, std::string decision_id) {
+    id_ = std::move(id);
+    decision_id_ = std::move(decision_id);
+  }
+  std::string Keep() { return std::exchange(id_, std::string()); }
+
+ private:
+  store::ApprovalStore& approvals_;
+  std::string id_, decision_id_;
+};
 
 // Context members Writ fills in itself; a caller's values for them are replaced.
 constexpr const char* kWritContextKeys[] = {
@@ -337,6 +360,7 @@ Result<DecisionEngine::Prepared> DecisionEngine::Prepare(const DecisionInput& in
   std::optional<store::StoredApproval> approval_asked;
   bool approval_consumed = false;
   bool approval_overridden = false;  // the approval consumed was an administrator's override
+  ConsumedGrant consumed_grant(approvals_);
 
   if (response.decision == cedar::Decision::kDeny) {
     out.verdict = ledger::Verdict::kDeny;
@@ -372,6 +396,7 @@ Result<DecisionEngine::Prepared> DecisionEngine::Prepare(const DecisionInput& in
         Status used = approvals_.ConsumeApproval(open_approval->id, digest, out.policy_version,
                                                  out.decision_id, now_us);
         if (used.ok()) {
+          consumed_grant.Consumed(open_approval->id, out.decision_id);
           out.verdict = ledger::Verdict::kAllow;
           out.approval_id = open_approval->id;
           approval_consumed = true;
@@ -563,6 +588,7 @@ Result<DecisionEngine::Prepared> DecisionEngine::Prepare(const DecisionInput& in
     WRIT_RETURN_IF_ERROR(approvals_.InsertApproval(*approval_asked));
     p.created_approval_id = approval_asked->id;
   }
+  p.consumed_approval_id = consumed_grant.Keep();
   p.outcome = std::move(out);
   p.entries = std::move(entries);
   p.start_us = start;
@@ -606,6 +632,10 @@ void DecisionEngine::DecideAsync(const DecisionInput& in, DecisionCallback done)
   auto finish = [this, state, done](Result<std::vector<ledger::AppendReceipt>> receipts) {
     DecisionOutcome& out = state->outcome;
     if (!receipts.ok()) {
+      if (!state->consumed_approval_id.empty()) {
+        // Denied, so the grant was not used: it stays for the call once the ledger records.
+        (void)approvals_.ReleaseApproval(state->consumed_approval_id, out.decision_id);
+      }
       FailClosed(out);
       if (!state->created_approval_id.empty()) {
         // Its approval_request was not written: nobody may decide or use the approval. Best

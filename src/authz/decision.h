@@ -189,6 +189,8 @@ class DecisionEngine {
     int64_t start_us = 0;
     // The pending approval this decision created: withdrawn when its record cannot be written.
     std::string created_approval_id;
+    // The grant this decision consumed: given back when its record cannot be written.
+    std::string consumed_approval_id;
   };
   Result<Prepared> Prepare(const DecisionInput& input);
   void Count(const DecisionOutcome& out);

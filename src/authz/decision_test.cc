@@ -387,6 +387,40 @@ TEST_F(DecisionEngineTest, AHeldDecisionRecordsItsApprovalRequestOrNothing) {
   EXPECT_EQ(*store_->approvals().CountPending(clock_.NowMicros()), 1);
 }
 
+// A grant used by a decision whose record cannot be made durable is not used up: the call was
+// denied (fail closed), so the grant is still there for the call when the ledger records again.
+TEST_F(DecisionEngineTest, AGrantIsNotUsedUpByADecisionThatCannotBeRecorded) {
+  json::object ctx{{"input", {{"amount", 70}}}};
+  auto held = engine_->Decide(Input("refund", "Tool", "payments", ctx));
+  ASSERT_TRUE(held.ok()) << held.status().ToString();
+  ASSERT_EQ(held->verdict, ledger::Verdict::kApprovalRequired);
+  ASSERT_TRUE(store_->approvals()
+                  .DecideApproval(held->approval_id, true, "bob", "ok", false, clock_.NowMicros())
+                  .ok());
+  ASSERT_TRUE(ledger_->Close().ok());
+  auto refused = engine_->Decide(Input("refund", "Tool", "payments", ctx));
+  ASSERT_TRUE(refused.ok());
+  EXPECT_EQ(refused->verdict, ledger::Verdict::kDeny);
+  EXPECT_EQ(refused->code, kCodeLedgerUnavailable);
+  EXPECT_EQ(store_->approvals().GetApproval(held->approval_id).value()->status, "granted");
+
+  // The ledger records again (reopened over the same store).
+  engine_.reset();
+  ledger_.reset();
+  ledger::LedgerOptions lo;
+  lo.origin = "test.writ/node1";
+  ledger_ = std::move(ledger::Ledger::Open(store_->ledger(), *signer_, clock_, lo)).value();
+  engine_ = std::make_unique<DecisionEngine>(bundles_, *ledger_, *evidence_, store_->approvals(),
+                                             clock_, EngineOptions{"node1"});
+  auto allowed = engine_->Decide(Input("refund", "Tool", "payments", ctx));
+  ASSERT_TRUE(allowed.ok());
+  EXPECT_EQ(allowed->verdict, ledger::Verdict::kAllow);
+  EXPECT_EQ(allowed->approval_id, held->approval_id);
+  auto used = store_->approvals().GetApproval(held->approval_id).value();
+  EXPECT_EQ(used->status, "consumed");
+  EXPECT_EQ(used->consumed_by, allowed->decision_id);
+}
+
 TEST_F(DecisionEngineTest, BadRequestsAreRefusedAndNotRecorded) {
   uint64_t before = ledger_->TreeSize();
   DecisionInput in = Input("read", "Doc ", "plan");

@@ -68,6 +68,10 @@ class ApprovalStore {
   virtual Status ConsumeApproval(const std::string& id, const std::string& request_digest,
                                  const std::string& policy_version, const std::string& decision_id,
                                  int64_t now_us) = 0;
+  // consumed -> granted again, when the decision `decision_id` that consumed it could not be
+  // recorded (it failed closed: the call was denied, so the grant was not used).
+  // failed_precondition when it is not consumed by that decision, not_found when there is none.
+  virtual Status ReleaseApproval(const std::string& id, const std::string& decision_id) = 0;
   // Removes a pending approval whose request could not be recorded (its decision failed closed),
   // so that nobody can decide or use an approval the ledger does not name. failed_precondition
   // when it is no longer pending (decided meanwhile), not_found when there is none.

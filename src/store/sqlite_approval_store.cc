@@ -196,6 +196,33 @@ class SqliteApprovalStore final : public ApprovalStore {
     return Explain(id, now_us, "used");
   }
 
+  Status ReleaseApproval(const std::string& id, const std::string& decision_id) override {
+    if (read_only_) return FailedPrecondition("store: opened read-only");
+    std::lock_guard<std::mutex> lock(mu_);
+    WRIT_ASSIGN_OR_RETURN(
+        StmtPtr s, sqlite::Prepare(db_.get(),
+                                   "UPDATE approvals SET status = 'granted', consumed_by = '' "
+                                   "WHERE id = ? AND status = 'consumed' AND consumed_by = ? "
+                                   "RETURNING request_digest, principal, action, resource"));
+    BindText(s.get(), 1, id);
+    BindText(s.get(), 2, decision_id);
+    int rc = sqlite3_step(s.get());
+    if (rc == SQLITE_ROW) {
+      std::string digest = ColumnText(s.get(), 0);
+      std::string request =
+          RequestKey(ColumnText(s.get(), 1), ColumnText(s.get(), 2), ColumnText(s.get(), 3));
+      rc = sqlite3_step(s.get());
+      if (rc != SQLITE_DONE) return SqliteError(db_.get(), rc, "releasing an approval");
+      if (open_loaded_) {
+        ++open_[digest];
+        ++open_requests_[request];
+      }
+      return Status::Ok();
+    }
+    if (rc != SQLITE_DONE) return SqliteError(db_.get(), rc, "releasing an approval");
+    return CannotChange(id, "released for decision " + decision_id);
+  }
+
   Status WithdrawApproval(const std::string& id) override {
     if (read_only_) return FailedPrecondition("store: opened read-only");
     std::lock_guard<std::mutex> lock(mu_);
@@ -216,14 +243,7 @@ class SqliteApprovalStore final : public ApprovalStore {
       return Status::Ok();
     }
     if (rc != SQLITE_DONE) return SqliteError(db_.get(), rc, "withdrawing an approval");
-    auto found = sqlite::Prepare(db_.get(), "SELECT status FROM approvals WHERE id = ?");
-    if (!found.ok()) return found.status();
-    BindText(found->get(), 1, id);
-    rc = sqlite3_step(found->get());
-    if (rc == SQLITE_DONE) return NotFound("no approval with id `" + id + "`");
-    if (rc != SQLITE_ROW) return SqliteError(db_.get(), rc, "reading an approval");
-    return FailedPrecondition("approval `" + id + "` is " + ColumnText(found->get(), 0) +
-                              " and cannot be withdrawn");
+    return CannotChange(id, "withdrawn");
   }
 
   Result<int64_t> CountPending(int64_t now_us) override {
@@ -272,6 +292,19 @@ class SqliteApprovalStore final : public ApprovalStore {
       key += *part;
     }
     return key;
+  }
+
+  // Why approval `id` could not be `what` (called with mu_ held): not_found when there is none,
+  // else failed_precondition naming its status.
+  Status CannotChange(const std::string& id, const std::string& what) {
+    WRIT_ASSIGN_OR_RETURN(StmtPtr found,
+                          sqlite::Prepare(db_.get(), "SELECT status FROM approvals WHERE id = ?"));
+    BindText(found.get(), 1, id);
+    int rc = sqlite3_step(found.get());
+    if (rc == SQLITE_DONE) return NotFound("no approval with id `" + id + "`");
+    if (rc != SQLITE_ROW) return SqliteError(db_.get(), rc, "reading an approval");
+    return FailedPrecondition("approval `" + id + "` is " + ColumnText(found.get(), 0) +
+                              " and cannot be " + what);
   }
 
   // Fills open_ and open_requests_ from the table (called with mu_ held).

@@ -99,6 +99,29 @@ TEST_F(ApprovalStoreTest, OnlyAPendingApprovalIsWithdrawn) {
   EXPECT_EQ(*approvals().CountPending(300), 0);
 }
 
+TEST_F(ApprovalStoreTest, OnlyTheDecisionThatConsumedAGrantGivesItBack) {
+  ASSERT_TRUE(approvals().InsertApproval(Pending("ap")).ok());
+  EXPECT_EQ(approvals().ReleaseApproval("ap", "d1").code(), StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(approvals().DecideApproval("ap", true, "alice", "", false, 200).ok());
+  ASSERT_TRUE(approvals().ConsumeApproval("ap", "digest", "v1", "d1", 300).ok());
+  EXPECT_FALSE(approvals().FindOpenApproval("digest", "v1", 300)->has_value());
+  Status other = approvals().ReleaseApproval("ap", "d2");
+  EXPECT_EQ(other.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(other.message().find("consumed"), std::string::npos) << other.message();
+  EXPECT_EQ(approvals().ReleaseApproval("nope", "d1").code(), StatusCode::kNotFound);
+  ASSERT_TRUE(approvals().ReleaseApproval("ap", "d1").ok());
+  auto back = approvals().GetApproval("ap");
+  ASSERT_TRUE(back.ok() && back->has_value());
+  EXPECT_EQ((*back)->status, "granted");
+  EXPECT_EQ((*back)->consumed_by, "");
+  // Open again, and usable once more (by the next decision).
+  auto open = approvals().FindOpenApproval("digest", "v1", 300);
+  ASSERT_TRUE(open.ok() && open->has_value());
+  EXPECT_EQ((*open)->id, "ap");
+  ASSERT_TRUE(approvals().ConsumeApproval("ap", "digest", "v1", "d3", 300).ok());
+  EXPECT_EQ(approvals().GetApproval("ap")->value().consumed_by, "d3");
+}
+
 TEST_F(ApprovalStoreTest, ExpiryAndLookup) {
   ASSERT_TRUE(approvals().InsertApproval(Pending("old", 10, 50)).ok());
   ASSERT_TRUE(approvals().InsertApproval(Pending("new", 20, 5000)).ok());
