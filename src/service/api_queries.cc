@@ -297,7 +297,7 @@ Status DecisionService::AddQueryRoutes(server::Router& router) {
         json::value doc = json::parse(identity::IssuerMetadataJson(ep));
         json::object& o = doc.as_object();
         // Introspection and revocation take an agent's bearer token or an API key, for which
-        // RFC 8414 registers no method name: the members are left out (docs/api.md).
+        // RFC 8414 registers no method name: the members are left out (docs/openapi.json).
         for (const char* k : {"introspection_endpoint_auth_methods_supported",
                               "introspection_endpoint_auth_signing_alg_values_supported",
                               "revocation_endpoint_auth_methods_supported",
