@@ -153,18 +153,12 @@ class SqliteApprovalStore final : public ApprovalStore {
     sqlite3_bind_int64(s.get(), 5, now_us);
     BindText(s.get(), 6, id);
     sqlite3_bind_int64(s.get(), 7, now_us);
-    int rc = sqlite3_step(s.get());
-    if (rc == SQLITE_ROW) {
-      std::string digest = ColumnText(s.get(), 0);
-      std::string request =
-          RequestKey(ColumnText(s.get(), 1), ColumnText(s.get(), 2), ColumnText(s.get(), 3));
-      rc = sqlite3_step(s.get());
-      if (rc != SQLITE_DONE) return SqliteError(db_.get(), rc, "deciding an approval");
-      if (!grant) Closed(digest, request);
-      return Status::Ok();
-    }
-    if (rc != SQLITE_DONE) return SqliteError(db_.get(), rc, "deciding an approval");
-    return Explain(id, now_us, "decided");
+    std::string digest, request;
+    WRIT_ASSIGN_OR_RETURN(bool changed,
+                          ChangeOne(s.get(), "deciding an approval", &digest, &request));
+    if (!changed) return Explain(id, now_us, "decided");
+    if (!grant) Closed(digest, request);
+    return Status::Ok();
   }
 
   Status ConsumeApproval(const std::string& id, const std::string& digest,
@@ -177,23 +171,18 @@ class SqliteApprovalStore final : public ApprovalStore {
                                    "UPDATE approvals SET status = 'consumed', consumed_by = ? "
                                    "WHERE id = ? AND status = 'granted' AND request_digest = ? "
                                    "AND policy_version = ? AND expires_us > ? "
-                                   "RETURNING principal, action, resource"));
+                                   "RETURNING request_digest, principal, action, resource"));
     BindText(s.get(), 1, decision_id);
     BindText(s.get(), 2, id);
     BindText(s.get(), 3, digest);
     BindText(s.get(), 4, version);
     sqlite3_bind_int64(s.get(), 5, now_us);
-    int rc = sqlite3_step(s.get());
-    if (rc == SQLITE_ROW) {
-      std::string request =
-          RequestKey(ColumnText(s.get(), 0), ColumnText(s.get(), 1), ColumnText(s.get(), 2));
-      rc = sqlite3_step(s.get());
-      if (rc != SQLITE_DONE) return SqliteError(db_.get(), rc, "consuming an approval");
-      Closed(digest, request);
-      return Status::Ok();
-    }
-    if (rc != SQLITE_DONE) return SqliteError(db_.get(), rc, "consuming an approval");
-    return Explain(id, now_us, "used");
+    std::string matched, request;
+    WRIT_ASSIGN_OR_RETURN(bool changed,
+                          ChangeOne(s.get(), "consuming an approval", &matched, &request));
+    if (!changed) return Explain(id, now_us, "used");
+    Closed(matched, request);
+    return Status::Ok();
   }
 
   Status ReleaseApproval(const std::string& id, const std::string& decision_id) override {
@@ -206,21 +195,15 @@ class SqliteApprovalStore final : public ApprovalStore {
                                    "RETURNING request_digest, principal, action, resource"));
     BindText(s.get(), 1, id);
     BindText(s.get(), 2, decision_id);
-    int rc = sqlite3_step(s.get());
-    if (rc == SQLITE_ROW) {
-      std::string digest = ColumnText(s.get(), 0);
-      std::string request =
-          RequestKey(ColumnText(s.get(), 1), ColumnText(s.get(), 2), ColumnText(s.get(), 3));
-      rc = sqlite3_step(s.get());
-      if (rc != SQLITE_DONE) return SqliteError(db_.get(), rc, "releasing an approval");
-      if (open_loaded_) {
-        ++open_[digest];
-        ++open_requests_[request];
-      }
-      return Status::Ok();
+    std::string digest, request;
+    WRIT_ASSIGN_OR_RETURN(bool changed,
+                          ChangeOne(s.get(), "releasing an approval", &digest, &request));
+    if (!changed) return CannotChange(id, "released for decision " + decision_id);
+    if (open_loaded_) {
+      ++open_[digest];
+      ++open_requests_[request];
     }
-    if (rc != SQLITE_DONE) return SqliteError(db_.get(), rc, "releasing an approval");
-    return CannotChange(id, "released for decision " + decision_id);
+    return Status::Ok();
   }
 
   Status WithdrawApproval(const std::string& id) override {
@@ -232,18 +215,12 @@ class SqliteApprovalStore final : public ApprovalStore {
                                           "status = 'pending' RETURNING "
                                           "request_digest, principal, action, resource"));
     BindText(s.get(), 1, id);
-    int rc = sqlite3_step(s.get());
-    if (rc == SQLITE_ROW) {
-      std::string digest = ColumnText(s.get(), 0);
-      std::string request =
-          RequestKey(ColumnText(s.get(), 1), ColumnText(s.get(), 2), ColumnText(s.get(), 3));
-      rc = sqlite3_step(s.get());
-      if (rc != SQLITE_DONE) return SqliteError(db_.get(), rc, "withdrawing an approval");
-      Closed(digest, request);
-      return Status::Ok();
-    }
-    if (rc != SQLITE_DONE) return SqliteError(db_.get(), rc, "withdrawing an approval");
-    return CannotChange(id, "withdrawn");
+    std::string digest, request;
+    WRIT_ASSIGN_OR_RETURN(bool changed,
+                          ChangeOne(s.get(), "withdrawing an approval", &digest, &request));
+    if (!changed) return CannotChange(id, "withdrawn");
+    Closed(digest, request);
+    return Status::Ok();
   }
 
   Result<int64_t> CountPending(int64_t now_us) override {
@@ -292,6 +269,21 @@ class SqliteApprovalStore final : public ApprovalStore {
       key += *part;
     }
     return key;
+  }
+
+  // Runs `s`, a change of at most one approval that RETURNs its request_digest, principal,
+  // action and resource (called with mu_ held). True when it changed one, with `*digest` and
+  // `*request` (a RequestKey) set; false when none matched.
+  Result<bool> ChangeOne(sqlite3_stmt* s, const char* what, std::string* digest,
+                         std::string* request) {
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE) return false;
+    if (rc != SQLITE_ROW) return SqliteError(db_.get(), rc, what);
+    *digest = ColumnText(s, 0);
+    *request = RequestKey(ColumnText(s, 1), ColumnText(s, 2), ColumnText(s, 3));
+    rc = sqlite3_step(s);
+    if (rc != SQLITE_DONE) return SqliteError(db_.get(), rc, what);
+    return true;
   }
 
   // Why approval `id` could not be `what` (called with mu_ held): not_found when there is none,
