@@ -202,7 +202,6 @@ Status DecisionService::AddApprovalRoutes(server::Router& router) {
         const char* action = verdict == Verdict::kGrant  ? "grant"
                              : verdict == Verdict::kDeny ? "deny"
                                                          : "override";
-        metrics_->CountApproval(action);
         ledger::ApprovalRecord rec;
         rec.approval_id = id;
         rec.decision_id = a.decision_id;
@@ -220,10 +219,20 @@ Status DecisionService::AddApprovalRoutes(server::Router& router) {
                                       : ledger::RecordKind::kApprovalOverride;
         auto recorded = AppendNow(kind, rec.ToJson());
         if (!recorded.ok()) {
+          // What the ledger does not hold does not take effect: the approval is pending again.
+          std::string why = "its record could not be written (" + recorded.status().message() + ")";
+          Status reopened = store_.approvals().ReopenApproval(id, approver);
+          if (reopened.ok()) {
+            return r.SendError(
+                503, "ledger_unavailable",
+                "the approval stays pending: " + why + "; decide again once the ledger records");
+          }
           return r.SendError(503, "ledger_unavailable",
                              std::string("the approval was ") + (grant ? "granted" : "denied") +
-                                 " but could not be recorded: " + recorded.status().message());
+                                 " but " + why +
+                                 ", and that could not be undone: " + reopened.message());
         }
+        metrics_->CountApproval(action);
         auto after = store_.approvals().GetApproval(id);
         if (!after.ok() || !*after)
           return r.SendStatus(after.ok() ? Internal("gone") : after.status());

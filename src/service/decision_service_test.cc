@@ -3,12 +3,17 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <map>
 
 #include "ledger/record.h"
+#include "server/api_keys.h"
+#include "server/authenticator.h"
+#include "server/http_test_client.h"
+#include "server/server.h"
 #include "store/forwarding_ledger_store.h"
 #include "store/sqlite_store.h"
 
@@ -23,12 +28,17 @@ class FailingLedgerStore final : public store::ForwardingLedgerStore {
  public:
   explicit FailingLedgerStore(store::LedgerStore& inner) : ForwardingLedgerStore(inner) {}
 
-  std::atomic<bool> failing{false};
+  std::atomic<bool> failing{false};            // the records of policy and entity loads
+  std::atomic<bool> failing_approvals{false};  // the records of approvers' decisions
 
   Status CommitBatch(const store::LedgerBatch& b) override {
     for (const store::StoredRecord& r : b.records) {
       bool load = r.kind == "policy_set_loaded" || r.kind == "entity_data_loaded";
-      if (load && failing.load()) return IoError("disk full (test)");
+      bool approval =
+          r.kind == "approval_grant" || r.kind == "approval_deny" || r.kind == "approval_override";
+      if ((load && failing.load()) || (approval && failing_approvals.load())) {
+        return IoError("disk full (test)");
+      }
     }
     return inner_.CommitBatch(b);
   }
@@ -182,6 +192,77 @@ TEST_F(DecisionServiceTest, ABundleWhoseLoadIsNotRecordedDoesNotServe) {
     }
   }
   EXPECT_EQ(service_->bundles().Stats().loads, 2u);
+}
+
+// An approver's decision whose record cannot be written does not take effect: the approval is
+// pending again, the call stays held, nothing is counted, and the approver can decide once the
+// ledger records.
+TEST_F(DecisionServiceTest, AnApproversDecisionThatCannotBeRecordedChangesNothing) {
+  std::ofstream(dir_ / "bundle" / "b.cedar")
+      << "@id(\"pay\") @approval(\"finance\")\n"
+         "permit(principal, action == Action::\"pay\", resource);";
+  settings_.approval_check_groups = false;
+  Start();
+  server::ApiKeyAuthenticator keys(store_->api_keys());
+  server::Authenticator authenticator(&keys);
+  server::ServerOptions so;
+  so.listen = "127.0.0.1:0";
+  so.workers = 1;
+  server::Server server(so, metrics_, authenticator);
+  ASSERT_TRUE(service_->Install(server, authenticator).ok());
+  ASSERT_TRUE(server.Start().ok());
+  auto key = server::CreateApiKey(store_->api_keys(), "approver", server::Role::kApprover, clock_);
+  ASSERT_TRUE(key.ok()) << key.status().ToString();
+  ASSERT_TRUE(keys.Reload().ok());
+  auto held = Decide("pay");
+  ASSERT_TRUE(held.ok()) << held.status().ToString();
+  ASSERT_EQ(held->verdict, ledger::Verdict::kApprovalRequired);
+  auto client = server::HttpTestClient::Connect("127.0.0.1", server.port());
+  ASSERT_TRUE(client.ok());
+  auto grant = [&] {
+    return (*client)->Send(
+        "POST", "/v1/approvals/" + held->approval_id + "/grant",
+        {{"Authorization", "Bearer " + key->key}, {"Content-Type", "application/json"}},
+        R"({"note":"fine"})");
+  };
+  auto kinds = [&] {
+    std::vector<ledger::RecordKind> out;
+    for (const auto& r : Records()) out.push_back(r.kind);
+    return out;
+  };
+  auto count = [&](ledger::RecordKind k) {
+    auto all = kinds();
+    return std::count(all.begin(), all.end(), k);
+  };
+
+  store_->failing_ledger().failing_approvals = true;
+  auto refused = grant();
+  ASSERT_TRUE(refused.ok()) << refused.status().ToString();
+  EXPECT_EQ(refused->status, 503) << refused->body;
+  EXPECT_NE(refused->body.find("ledger_unavailable"), std::string::npos) << refused->body;
+  EXPECT_NE(refused->body.find("stays pending"), std::string::npos) << refused->body;
+  auto stored = store_->approvals().GetApproval(held->approval_id);
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_EQ((*stored)->status, "pending");
+  EXPECT_EQ((*stored)->approver, "");
+  auto still = Decide("pay");
+  ASSERT_TRUE(still.ok());
+  EXPECT_EQ(still->verdict, ledger::Verdict::kApprovalRequired);
+  EXPECT_EQ(still->approval_id, held->approval_id);
+  EXPECT_EQ(count(ledger::RecordKind::kApprovalGrant), 0);
+  EXPECT_EQ(metrics_.Render().find("writ_approvals_total{action=\"grant\"}"), std::string::npos);
+
+  store_->failing_ledger().failing_approvals = false;
+  auto granted = grant();
+  ASSERT_TRUE(granted.ok());
+  EXPECT_EQ(granted->status, 200) << granted->body;
+  EXPECT_EQ(count(ledger::RecordKind::kApprovalGrant), 1);
+  auto allowed = Decide("pay");
+  ASSERT_TRUE(allowed.ok());
+  EXPECT_EQ(allowed->verdict, ledger::Verdict::kAllow);
+  EXPECT_EQ(allowed->approval_id, held->approval_id);
+  server.Shutdown();
+  server.Wait();
 }
 
 // A first bundle that cannot be recorded leaves the service with no bundle (unready) rather than

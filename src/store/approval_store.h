@@ -68,6 +68,11 @@ class ApprovalStore {
   virtual Status ConsumeApproval(const std::string& id, const std::string& request_digest,
                                  const std::string& policy_version, const std::string& decision_id,
                                  int64_t now_us) = 0;
+  // granted or denied -> pending again, when the record of `approver`'s decision could not be
+  // written (so that a decision the ledger does not hold does not take effect). Only while it
+  // is still as `approver` left it: failed_precondition otherwise (consumed meanwhile, or
+  // decided by another), not_found when there is none.
+  virtual Status ReopenApproval(const std::string& id, const std::string& approver) = 0;
   // consumed -> granted again, when the decision `decision_id` that consumed it could not be
   // recorded (it failed closed: the call was denied, so the grant was not used).
   // failed_precondition when it is not consumed by that decision, not_found when there is none.

@@ -185,6 +185,36 @@ class SqliteApprovalStore final : public ApprovalStore {
     return Status::Ok();
   }
 
+  Status ReopenApproval(const std::string& id, const std::string& approver) override {
+    if (read_only_) return FailedPrecondition("store: opened read-only");
+    std::lock_guard<std::mutex> lock(mu_);
+    WRIT_ASSIGN_OR_RETURN(StmtPtr before,
+                          sqlite::Prepare(db_.get(), "SELECT status FROM approvals WHERE id = ?"));
+    BindText(before.get(), 1, id);
+    int rc = sqlite3_step(before.get());
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+      return SqliteError(db_.get(), rc, "reopening an approval");
+    }
+    bool was_denied = rc == SQLITE_ROW && ColumnText(before.get(), 0) == "denied";
+    WRIT_ASSIGN_OR_RETURN(
+        StmtPtr s, sqlite::Prepare(db_.get(),
+                                   "UPDATE approvals SET status = 'pending', approver = '', "
+                                   "note = '', override = 0, decided_us = 0 WHERE id = ? AND "
+                                   "status IN ('granted', 'denied') AND approver = ? "
+                                   "RETURNING request_digest, principal, action, resource"));
+    BindText(s.get(), 1, id);
+    BindText(s.get(), 2, approver);
+    std::string digest, request;
+    WRIT_ASSIGN_OR_RETURN(bool changed,
+                          ChangeOne(s.get(), "reopening an approval", &digest, &request));
+    if (!changed) return CannotChange(id, "reopened for " + approver);
+    if (was_denied && open_loaded_) {  // a grant was still counted as open; a denial was not
+      ++open_[digest];
+      ++open_requests_[request];
+    }
+    return Status::Ok();
+  }
+
   Status ReleaseApproval(const std::string& id, const std::string& decision_id) override {
     if (read_only_) return FailedPrecondition("store: opened read-only");
     std::lock_guard<std::mutex> lock(mu_);

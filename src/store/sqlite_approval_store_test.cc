@@ -122,6 +122,34 @@ TEST_F(ApprovalStoreTest, OnlyTheDecisionThatConsumedAGrantGivesItBack) {
   EXPECT_EQ(approvals().GetApproval("ap")->value().consumed_by, "d3");
 }
 
+TEST_F(ApprovalStoreTest, ReopenedOnlyWhileAsItsApproverLeftIt) {
+  ASSERT_TRUE(approvals().InsertApproval(Pending("g")).ok());
+  ASSERT_TRUE(approvals().InsertApproval(Pending("d")).ok());
+  EXPECT_EQ(approvals().ReopenApproval("g", "alice").code(), StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(approvals().DecideApproval("g", true, "alice", "fine", false, 200).ok());
+  ASSERT_TRUE(approvals().DecideApproval("d", false, "alice", "no", false, 200).ok());
+  EXPECT_EQ(approvals().ReopenApproval("g", "bob").code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(approvals().ReopenApproval("nope", "alice").code(), StatusCode::kNotFound);
+  ASSERT_TRUE(approvals().ReopenApproval("g", "alice").ok());
+  ASSERT_TRUE(approvals().ReopenApproval("d", "alice").ok());
+  for (const char* id : {"g", "d"}) {
+    auto a = approvals().GetApproval(id);
+    ASSERT_TRUE(a.ok() && a->has_value());
+    EXPECT_EQ((*a)->status, "pending") << id;
+    EXPECT_EQ((*a)->approver, "") << id;
+    EXPECT_EQ((*a)->note, "") << id;
+    EXPECT_EQ((*a)->decided_us, 0) << id;
+  }
+  EXPECT_EQ(*approvals().CountPending(300), 2);
+  // Pending again, both can be decided; a consumed grant cannot be reopened.
+  ASSERT_TRUE(approvals().DecideApproval("g", true, "carol", "", false, 300).ok());
+  ASSERT_TRUE(approvals().ConsumeApproval("g", "digest", "v1", "d1", 300).ok());
+  EXPECT_EQ(approvals().ReopenApproval("g", "carol").code(), StatusCode::kFailedPrecondition);
+  auto open = approvals().FindOpenApproval("digest", "v1", 300);
+  ASSERT_TRUE(open.ok() && open->has_value());
+  EXPECT_EQ((*open)->id, "d");  // the reopened denial counts as open again
+}
+
 TEST_F(ApprovalStoreTest, ExpiryAndLookup) {
   ASSERT_TRUE(approvals().InsertApproval(Pending("old", 10, 50)).ok());
   ASSERT_TRUE(approvals().InsertApproval(Pending("new", 20, 5000)).ok());
