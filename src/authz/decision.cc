@@ -282,9 +282,15 @@ Result<DecisionEngine::Prepared> DecisionEngine::Prepare(const DecisionInput& in
   };
   std::optional<store::StoredApproval> open_approval;
   if (!in.approval_id.empty()) {
-    request_digest();
     WRIT_ASSIGN_OR_RETURN(open_approval, approvals_.GetApproval(in.approval_id));
-  } else if (bundle->has_approval_policies) {
+    // An approval of another request (or policy set) is as good as none: the call is looked up
+    // as if it named none, so that it finds its own rather than opening a second one.
+    if (open_approval && (open_approval->request_digest != request_digest() ||
+                          open_approval->policy_version != out.policy_version)) {
+      open_approval.reset();
+    }
+  }
+  if (!open_approval && bundle->has_approval_policies) {
     WRIT_ASSIGN_OR_RETURN(
         bool may, approvals_.MayHaveOpenApproval(principal_text, action_text, resource_text));
     if (may) {
@@ -294,12 +300,8 @@ Result<DecisionEngine::Prepared> DecisionEngine::Prepare(const DecisionInput& in
   }
   std::string approval_status = "none";
   if (open_approval) {
-    bool bound = open_approval->request_digest == digest &&
-                 open_approval->policy_version == out.policy_version;
     bool open = open_approval->status == "pending" || open_approval->status == "granted";
-    if (!bound) {
-      open_approval.reset();
-    } else if (open && open_approval->expires_us <= now_us) {
+    if (open && open_approval->expires_us <= now_us) {
       // A grant not used in time is as expired as a request nobody decided in time.
       approval_status = "expired";
     } else {

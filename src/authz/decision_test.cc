@@ -318,6 +318,28 @@ TEST_F(DecisionEngineTest, TheUseOfAnOverrideIsRecordedAsAnOverride) {
   EXPECT_EQ(r->group, "finance");
 }
 
+// A call naming an approval that is not its own (unknown, or of another request) is treated as
+// naming none: it finds the approval pending for it rather than opening a second one.
+TEST_F(DecisionEngineTest, NamingAnotherRequestsApprovalFindsItsOwn) {
+  json::object ctx{{"input", {{"amount", 60}}}};
+  auto held = engine_->Decide(Input("refund", "Tool", "payments", ctx));
+  ASSERT_TRUE(held.ok()) << held.status().ToString();
+  ASSERT_EQ(held->verdict, ledger::Verdict::kApprovalRequired);
+  auto other = engine_->Decide(
+      Input("refund", "Tool", "payments", json::object{{"input", {{"amount", 61}}}}));
+  ASSERT_EQ(other->verdict, ledger::Verdict::kApprovalRequired);
+  ASSERT_NE(other->approval_id, held->approval_id);
+  for (const std::string& named : {std::string("no-such-approval"), other->approval_id}) {
+    DecisionInput in = Input("refund", "Tool", "payments", ctx);
+    in.approval_id = named;
+    auto again = engine_->Decide(in);
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(again->verdict, ledger::Verdict::kApprovalRequired) << named;
+    EXPECT_EQ(again->approval_id, held->approval_id) << named;
+  }
+  EXPECT_EQ(*store_->approvals().CountPending(clock_.NowMicros()), 2);
+}
+
 // A grant not used before the approval expires allows nothing; policies see it as expired.
 TEST_F(DecisionEngineTest, AGrantNotUsedInTimeIsExpired) {
   json::object ctx{{"input", {{"amount", 40}}}};
