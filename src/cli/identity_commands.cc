@@ -1,11 +1,16 @@
 // `writ keys`, `writ agent`, `writ token` and `writ revoke`: the identity part over a data
 // directory (the same `writ.db` the ledger uses). Every issue, exchange, refusal, revocation and
 // rotation made here is recorded in the data directory's ledger, under its own log origin
-// (`--origin`, default "writ-cli") so that it never races a running server's log.
+// (`--origin`, default "writ-cli") so that it never races a running server's log: the ledger
+// has one writer per origin, and the server never writes this one. The records are the ones the
+// server writes for the same events (service/ledger_event_sink.h), and `writ revoke --task`
+// adds the task_end record that ending a task through the API writes, so the evidence of a
+// revocation does not depend on where it was made.
 #include <unistd.h>
 
 #include <boost/json.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -24,8 +29,11 @@
 #include "identity/signing_keys.h"
 #include "identity/token_service.h"
 #include "ledger/checkpoint.h"
+#include "ledger/evidence.h"
 #include "ledger/ledger.h"
 #include "ledger/record.h"
+#include "ledger/records.h"
+#include "service/ledger_event_sink.h"
 #include "store/identity_store.h"
 #include "store/sqlite_store.h"
 
@@ -67,26 +75,6 @@ void AddCommonOptions(CLI::App* cmd, IdentityArgs* a) {
   cmd->add_flag("--json", a->json, "print JSON");
 }
 
-// A ledger-backed event sink: each identity event becomes one durable ledger record.
-class LedgerSink final : public identity::EventSink {
- public:
-  explicit LedgerSink(ledger::Ledger& l) : ledger_(l) {}
-  Status Record(const identity::IdentityEvent& e) override {
-    WRIT_ASSIGN_OR_RETURN(ledger::RecordKind kind,
-                          ledger::ParseRecordKind(identity::LedgerRecordKindName(e.type)));
-    WRIT_ASSIGN_OR_RETURN(ledger::LedgerEntry entry,
-                          ledger::MakeEntry(kind, identity::EventBody(e)));
-    entry.decision_id = e.decision_id;
-    entry.task_id = e.task_id;
-    entry.principal = e.agent;
-    entry.verdict = e.type == identity::EventType::kRefused ? "deny" : "";
-    return ledger_.Append(std::move(entry)).status();
-  }
-
- private:
-  ledger::Ledger& ledger_;
-};
-
 // Everything a command may need, opened on demand, closed in reverse order.
 struct Session {
   IdentityArgs args;
@@ -94,7 +82,8 @@ struct Session {
   std::unique_ptr<store::Store> store;
   std::unique_ptr<ledger::NoteSigner> note_signer;
   std::unique_ptr<ledger::Ledger> ledger;
-  std::unique_ptr<LedgerSink> sink;
+  std::optional<ledger::EvidencePolicy> evidence;  // no sensitive fields: none are recorded here
+  std::unique_ptr<service::LedgerEventSink> sink;
   std::unique_ptr<identity::MasterKey> master;
   std::unique_ptr<identity::SigningKeyRing> keys;
   std::unique_ptr<identity::AgentRegistry> agents;
@@ -115,7 +104,10 @@ struct Session {
     auto l = ledger::Ledger::Open(store->ledger(), *note_signer, clock, lo);
     if (!l.ok()) Fail(kExitInputError, l.status().ToString());
     ledger = std::move(l).value();
-    sink = std::make_unique<LedgerSink>(*ledger);
+    auto policy = ledger::EvidencePolicy::Create({});
+    if (!policy.ok()) Fail(kExitInputError, policy.status().ToString());
+    evidence.emplace(std::move(policy).value());
+    sink = std::make_unique<service::LedgerEventSink>(*ledger, *evidence, clock, args.trust_domain);
     identity::AgentRegistryOptions ao;
     ao.trust_domain = args.trust_domain;
     ao.token_endpoint =
@@ -444,6 +436,13 @@ void AddTokens(CLI::App& app) {
   });
 }
 
+// Who ended a task from the command line: "cli:<login name>" ("cli" when it is unknown).
+std::string CommandLinePrincipal() {
+  const char* user = std::getenv("USER");
+  if (user == nullptr || *user == '\0') user = std::getenv("LOGNAME");
+  return user == nullptr || *user == '\0' ? std::string("cli") : "cli:" + std::string(user);
+}
+
 void AddRevoke(CLI::App& app) {
   auto a = std::make_shared<IdentityArgs>();
   auto token = std::make_shared<std::string>();
@@ -482,10 +481,9 @@ void AddRevoke(CLI::App& app) {
     }
     Session s(*a);
     s.OpenKeys(false);
-    auto out = s.tokens->Revoke(target, value,
-                                reason->empty() && target == store::RevocationTarget::kTask
-                                    ? std::string("task ended")
-                                    : *reason);
+    std::string why =
+        reason->empty() && target == store::RevocationTarget::kTask ? "task ended" : *reason;
+    auto out = s.tokens->Revoke(target, value, why);
     if (!out.ok()) FailStatus(*a, out.status());
     json::array ids;
     for (const auto& t : out->tokens) ids.emplace_back(t.jti);
@@ -494,6 +492,26 @@ void AddRevoke(CLI::App& app) {
                    {"revocation_id", out->revocation_id},
                    {"newly_revoked", out->newly_revoked},
                    {"tokens", ids}};
+    // Revoking a task ends it: the task_end record POST /v1/revocations and
+    // POST /v1/tasks/{id}/end write, here under this command's own origin. A running server
+    // sees the revocation itself within identity's revocation_refresh_ms.
+    if (target == store::RevocationTarget::kTask && out->newly_revoked) {
+      ledger::TaskEndRecord rec;
+      rec.task_id = value;
+      rec.principal = CommandLinePrincipal();
+      rec.reason = why.empty() ? "revoked" : why;
+      rec.revoked_credentials = static_cast<int64_t>(out->tokens.size());
+      auto entry = s.evidence->Entry(ledger::RecordKind::kTaskEnd, rec.ToJson());
+      Result<ledger::AppendReceipt> recorded = entry.ok()
+                                                   ? s.ledger->Append(std::move(entry).value())
+                                                   : Result<ledger::AppendReceipt>(entry.status());
+      if (!recorded.ok()) {
+        FailStatus(*a, Unavailable("revoke: the task is revoked but its end could not be "
+                                   "recorded: " +
+                                   recorded.status().message()));
+      }
+      o["ledger_seq"] = static_cast<int64_t>(recorded->seq);
+    }
     Print(*a, o,
           std::string(out->newly_revoked ? "revoked " : "already revoked: ") +
               store::RevocationTargetName(target) + " " + value + " (" +

@@ -3,6 +3,8 @@
 #include <functional>
 #include <mutex>
 
+#include "base/clock.h"
+
 namespace writ::identity {
 namespace {
 
@@ -83,6 +85,12 @@ void RevocationIndex::Apply(store::RevocationTarget target, std::string_view val
 }
 
 Result<size_t> RevocationIndex::LoadFromStore(store::IdentityStore& store) {
+  std::lock_guard load_lock(load_mu_);
+  return LoadLocked(store);
+}
+
+Result<size_t> RevocationIndex::LoadLocked(store::IdentityStore& store) {
+  int64_t started = MonotonicMicros();
   WRIT_ASSIGN_OR_RETURN(auto rows, store.ListRevocations(feed_position()));
   size_t added = 0;
   for (const store::StoredRevocation& r : rows) {
@@ -93,7 +101,17 @@ Result<size_t> RevocationIndex::LoadFromStore(store::IdentityStore& store) {
     std::unique_lock lock(mu_);
     if (rows.back().id > feed_position_) feed_position_ = rows.back().id;
   }
+  loaded_at_us_.store(started, std::memory_order_release);
   return added;
+}
+
+Status RevocationIndex::CatchUp(store::IdentityStore& store, int64_t max_age_us) {
+  int64_t now = MonotonicMicros();
+  if (now - loaded_at_us_.load(std::memory_order_acquire) < max_age_us) return Status::Ok();
+  std::lock_guard load_lock(load_mu_);
+  // A load that another caller finished while this one waited may already be recent enough.
+  if (now - loaded_at_us_.load(std::memory_order_acquire) < max_age_us) return Status::Ok();
+  return LoadLocked(store).status();
 }
 
 std::optional<IdentityError> RevocationIndex::Check(const TokenClaims& c,

@@ -1,7 +1,10 @@
 #include "identity/revocation_index.h"
 
 #include <gtest/gtest.h>
+
 #include <unistd.h>
+#include <chrono>
+#include <thread>
 
 #include <filesystem>
 
@@ -86,6 +89,35 @@ TEST(RevocationIndexTest, LoadsFromTheStoreAndCatchesUpFromItsPosition) {
   EXPECT_TRUE(index.IsRevoked(RevocationTarget::kUser, "alice"));
   EXPECT_EQ(index.feed_position(), r2.id);
   s->reset();
+  std::filesystem::remove_all(dir);
+}
+
+// What another process stores (here: a second store handle on the same file, as `writ revoke`
+// beside `writ serve`) is read by CatchUp once the last load is `max_age` old, not before.
+TEST(RevocationIndexTest, CatchUpReadsWhatAnotherProcessStoredOnceTheLastLoadIsOld) {
+  auto dir =
+      std::filesystem::temp_directory_path() / ("writ-revidx-cu-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  store::SqliteOptions o;
+  o.data_dir = dir.string();
+  auto server = store::OpenSqliteStore(o);
+  ASSERT_TRUE(server.ok());
+  auto other = store::OpenSqliteStore(o);
+  ASSERT_TRUE(other.ok());
+  RevocationIndex index;
+  ASSERT_TRUE(index.LoadFromStore((*server)->identity()).ok());
+
+  store::StoredRevocation r{0, RevocationTarget::kTask, "task-9", "ended elsewhere", 1};
+  ASSERT_TRUE((*other)->identity().InsertRevocation(&r).ok());
+  constexpr int64_t kHour = 3600LL * 1000 * 1000;
+  ASSERT_TRUE(index.CatchUp((*server)->identity(), kHour).ok());  // loaded just now: no read
+  EXPECT_FALSE(index.IsRevoked(RevocationTarget::kTask, "task-9"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_TRUE(index.CatchUp((*server)->identity(), 1000).ok());  // 1 ms old: reads
+  EXPECT_TRUE(index.IsRevoked(RevocationTarget::kTask, "task-9"));
+  EXPECT_EQ(index.feed_position(), r.id);
+  server->reset();
+  other->reset();
   std::filesystem::remove_all(dir);
 }
 

@@ -151,8 +151,16 @@ Status TokenService::CheckUse(const VerifiedToken& t, const VerifyOptions& o,
   return Status::Ok();
 }
 
+Status TokenService::CatchUpRevocations() {
+  Status s = revocations_.CatchUp(store_, options_.revocation_refresh_ms * 1000);
+  if (s.ok()) return s;
+  return Unavailable("tokens: the revocations cannot be read, so no token is accepted: " +
+                     s.message());
+}
+
 Result<std::shared_ptr<const VerifiedToken>> TokenService::Verify(std::string_view token,
                                                                   const VerifyOptions& o) {
+  WRIT_RETURN_IF_ERROR(CatchUpRevocations());
   int64_t now = clock_.NowMicros();
   if (token.size() > options_.max_token_bytes) {
     return Refuse(IdentityFailure(IdentityError::kTokenTooLarge,
@@ -295,6 +303,7 @@ Result<IssuedToken> TokenService::IssueTaskToken(const TaskTokenRequest& r) {
   c.not_before = c.issued_at;
   c.expires_at = c.issued_at + lifetime;
   VerifiedToken probe{c, RevocationIndex::KeysFor(c), "", {}};
+  WRIT_RETURN_IF_ERROR(CatchUpRevocations());
   if (auto revoked = revocations_.Check(c, probe.revocation_keys)) {
     return Refuse(IdentityFailure(*revoked, "cannot issue for a revoked task, agent or user"),
                   &probe, nullptr, "task_token");

@@ -11,7 +11,9 @@
 //   Verify           signature, header rules (jws_policy.h), type, issuer, audience, times and
 //                    revocation of the whole lineage; verified tokens are cached
 //                    (verified_token_cache.h) and the time and revocation checks re-run on every
-//                    call.
+//                    call. The revocations are those of the index, caught up with the store at
+//                    most `revocation_refresh_ms` ago (so another process's revocations count);
+//                    `unavailable` when the store cannot be read for that.
 //   ConsumeCredential / Introspect (RFC 7662): a credential's first use consumes it with one
 //                    atomic store update; afterwards it is inactive everywhere.
 //   Revoke / EndTask by token, task, agent or user; cascades to every descendant (the tokens
@@ -59,6 +61,10 @@ struct TokenServiceOptions {
   int64_t clock_skew_s = 30;
   size_t max_token_bytes = 8192;
   size_t verified_cache_capacity = 16384;  // about 1.2 KB each
+  // Before a verification or an issue, the revocation index catches up with the store when its
+  // last load is this old (RevocationIndex::CatchUp), so that a revocation another process
+  // stored (`writ revoke` beside `writ serve`) refuses every call that starts this long after it.
+  int64_t revocation_refresh_ms = 100;
 };
 
 // A verified token: its claims and what its revocation check needs.
@@ -159,6 +165,7 @@ class TokenService {
                                                               const Digest& digest,
                                                               const VerifyOptions& options,
                                                               int64_t now_us);
+  Status CatchUpRevocations();
   Status CheckUse(const VerifiedToken& t, const VerifyOptions& options, int64_t now_us) const;
   Result<IssuedToken> SignAndRecord(TokenClaims claims, const store::StoredToken& row,
                                     IdentityEvent event);
