@@ -48,6 +48,9 @@ struct McpGateway::Call {
   json::value id;
   std::string method;
   json::value params;
+  // The bearer token the call came with: a held call's is verified again before it is decided
+  // again and forwarded (the task may have ended, the token expired, meanwhile).
+  std::string token;
   bool sse = false;     // the client accepts only text/event-stream
   bool sse_ok = false;  // the client accepts text/event-stream
   // The call's answer as an event stream (progress relayed before the response), once opened.
@@ -158,6 +161,26 @@ std::string Str(const json::value& v, std::string_view key) {
 bool PassesThrough(std::string_view method) {
   return method == "ping" || method == "resources/list" || method == "resources/templates/list" ||
          method == "prompts/list" || method == "completion/complete";
+}
+
+// A decided request's params with the narrowed input put back where the decision took it from:
+// a tool's arguments; the URI of `resources/read` and the name of `prompts/get` (their inputs
+// are {"uri"} and {"name"}). An input that is no longer one string under that key (the key
+// dropped, pinned to another type, or another key added) cannot be sent: failed_precondition.
+Result<json::object> NarrowedParams(const std::string& method, json::object params,
+                                    const json::object& narrowed) {
+  if (method == "tools/call") {
+    params["arguments"] = narrowed;
+    return params;
+  }
+  const char* key = method == "resources/read" ? "uri" : "name";
+  const json::value* value = narrowed.if_contains(key);
+  if (value == nullptr || !value->is_string() || narrowed.size() != 1) {
+    return FailedPrecondition("the narrowed input cannot be sent as " + method + " (it needs `" +
+                              key + "` as its only string): " + json::serialize(narrowed));
+  }
+  params[key] = *value;
+  return params;
 }
 
 }  // namespace
@@ -312,9 +335,10 @@ void McpGateway::HandleDelete(Mount& mount, const Request& request, Responder r)
   if (it == sessions_.end() || it->second->mount != &mount) {
     return r.Send(JsonRpc(404, ErrorMessage(nullptr, kInvalidRequest, "no such session")));
   }
-  if (it->second->task_id != token->claims.task_id) {
-    return r.Send(JsonRpc(
-        403, ErrorMessage(nullptr, kInvalidRequest, "the session belongs to another task")));
+  if (it->second->task_id != token->claims.task_id ||
+      it->second->subject != token->claims.subject) {
+    return r.Send(JsonRpc(403, ErrorMessage(nullptr, kInvalidRequest,
+                                            "the session belongs to another task or agent")));
   }
   std::shared_ptr<server::ResponseStream> events;
   {
@@ -490,6 +514,7 @@ void McpGateway::HandlePost(Mount& mount, const Request& request, Responder r) {
   call->id = msg.id;
   call->method = msg.method;
   call->params = msg.params;
+  call->token = std::string(service::api::BearerCredential(request));
   call->sse = !json_ok;
   call->sse_ok = sse_ok;
   call->io = request.io_context();
@@ -768,8 +793,13 @@ void McpGateway::PollHeld() {
                true, "error", "approval_timeout", 0, {});
         continue;
       }
-      // Decided: decide again, presenting the approval (the engine consumes a grant).
+      // Decided: decide again, presenting the approval (the engine consumes a grant), unless
+      // the caller's token no longer verifies (then the grant stays unused).
       std::shared_ptr<Call> call = h.call;
+      if (Status valid = VerifyAgain(*call); !valid.ok()) {
+        RefuseRevoked(call, h.approval_id, valid);
+        continue;
+      }
       call->input.approval_id = h.approval_id;
       service_.DecideFor(call->input, "gateway", [this, call](Result<authz::DecisionOutcome> out) {
         OnDecision(call, std::move(out));
@@ -807,8 +837,25 @@ void McpGateway::Forward(std::shared_ptr<Call> call, const authz::DecisionOutcom
   }
   call->decision_id = d.decision_id;
   call->obligations = d.obligations;
+  if (call->hold_deadline_ms != 0) {
+    // Held, then allowed: the token once more, right before anything is released or sent.
+    if (Status valid = VerifyAgain(*call); !valid.ok()) {
+      return RefuseRevoked(call, d.approval_id, valid);
+    }
+  }
   json::object params = call->params.is_object() ? call->params.get_object() : json::object{};
-  if (call->method == "tools/call" && d.narrowed_input) params["arguments"] = *d.narrowed_input;
+  if (d.narrowed_input) {
+    Result<json::object> narrowed =
+        NarrowedParams(call->method, std::move(params), *d.narrowed_input);
+    if (!narrowed.ok()) {
+      return Finish(call,
+                    ErrorMessage(call->id, kDenied, narrowed.status().message(),
+                                 json::object{{"decision_id", d.decision_id},
+                                              {"code", authz::kCodeObligationUnmet}}),
+                    true, "error", authz::kCodeObligationUnmet, 0, {});
+    }
+    params = std::move(narrowed).value();
+  }
   ExtraHeaders headers;
   for (const auto& [header, secret] : mount.secret_headers) {
     identity::SecretRelease rel;
@@ -881,6 +928,21 @@ void McpGateway::Forward(std::shared_ptr<Call> call, const authz::DecisionOutcom
     std::lock_guard<std::mutex> lock(call->session->mu);
     call->session->in_flight[key] = upstream_id;
   }
+}
+
+Status McpGateway::VerifyAgain(const Call& call) {
+  // The bearer verifier of the decision service checks tokens for its audience, which is the
+  // token service's default audience: the same check, the refusal recorded the same way.
+  return service_.tokens().Verify(call.token).status();
+}
+
+void McpGateway::RefuseRevoked(std::shared_ptr<Call> call, const std::string& approval_id,
+                               const Status& why) {
+  std::string code = service::api::CodeOf(why);
+  json::object data{{"decision_id", call->decision_id}, {"code", code}};
+  if (!approval_id.empty()) data["approval_id"] = approval_id;
+  Finish(call, ErrorMessage(call->id, kDenied, why.message(), std::move(data)), true, "error", code,
+         0, {});
 }
 
 void McpGateway::Finish(std::shared_ptr<Call> call, json::object message, bool record,

@@ -12,16 +12,19 @@
 //   GET     the session's stream of server-initiated messages (text/event-stream): the
 //           upstream's list-changed notifications (from a stdio server's output or a
 //           Streamable HTTP server's own GET stream). One per session.
-//   DELETE  ends the session (and its stream).
+//   DELETE  ends the session (and its stream); only its own task and agent may.
 // The bearer token (a Writ task or delegated token) is verified on every request, so a revoked
-// task stops at its next message.
+// task stops at its next message; a call held for approval has its token verified again before
+// it is decided again and before it is forwarded, so one whose task ended (or whose token
+// expired or was revoked) while it waited is refused, never forwarded.
 //
 // Methods: `tools/list` is forwarded and its answer filtered to the tools the principal may use
 // (one listing decision per tool, each recorded); `tools/call`, `resources/read` and
 // `prompts/get` are decided before they are forwarded — deny answers a JSON-RPC error with the
-// policy's @reason and the decision id; narrowing rewrites the arguments and redacts result
-// fields; approval_required holds the call until an approver decides through /v1/approvals or
-// the approval timeout passes; brokered secrets are released for allowed calls into header
+// policy's @reason and the decision id; narrowing rewrites the arguments (a tool's arguments,
+// the URI read, the prompt's name; a narrowed input that cannot be sent is refused) and redacts
+// result fields; approval_required holds the call until an approver decides through /v1/approvals
+// or the approval timeout passes; brokered secrets are released for allowed calls into header
 // fields of the upstream request. The outcome of every forwarded call (status, result digest and
 // size, latency) is recorded against its decision: queued in the ledger before the answer is
 // sent and written with the ledger's next record (a lazy append, within `[ledger]
@@ -114,6 +117,14 @@ class McpGateway {
   void Forward(std::shared_ptr<Call> call, const authz::DecisionOutcome& decision);
   void Hold(std::shared_ptr<Call> call, const authz::DecisionOutcome& decision);
   void PollHeld();
+  // The call's bearer token verified again, as the server verifies every arriving message
+  // (signature, audience, expiry, revocation of its lineage, task, agent and user); a refusal is
+  // recorded by the token service like any other (a deny record in the ledger).
+  Status VerifyAgain(const Call& call);
+  // Answers a held call whose token no longer verifies: -32001 with its decision (and approval)
+  // id and the refusal's code (task_revoked, token_expired, ...), and an `error` outcome with
+  // that code against the decision. Nothing is forwarded.
+  void RefuseRevoked(std::shared_ptr<Call> call, const std::string& approval_id, const Status& why);
   void Finish(std::shared_ptr<Call> call, boost::json::object message, bool record,
               const std::string& status, const std::string& error, int64_t result_size,
               const std::string& result_digest);

@@ -1,7 +1,8 @@
 // A minimal MCP server over stdio (no dependencies) for the gateway's robustness tests: tools
 // that echo, answer large results, take their time, crash the process mid-call, report
-// progress (slowly, or all at once), announce that the tool list changed, and tell which pings
-// and cancellations reached them.
+// progress (slowly, or all at once), announce that the tool list changed, and tell which pings,
+// cancellations, resource reads and prompt requests reached them. A resource read answers the
+// URI it received; a prompt request, the name.
 'use strict';
 const crypto = require('crypto');
 const readline = require('readline');
@@ -25,13 +26,14 @@ const tools = [
     properties: {n: {type: 'integer'}, size: {type: 'integer'}}, required: ['n', 'size']}},
   {name: 'keyhash', description: 'SHA-256 of FAULTY_KEY in its environment (not the key)',
     inputSchema: {type: 'object', properties: {}}},
-  {name: 'seen', description: 'What reached the server besides calls: pings and cancellations',
+  {name: 'seen', description: 'What reached the server besides calls: pings, cancellations, ' +
+    'resource reads (their URIs) and prompt requests (their names)',
     inputSchema: {type: 'object', properties: {}}},
   {name: 'announce', description: 'Says that the tool list changed (and logs)', inputSchema: {
     type: 'object', properties: {}}},
 ];
 
-const seen = {pings: 0, cancelled: []};
+const seen = {pings: 0, cancelled: [], reads: [], prompts: []};
 
 function send(msg) { process.stdout.write(JSON.stringify(msg) + '\n'); }
 function text(id, t) { send({jsonrpc: '2.0', id, result: {content: [{type: 'text', text: t}]}}); }
@@ -50,6 +52,14 @@ rl.on('line', (line) => {
     send({jsonrpc: '2.0', id: m.id, result: {protocolVersion: m.params.protocolVersion,
       capabilities: {tools: {listChanged: true}, logging: {}},
       serverInfo: {name: 'faulty-mcp', version: '1.0.0'}}});
+  } else if (m.method === 'resources/read') {
+    seen.reads.push(m.params.uri);
+    send({jsonrpc: '2.0', id: m.id, result: {contents: [{uri: String(m.params.uri),
+      mimeType: 'text/plain', text: String(m.params.uri)}]}});
+  } else if (m.method === 'prompts/get') {
+    seen.prompts.push(m.params.name);
+    send({jsonrpc: '2.0', id: m.id, result: {messages: [{role: 'user',
+      content: {type: 'text', text: 'prompt ' + m.params.name}}]}});
   } else if (m.method === 'tools/list') {
     send({jsonrpc: '2.0', id: m.id, result: {tools}});
   } else if (m.method === 'tools/call') {

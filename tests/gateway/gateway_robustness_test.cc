@@ -322,6 +322,130 @@ TEST_F(GatewayRobustnessTest, ShutsDownCleanlyWithACallHeld) {
   EXPECT_TRUE(fs::exists(files_ / "notes.txt"));
 }
 
+// A call held for approval whose task ends before the approver grants it: the token is verified
+// again before the call is decided again, so the grant lets nothing through. The call is refused
+// as a denial (the held decision's id, the revocation's code), its end is recorded against that
+// decision, and the server never sees it.
+TEST_F(GatewayRobustnessTest, HeldCallIsRefusedWhenItsTaskEndsBeforeTheGrant) {
+  auto [token, task] = Task("late-bot", "payments", "alice");
+  std::string sid = Open("fs", token);
+  fs::path from = files_ / "notes.txt", to = files_ / "moved-late.txt";
+  std::string body = R"({"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":)"
+                     R"("move_file","arguments":{"source":")" +
+                     from.string() + R"(","destination":")" + to.string() + R"("}}})";
+  Result<TestResponse> held = Status(StatusCode::kUnavailable, "not sent");
+  std::thread caller([&, token = token] {
+    held = McpOnOwnConnection("fs", token, sid, "application/json", body);
+  });
+  std::string approval_id;
+  for (int i = 0; i < 100 && approval_id.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    json::value list = Json(Call("GET", "/v1/approvals?status=pending", viewer_));
+    const json::value* all = list.is_object() ? list.as_object().if_contains("approvals") : nullptr;
+    if (all != nullptr && all->is_array() && !all->as_array().empty()) {
+      approval_id = Str(all->as_array()[0], "id");
+    }
+  }
+  ASSERT_FALSE(approval_id.empty());
+  auto ended = Call("POST", "/v1/tasks/" + task + "/end", token);
+  EXPECT_EQ(ended.status, 200) << ended.body;
+  auto granted =
+      Post("/v1/approvals/" + approval_id + "/grant", approver_,
+           json::object{{"user_token", UserToken("carol", {"fs-approvers"})}, {"note", "ok"}});
+  EXPECT_EQ(granted.status, 200) << granted.body;
+  caller.join();
+  ASSERT_TRUE(held.ok()) << held.status().ToString();
+  EXPECT_EQ(ErrorCodeOf(*held), -32001) << held->body;
+  json::value answer = Json(*held);
+  const json::value* data = answer.is_object() && answer.as_object().contains("error")
+                                ? answer.at("error").as_object().if_contains("data")
+                                : nullptr;
+  ASSERT_NE(data, nullptr) << held->body;
+  EXPECT_EQ(Str(*data, "code"), "task_revoked") << held->body;
+  std::string decision_id = Str(*data, "decision_id");
+  EXPECT_FALSE(decision_id.empty()) << held->body;
+  EXPECT_TRUE(fs::exists(from));
+  EXPECT_FALSE(fs::exists(to));
+  bool recorded = false;
+  for (const auto& rec : OutcomesOfTask(task, 1)) {
+    std::string s = json::serialize(rec);
+    recorded = recorded || (s.find(decision_id) != std::string::npos &&
+                            s.find("task_revoked") != std::string::npos);
+  }
+  EXPECT_TRUE(recorded) << json::serialize(json::value_from(OutcomeRecordsOfTask(task)));
+}
+
+// Two agents of one task (the second with a token delegated from the first's): neither ends the
+// other's session.
+TEST_F(GatewayRobustnessTest, AnotherAgentOfTheTaskCannotEndTheSession) {
+  TestAgent lead = Register("session-lead", "payments");
+  TestAgent helper = Register("session-helper", "payments");
+  auto opened = OpenTask(lead, UserToken("alice", {"employees"}), "tidy the shared files");
+  ASSERT_EQ(opened.status, 201) << opened.body;
+  std::string token = Str(Json(opened), "token");
+  auto exchanged = Exchange(token, helper);
+  ASSERT_EQ(exchanged.status, 200) << exchanged.body;
+  std::string delegated = Str(Json(exchanged), "access_token");
+  ASSERT_FALSE(delegated.empty()) << exchanged.body;
+
+  std::string sid = Open("faulty", token);
+  std::string helper_sid = Open("faulty", delegated);
+  EXPECT_EQ(Call("DELETE", "/mcp/faulty", delegated, "", "", {{"Mcp-Session-Id", sid}}).status,
+            403);
+  EXPECT_EQ(Call("DELETE", "/mcp/faulty", token, "", "", {{"Mcp-Session-Id", helper_sid}}).status,
+            403);
+  std::string ping = R"({"jsonrpc":"2.0","id":1,"method":"ping"})";
+  EXPECT_EQ(Mcp("faulty", token, ping, sid).body, R"({"jsonrpc":"2.0","id":1,"result":{}})");
+  EXPECT_EQ(Mcp("faulty", delegated, ping, helper_sid).body,
+            R"({"jsonrpc":"2.0","id":1,"result":{}})");
+  EXPECT_EQ(Call("DELETE", "/mcp/faulty", token, "", "", {{"Mcp-Session-Id", sid}}).status, 200);
+  EXPECT_EQ(Mcp("faulty", token, ping, sid).status, 404);
+}
+
+// `resources/read` and `prompts/get` are sent as narrowed, as `tools/call` is: the URI cut by
+// max_length, the prompt's name pinned; a read whose URI was dropped cannot be sent and is
+// refused (obligation_unmet) without reaching the server.
+TEST_F(GatewayRobustnessTest, ResourceReadsAndPromptsAreSentAsNarrowed) {
+  auto [token, task] = Task("narrowed-bot", "research", "bob");
+  std::string sid = Open("faulty", token);
+  auto r = Mcp("faulty", token,
+               R"({"jsonrpc":"2.0","id":1,"method":"resources/read",)"
+               R"("params":{"uri":"faulty://notes/a-rather-long-name"}})",
+               sid);
+  json::value answer = Json(r);
+  ASSERT_TRUE(answer.is_object() && answer.as_object().contains("result")) << r.body;
+  EXPECT_EQ(Str(answer.at("result").at("contents").at(0), "text"), "faulty://notes/a-rather-")
+      << r.body;
+
+  r = Mcp("faulty", token,
+          R"({"jsonrpc":"2.0","id":2,"method":"prompts/get",)"
+          R"("params":{"name":"anything","arguments":{"topic":"x"}}})",
+          sid);
+  answer = Json(r);
+  ASSERT_TRUE(answer.is_object() && answer.as_object().contains("result")) << r.body;
+  EXPECT_EQ(Str(answer.at("result").at("messages").at(0).at("content"), "text"), "prompt greeting")
+      << r.body;
+
+  r = Mcp("faulty", token,
+          R"({"jsonrpc":"2.0","id":3,"method":"resources/read",)"
+          R"("params":{"uri":"faulty://drop/this"}})",
+          sid);
+  EXPECT_EQ(ErrorCodeOf(r), -32001) << r.body;
+  answer = Json(r);
+  if (answer.is_object() && answer.as_object().contains("error")) {
+    const json::value& data = answer.at("error").at("data");
+    EXPECT_EQ(Str(data, "code"), "obligation_unmet") << r.body;
+    EXPECT_FALSE(Str(data, "decision_id").empty()) << r.body;
+  }
+
+  r = Mcp("faulty", token, CallTool("seen", "{}", 4), sid);
+  answer = Json(r);
+  ASSERT_TRUE(answer.is_object() && answer.as_object().contains("result")) << r.body;
+  json::value seen = json::parse(answer.at("result").at("content").at(0).at("text").as_string());
+  EXPECT_EQ(seen.at("reads"), (json::array{"faulty://notes/a-rather-"})) << seen;
+  EXPECT_EQ(seen.at("prompts"), (json::array{"greeting"})) << seen;
+}
+
 // Calls to a Streamable HTTP upstream run on the server's workers, which keep connections to it:
 // SIGTERM with one call in flight and other connections idle lets the call finish and answers
 // it, records its outcome, and exits cleanly (the sanitizer build checks the connections'

@@ -217,8 +217,16 @@ class GatewayWorld : public ServiceWorld {
                    &keyed_schema, &err),
               0)
         << err;
+    // Writ's `delegate` action (RFC 8693 exchanges), so that a task can have a second agent.
+    std::string delegate_schema = R"cedar(
+action "delegate" appliesTo {
+  principal: [Agent], resource: [Agent],
+  context: { "intent": String, "task": String, "time": datetime, "approval": Approval,
+             "trace": Trace, "delegation_depth": Long, "user"?: User, "scopes": Set<String> }
+};
+)cedar";
     WriteFile(bundle_ / "schema.cedarschema",
-              fs_schema + everything_schema + faulty_schema + keyed_schema);
+              fs_schema + everything_schema + faulty_schema + keyed_schema + delegate_schema);
     WriteFile(bundle_ / "entities.json", "[]");
     WriteFile(bundle_ / "policies.cedar", R"cedar(
 @id("tasks")
@@ -282,6 +290,25 @@ permit(principal, action in [Action::"whoami", Action::"announce-http"],
 
 @id("keyed-tls")
 permit(principal, action == Action::"whoami", resource == McpServer::"keyed-tls");
+
+// Payments agents may bring another payments agent into their task.
+@id("delegate-payments")
+permit(principal in Team::"payments", action == Action::"delegate", resource in Team::"payments");
+
+// The faulty server's resources are read with their URI cut to 24 characters; one under
+// faulty://drop/ loses its URI (a read that cannot be sent); its prompt is always `greeting`.
+@id("faulty-resources")
+@narrow("max_length(input.uri, 24)")
+permit(principal, action == Action::"resources/read", resource == McpServer::"faulty");
+
+@id("faulty-resources-dropped")
+@narrow("drop(input.uri)")
+permit(principal, action == Action::"resources/read", resource == McpServer::"faulty")
+when { context.input.uri like "faulty://drop/*" };
+
+@id("faulty-prompts")
+@narrow("pin(input.name, 'greeting')")
+permit(principal, action == Action::"prompts/get", resource == McpServer::"faulty");
 
 // Profiles without their email.
 @id("faulty-profile")
