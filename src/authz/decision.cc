@@ -441,8 +441,15 @@ Result<DecisionEngine::Prepared> DecisionEngine::Prepare(const DecisionInput& in
             ap.principal = principal_text;
             ap.action = action_text;
             ap.resource = resource_text;
+            // The summary is shown to approvers (GET /v1/approvals): an intent the evidence
+            // policy digests is digested here too. The user stays (self-approval is refused by
+            // it).
+            json::value intent = json::string(caller.intent);
+            if (evidence_.IsSensitive("intent")) {
+              WRIT_ASSIGN_OR_RETURN(intent, evidence_.Digest(intent));
+            }
             json::object summary{{"task", caller.task_id},
-                                 {"intent", caller.intent},
+                                 {"intent", std::move(intent)},
                                  {"user", caller.user},
                                  {"policies", json::array(gated.begin(), gated.end())}};
             ap.summary = json::serialize(summary);
@@ -481,6 +488,7 @@ Result<DecisionEngine::Prepared> DecisionEngine::Prepare(const DecisionInput& in
       int64_t cap_s = std::max<int64_t>(1, *out.obligations.ttl_ms / 1000);
       ask.lifetime_s = ask.lifetime_s == 0 ? cap_s : std::min(ask.lifetime_s, cap_s);
     }
+    bool scopes_unmet = false;
     if (out.obligations.scopes) {
       const auto& allowed = *out.obligations.scopes;
       std::vector<std::string> wanted = ask.scopes.empty() ? caller.scopes : ask.scopes;
@@ -488,35 +496,63 @@ Result<DecisionEngine::Prepared> DecisionEngine::Prepare(const DecisionInput& in
       for (const auto& sc : wanted) {
         if (std::find(allowed.begin(), allowed.end(), sc) != allowed.end()) kept.push_back(sc);
       }
+      // The minter reads an empty list as "the token's scopes": narrowed to nothing, the
+      // credential is refused, never minted with every scope of the token.
+      scopes_unmet = kept.empty();
       ask.scopes = std::move(kept);
     }
-    Result<MintedCredential> minted =
-        options_.minter == nullptr
-            ? Result<MintedCredential>(FailedPrecondition("this service does not mint credentials"))
-            : options_.minter->Mint(in.presented_token, out.decision_id, ask);
-    if (minted.ok()) {
-      out.credential = std::move(minted).value();
-    } else {
+    if (scopes_unmet) {
+      std::string allowed;
+      for (const auto& sc : *out.obligations.scopes) {
+        allowed += (allowed.empty() ? "'" : ", '") + sc + "'";
+      }
       out.verdict = ledger::Verdict::kDeny;
-      out.code = kCodeCredentialUnavailable;
-      out.reason = "the call was allowed but its credential could not be issued: " +
-                   minted.status().message();
+      out.code = kCodeObligationUnmet;
+      out.reason = "the credential cannot be narrowed to what policy allows: scopes(" + allowed +
+                   ") keeps none of the scopes " +
+                   (in.credential->scopes.empty() ? "the caller holds" : "asked for");
       out.narrowed_input.reset();
+    } else {
+      Result<MintedCredential> minted =
+          options_.minter == nullptr
+              ? Result<MintedCredential>(
+                    FailedPrecondition("this service does not mint credentials"))
+              : options_.minter->Mint(in.presented_token, out.decision_id, ask);
+      if (minted.ok()) {
+        out.credential = std::move(minted).value();
+      } else {
+        out.verdict = ledger::Verdict::kDeny;
+        out.code = kCodeCredentialUnavailable;
+        out.reason = "the call was allowed but its credential could not be issued: " +
+                     minted.status().message();
+        out.narrowed_input.reset();
+      }
     }
   }
 
   // Risk, transitions and evidence depth follow the determining policies.
+  // Depth: full when any determining policy asks @log("full"), summary when every one asks
+  // @log("summary"), otherwise (none asks) the configured default.
   std::optional<ledger::EvidenceDepth> depth;
+  bool any_full = false;
   bool all_summary = !out.determining_policies.empty();
   std::set<ledger::TransitionClass> transitions(out.transitions.begin(), out.transitions.end());
   for (const auto& id : out.determining_policies) {
     const PolicyMeta* m = bundle->Meta(id);
-    if (m == nullptr) continue;
+    if (m == nullptr) {
+      all_summary = false;
+      continue;
+    }
     if (m->risk) out.risk = MaxRisk(out.risk, *m->risk);
     transitions.insert(m->transitions.begin(), m->transitions.end());
+    any_full |= m->log == ledger::EvidenceDepth::kFull;
     all_summary &= m->log == ledger::EvidenceDepth::kSummary;
   }
-  if (all_summary) depth = ledger::EvidenceDepth::kSummary;
+  if (any_full) {
+    depth = ledger::EvidenceDepth::kFull;
+  } else if (all_summary) {
+    depth = ledger::EvidenceDepth::kSummary;
+  }
   out.transitions.assign(transitions.begin(), transitions.end());
 
   // 4. The record, durable before the answer.

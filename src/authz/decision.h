@@ -67,8 +67,10 @@ struct TraceContext {
 // for one audience, with its lifetime and scopes narrowed by the decision's obligations.
 struct CredentialAsk {
   std::string audience;
-  int64_t lifetime_s = 0;           // 0: the issuer's default
-  std::vector<std::string> scopes;  // empty: the caller's
+  int64_t lifetime_s = 0;  // 0: the issuer's default
+  // Empty: the caller's. A scopes(...) obligation keeps the allowed ones; when it keeps none
+  // the decision is denied (obligation_unmet) and nothing is minted, never an empty list.
+  std::vector<std::string> scopes;
 };
 
 struct MintedCredential {

@@ -658,5 +658,167 @@ TEST_F(DecisionEngineTest, CredentialsAreMintedForAllowsAndNarrowed) {
   EXPECT_EQ(failed->code, kCodeCredentialUnavailable);
 }
 
+// Stands in for TokenService::IssueCredential, which reads an empty scope list as "the parent
+// token's scopes": a credential it would mint for such an ask carries every scope of the token.
+class ParentScopesMinter : public CredentialMinter {
+ public:
+  Result<MintedCredential> Mint(const std::string&, const std::string& decision_id,
+                                const CredentialAsk& ask) override {
+    asks.push_back(ask);
+    return MintedCredential{"cred-" + decision_id, "t", 42,
+                            ask.scopes.empty() ? parent_scopes : ask.scopes};
+  }
+  std::vector<std::string> parent_scopes;
+  std::vector<CredentialAsk> asks;
+};
+
+// scopes('read') narrows to what the policy allows; when nothing the caller holds (or asks for)
+// is allowed, no credential is minted, rather than one that an empty list widens to all the
+// token's scopes.
+TEST_F(DecisionEngineTest, ScopesNarrowedToNothingMintNothing) {
+  ParentScopesMinter minter;
+  minter.parent_scopes = {"admin", "write"};
+  EngineOptions eo{"node1"};
+  eo.minter = &minter;
+  DecisionEngine engine(bundles_, *ledger_, *evidence_, store_->approvals(), clock_, eo);
+  DecisionInput in = Input("query", "Tool", "sql", json::object{{"input", {{"limit", 1}}}});
+  in.presented_token = "T";
+  in.caller.scopes = {"admin", "write"};
+  for (std::vector<std::string> asked :
+       {std::vector<std::string>{}, std::vector<std::string>{"write"}}) {
+    in.credential = CredentialAsk{"sql.internal", 0, asked};
+    auto out = engine.Decide(in);
+    ASSERT_TRUE(out.ok()) << out.status().ToString();
+    EXPECT_EQ(out->verdict, ledger::Verdict::kDeny);
+    EXPECT_EQ(out->code, kCodeObligationUnmet);
+    EXPECT_NE(out->reason.find("scopes"), std::string::npos) << out->reason;
+    EXPECT_FALSE(out->credential.has_value());
+    EXPECT_FALSE(out->narrowed_input.has_value());
+    auto dr = ledger::DecisionRecord::FromJson(RecordAt(out->ledger_seq).body).value();
+    EXPECT_EQ(dr.verdict, ledger::Verdict::kDeny);
+    EXPECT_TRUE(dr.credentials_issued.empty());
+  }
+  EXPECT_TRUE(minter.asks.empty());
+  // A caller holding an allowed scope still gets a credential with only that scope.
+  in.caller.scopes = {"admin", "read"};
+  in.credential = CredentialAsk{"sql.internal", 0, {}};
+  auto ok = engine.Decide(in);
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->verdict, ledger::Verdict::kAllow);
+  ASSERT_EQ(minter.asks.size(), 1u);
+  EXPECT_EQ(minter.asks[0].scopes, std::vector<std::string>{"read"});
+  ASSERT_TRUE(ok->credential.has_value());
+  EXPECT_EQ(ok->credential->scopes, std::vector<std::string>{"read"});
+}
+
+// An intent (and an upstream context) configured sensitive is digested wherever the decision
+// puts it: the record's own field, its copy in request.context, and the approval's summary.
+TEST_F(DecisionEngineTest, ASensitiveIntentIsNeverInClear) {
+  const std::string intent = "quarterly report for the board";
+  const std::string upstream_secret = "upstream-only-text";
+  int amount = 250;  // each round holds a request of its own
+  for (std::vector<std::string> paths :
+       {std::vector<std::string>{"intent", "upstream"},
+        std::vector<std::string>{"request.context.intent", "request.context.upstream"}}) {
+    ledger::EvidenceConfig ec;
+    ec.hmac_key = std::string(32, 'k');
+    ec.sensitive_paths = paths;
+    auto evidence = ledger::EvidencePolicy::Create(ec).value();
+    DecisionEngine engine(bundles_, *ledger_, evidence, store_->approvals(), clock_,
+                          EngineOptions{"node1"});
+    json::object up{{"caller", upstream_secret}};
+    DecisionInput allow = Input("read", "Doc", "plan", json::object{{"upstream", up}});
+    allow.caller.intent = intent;
+    DecisionInput held = Input("refund", "Tool", "payments",
+                               json::object{{"input", {{"amount", ++amount}}}, {"upstream", up}});
+    held.caller.intent = intent;
+    held.caller.task_id = "task-" + paths.front();
+    for (const DecisionInput& in : {allow, held}) {
+      auto out = engine.Decide(in);
+      ASSERT_TRUE(out.ok()) << out.status().ToString();
+      auto r = store_->ledger().GetRecord("test.writ/node1", out->ledger_seq);
+      ASSERT_TRUE(r.ok() && r->has_value());
+      const std::string& bytes = (*r)->body;
+      EXPECT_EQ(bytes.find(intent), std::string::npos) << paths.front() << ": " << bytes;
+      EXPECT_EQ(bytes.find(upstream_secret), std::string::npos) << paths.front() << ": " << bytes;
+      json::object body = RecordAt(out->ledger_seq).body;
+      EXPECT_EQ(body.at("request").at("context").at("intent").at("hmac_sha256").as_string(),
+                *ledger::SensitiveDigest(ec.hmac_key, json::string(intent)));
+      if (out->verdict == ledger::Verdict::kApprovalRequired) {
+        auto ap = store_->approvals().GetApproval(out->approval_id);
+        ASSERT_TRUE(ap.ok() && ap->has_value());
+        EXPECT_EQ((*ap)->summary.find(intent), std::string::npos) << (*ap)->summary;
+        // The approver still sees for whom and for which task the request was made.
+        auto summary = json::parse((*ap)->summary).as_object();
+        EXPECT_EQ(summary.at("user"), "alice");
+        EXPECT_EQ(summary.at("task").as_string(), in.caller.task_id);
+        EXPECT_EQ(summary.at("intent").at("hmac_sha256").as_string(),
+                  *ledger::SensitiveDigest(ec.hmac_key, json::string(intent)));
+      }
+    }
+  }
+  // Not configured sensitive, the approver reads the intent.
+  DecisionInput plain =
+      Input("refund", "Tool", "payments", json::object{{"input", {{"amount", 7}}}});
+  auto out = engine_->Decide(plain);
+  ASSERT_TRUE(out.ok());
+  auto ap = store_->approvals().GetApproval(out->approval_id);
+  ASSERT_TRUE(ap.ok() && ap->has_value());
+  EXPECT_EQ(json::parse((*ap)->summary).at("intent"), "quarterly report");
+}
+
+// @log sets the depth of the decisions a policy determines, whichever way the default points;
+// denials and high risk stay full.
+TEST_F(DecisionEngineTest, LogAnnotationsOverrideTheDefaultDepthEitherWay) {
+  fs::create_directories(dir_ / "logged");
+  std::ofstream(dir_ / "logged" / "policies.cedar") << R"cedar(
+@id("full-read") @log("full")
+permit(principal, action == Action::"read", resource == Doc::"a");
+@id("summary-read") @log("summary")
+permit(principal, action == Action::"read", resource == Doc::"b");
+@id("plain-read")
+permit(principal, action == Action::"read", resource == Doc::"c");
+@id("summary-risky") @log("summary") @risk("high")
+permit(principal, action == Action::"read", resource == Doc::"d");
+@id("summary-forbid") @log("summary")
+forbid(principal, action == Action::"read", resource == Doc::"e");
+@id("full-read-too") @log("full")
+permit(principal, action == Action::"read", resource == Doc::"f");
+@id("summary-read-too") @log("summary")
+permit(principal, action == Action::"read", resource == Doc::"f");
+)cedar";
+  std::ofstream(dir_ / "logged" / "entities.json") << "[]";
+  FixedBundle logged;
+  logged.bundle = LoadBundle(dir_ / "logged").value();
+  using ledger::EvidenceDepth;
+  struct Case {
+    const char* doc;
+    EvidenceDepth under_full, under_summary;
+  };
+  const Case cases[] = {
+      {"a", EvidenceDepth::kFull, EvidenceDepth::kFull},
+      {"b", EvidenceDepth::kSummary, EvidenceDepth::kSummary},
+      {"c", EvidenceDepth::kFull, EvidenceDepth::kSummary},
+      {"d", EvidenceDepth::kFull, EvidenceDepth::kFull},  // high risk
+      {"e", EvidenceDepth::kFull, EvidenceDepth::kFull},  // a denial
+      {"f", EvidenceDepth::kFull, EvidenceDepth::kFull},  // one determining policy asks full
+  };
+  for (EvidenceDepth default_depth : {EvidenceDepth::kFull, EvidenceDepth::kSummary}) {
+    ledger::EvidenceConfig ec;
+    ec.default_depth = default_depth;
+    auto evidence = ledger::EvidencePolicy::Create(ec).value();
+    DecisionEngine engine(logged, *ledger_, evidence, store_->approvals(), clock_,
+                          EngineOptions{"node1"});
+    for (const Case& c : cases) {
+      auto out = engine.Decide(Input("read", "Doc", c.doc));
+      ASSERT_TRUE(out.ok()) << out.status().ToString();
+      auto dr = ledger::DecisionRecord::FromJson(RecordAt(out->ledger_seq).body).value();
+      EvidenceDepth want = default_depth == EvidenceDepth::kFull ? c.under_full : c.under_summary;
+      EXPECT_EQ(dr.evidence, want)
+          << "Doc::" << c.doc << " under default " << ledger::EvidenceDepthName(default_depth);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace writ::authz

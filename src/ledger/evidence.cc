@@ -13,6 +13,45 @@ Result<std::string> SensitiveDigest(std::string_view key, const boost::json::val
   return DigestHex(HmacSha256(key, canonical));
 }
 
+namespace {
+
+// Fields of a decision record that the engine also copies into its request context.
+constexpr std::string_view kCopiedIntoContext[] = {"intent", "upstream"};
+constexpr std::string_view kContext = "request.context";
+
+// `path` is `field` or below it.
+bool Within(std::string_view path, std::string_view field) {
+  return path.size() >= field.size() && path.substr(0, field.size()) == field &&
+         (path.size() == field.size() || path[field.size()] == '.');
+}
+
+}  // namespace
+
+EvidencePolicy::EvidencePolicy(EvidenceConfig config) : config_(std::move(config)) {
+  auto add = [&](std::string p) {
+    if (std::find(paths_.begin(), paths_.end(), p) == paths_.end()) paths_.push_back(std::move(p));
+  };
+  for (const std::string& path : config_.sensitive_paths) {
+    add(path);
+    for (std::string_view field : kCopiedIntoContext) {
+      std::string copy = std::string(kContext) + "." + std::string(field);
+      if (Within(path, field)) {
+        add(std::string(kContext) + "." + path);  // intent -> request.context.intent
+      } else if (Within(path, copy)) {
+        add(path.substr(kContext.size() + 1));  // request.context.intent -> intent
+      } else if (Within(copy, path)) {
+        add(std::string(field));  // request.context -> intent (the whole context is digested)
+      }
+    }
+  }
+  for (std::string_view field : kCopiedIntoContext) {
+    if (std::find(config_.sensitive_names.begin(), config_.sensitive_names.end(), field) !=
+        config_.sensitive_names.end()) {
+      add(std::string(field));
+    }
+  }
+}
+
 Result<EvidencePolicy> EvidencePolicy::Create(EvidenceConfig config) {
   bool sensitive = !config.sensitive_paths.empty() || !config.sensitive_names.empty();
   if (sensitive && config.hmac_key.size() < 16) {
@@ -28,7 +67,7 @@ Result<EvidencePolicy> EvidencePolicy::Create(EvidenceConfig config) {
   return EvidencePolicy(std::move(config));
 }
 
-Result<boost::json::object> EvidencePolicy::Digested(const boost::json::value& v) const {
+Result<boost::json::object> EvidencePolicy::Digest(const boost::json::value& v) const {
   boost::json::object o;
   if (!config_.hmac_key.empty()) {
     WRIT_ASSIGN_OR_RETURN(std::string d, SensitiveDigest(config_.hmac_key, v));
@@ -49,7 +88,7 @@ Status EvidencePolicy::RedactNames(boost::json::value& v, int depth) const {
       std::string_view name(kv.key().data(), kv.key().size());
       if (std::find(config_.sensitive_names.begin(), config_.sensitive_names.end(), name) !=
           config_.sensitive_names.end()) {
-        WRIT_ASSIGN_OR_RETURN(boost::json::object d, Digested(kv.value()));
+        WRIT_ASSIGN_OR_RETURN(boost::json::object d, Digest(kv.value()));
         if (config_.hmac_key.empty()) return Internal("evidence: no key");
         kv.value() = std::move(d);
       } else {
@@ -61,7 +100,7 @@ Status EvidencePolicy::RedactNames(boost::json::value& v, int depth) const {
 }
 
 Status EvidencePolicy::RedactSensitive(boost::json::object& body) const {
-  for (const auto& path : config_.sensitive_paths) {
+  for (const auto& path : paths_) {
     boost::json::object* obj = &body;
     size_t start = 0;
     for (;;) {
@@ -71,7 +110,7 @@ Status EvidencePolicy::RedactSensitive(boost::json::object& body) const {
       auto* v = obj->if_contains(part);
       if (!v) break;
       if (dot == std::string::npos) {
-        WRIT_ASSIGN_OR_RETURN(boost::json::object d, Digested(*v));
+        WRIT_ASSIGN_OR_RETURN(boost::json::object d, Digest(*v));
         *v = std::move(d);
         break;
       }
@@ -107,14 +146,14 @@ Result<LedgerEntry> EvidencePolicy::DecisionEntry(DecisionRecord record,
   if (depth == EvidenceDepth::kSummary) {
     for (const char* field : {"intent", "upstream"}) {
       if (auto* v = body.if_contains(field)) {
-        WRIT_ASSIGN_OR_RETURN(boost::json::object d, Digested(*v));
+        WRIT_ASSIGN_OR_RETURN(boost::json::object d, Digest(*v));
         body[std::string(field) + "_digest"] = std::move(d);
         body.erase(field);
       }
     }
     if (auto* req = body.if_contains("request"); req && req->is_object()) {
       if (auto* ctx = req->get_object().if_contains("context")) {
-        WRIT_ASSIGN_OR_RETURN(boost::json::object d, Digested(*ctx));
+        WRIT_ASSIGN_OR_RETURN(boost::json::object d, Digest(*ctx));
         req->get_object()["context_digest"] = std::move(d);
         req->get_object().erase("context");
       }
@@ -122,6 +161,28 @@ Result<LedgerEntry> EvidencePolicy::DecisionEntry(DecisionRecord record,
   }
   WRIT_RETURN_IF_ERROR(RedactSensitive(body));
   return MakeEntry(RecordKind::kDecision, body);
+}
+
+bool EvidencePolicy::IsSensitive(std::string_view path) const {
+  for (const std::string& p : paths_) {
+    if (Within(path, p)) return true;
+  }
+  // A configured name below request.context or upstream.
+  for (std::string_view root : {kContext, std::string_view("upstream")}) {
+    if (!Within(path, root) || path.size() == root.size()) continue;
+    std::string_view rest = path.substr(root.size() + 1);
+    while (!rest.empty()) {
+      size_t dot = rest.find('.');
+      std::string_view name = rest.substr(0, dot);
+      if (std::find(config_.sensitive_names.begin(), config_.sensitive_names.end(), name) !=
+          config_.sensitive_names.end()) {
+        return true;
+      }
+      if (dot == std::string_view::npos) break;
+      rest = rest.substr(dot + 1);
+    }
+  }
+  return false;
 }
 
 Result<LedgerEntry> EvidencePolicy::Entry(RecordKind kind, boost::json::object body) const {

@@ -10,6 +10,10 @@
 // "intent" or "request.context.prompt") and the members with the configured names anywhere
 // under "upstream" and "request.context" (e.g. "password", "prompt") are replaced by
 //   {"hmac_sha256": hex(HMAC-SHA256(deployment key, RFC 8785 canonical JSON of the value))}
+// A decision's "intent" and "upstream" are also copied by the engine into its request context
+// (request.context.intent, request.context.upstream): a path naming either place, or a path
+// above the copy ("request", "request.context"), covers both places, and so does the name
+// "intent" or "upstream" (which otherwise only acts under request.context and upstream).
 // so the ledger never holds them in clear, while an investigator holding the key can check a
 // known value with SensitiveDigest (or `writ ledger digest`). Summary digests use the same
 // HMAC when a key is configured, plain SHA-256 ({"sha256": hex}) otherwise.
@@ -49,13 +53,20 @@ class EvidencePolicy {
                                     std::optional<EvidenceDepth> requested = {}) const;
   // The ledger entry of any other record body, with sensitive fields digested.
   Result<LedgerEntry> Entry(RecordKind kind, boost::json::object body) const;
+  // Whether the value at dotted `path` of a decision record (e.g. "intent") is digested by the
+  // rules above, so that a copy of it kept elsewhere (the approval summary) can be too.
+  bool IsSensitive(std::string_view path) const;
+  // The digest that replaces a sensitive value: {"hmac_sha256": hex} with the deployment key,
+  // {"sha256": hex} when none is configured.
+  Result<boost::json::object> Digest(const boost::json::value& v) const;
 
  private:
-  explicit EvidencePolicy(EvidenceConfig config) : config_(std::move(config)) {}
-  Result<boost::json::object> Digested(const boost::json::value& v) const;
+  explicit EvidencePolicy(EvidenceConfig config);
   Status RedactSensitive(boost::json::object& body) const;
   Status RedactNames(boost::json::value& v, int depth) const;
   EvidenceConfig config_;
+  // The configured paths with the copies they stand for (see above).
+  std::vector<std::string> paths_;
 };
 
 }  // namespace writ::ledger

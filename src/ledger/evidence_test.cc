@@ -91,6 +91,74 @@ TEST(EvidenceTest, SensitiveFieldsAreNeverInClearAndCanBeMatched) {
   EXPECT_EQ(other->body.find("pay the invoice"), std::string::npos);
 }
 
+// The engine copies the intent and the upstream context into the request context as well: a
+// sensitive path (or name) covers the value in both places, whichever of the two it names.
+TEST(EvidenceTest, ACopiedFieldIsDigestedWhereverItAppears) {
+  auto decision = [] {
+    DecisionRecord d = Decision(Verdict::kAllow, RiskTier::kLow);
+    d.request.context["intent"] = d.intent;
+    d.request.context["upstream"] = d.upstream;
+    return d;
+  };
+  const std::vector<std::vector<std::string>> by_path = {
+      {"intent", "upstream"},
+      {"request.context.intent", "request.context.upstream"},
+      {"request.context"},
+      {"upstream.prompt", "request"},
+  };
+  for (const auto& paths : by_path) {
+    EvidenceConfig c;
+    c.hmac_key = kKey;
+    c.sensitive_paths = paths;
+    auto p = EvidencePolicy::Create(c).value();
+    for (auto depth : {EvidenceDepth::kFull, EvidenceDepth::kSummary}) {
+      auto e = p.DecisionEntry(decision(), depth);
+      ASSERT_TRUE(e.ok());
+      for (const char* secret : {"pay the invoice", "secret prompt text"}) {
+        EXPECT_EQ(e->body.find(secret), std::string::npos) << paths.front() << ": " << e->body;
+      }
+    }
+    EXPECT_TRUE(p.IsSensitive("intent")) << paths.front();
+  }
+  EvidenceConfig c;
+  c.hmac_key = kKey;
+  c.sensitive_names = {"intent", "upstream"};
+  auto p = EvidencePolicy::Create(c).value();
+  auto e = p.DecisionEntry(decision());
+  ASSERT_TRUE(e.ok());
+  for (const char* secret : {"pay the invoice", "secret prompt text"}) {
+    EXPECT_EQ(e->body.find(secret), std::string::npos) << e->body;
+  }
+  EXPECT_EQ(Body(*e).at("intent").at("hmac_sha256").as_string(),
+            *SensitiveDigest(kKey, boost::json::string("pay the invoice")));
+  EXPECT_TRUE(p.IsSensitive("intent"));
+  // Only what is configured: another path leaves the intent readable.
+  c.sensitive_names.clear();
+  c.sensitive_paths = {"request.context.input.password", "upstream.prompt"};
+  auto narrow = EvidencePolicy::Create(c).value();
+  EXPECT_FALSE(narrow.IsSensitive("intent"));
+  auto kept = Body(*narrow.DecisionEntry(decision()));
+  EXPECT_EQ(kept.at("intent").as_string(), "pay the invoice");
+  EXPECT_EQ(kept.at("request").at("context").at("intent").as_string(), "pay the invoice");
+  EXPECT_EQ(kept.at("upstream").at("caller").as_string(), "orch");
+  EXPECT_EQ(kept.at("request").at("context").at("upstream").at("caller").as_string(), "orch");
+  EXPECT_TRUE(kept.at("request").at("context").at("upstream").at("prompt").is_object());
+  EXPECT_FALSE(EvidencePolicy::Create({}).value().IsSensitive("intent"));
+}
+
+TEST(EvidenceTest, ThePolicysDepthWinsOverTheDefault) {
+  EvidenceConfig c;
+  c.default_depth = EvidenceDepth::kSummary;
+  auto p = EvidencePolicy::Create(c).value();
+  auto low = Decision(Verdict::kAllow, RiskTier::kLow);
+  EXPECT_EQ(Body(*p.DecisionEntry(low)).at("evidence").as_string(), "summary");
+  EXPECT_EQ(Body(*p.DecisionEntry(low, EvidenceDepth::kFull)).at("evidence").as_string(), "full");
+  c.default_depth = EvidenceDepth::kFull;
+  auto f = EvidencePolicy::Create(c).value();
+  EXPECT_EQ(Body(*f.DecisionEntry(low, EvidenceDepth::kSummary)).at("evidence").as_string(),
+            "summary");
+}
+
 TEST(EvidenceTest, SensitiveFieldsWithoutAKeyAreRefused) {
   EvidenceConfig c;
   c.sensitive_names = {"password"};
