@@ -201,6 +201,8 @@ Result<DecisionEngine::Prepared> DecisionEngine::Prepare(const DecisionInput& in
   const Caller& caller = in.caller;
   if (caller.agent.empty()) return InvalidArgument("the caller has no agent identity");
   if (in.resource_type.empty()) return InvalidArgument("the request names no resource type");
+  // What the ledger could not record exactly is refused before anything is decided or minted.
+  WRIT_RETURN_IF_ERROR(CheckCanonicalNumbers(in.context));
 
   DecisionOutcome out;
   WRIT_ASSIGN_OR_RETURN(out.decision_id, NewUuidV7(clock_));

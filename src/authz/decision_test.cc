@@ -450,7 +450,17 @@ TEST_F(DecisionEngineTest, BadRequestsAreRefusedAndNotRecorded) {
   in = Input("read", "Doc", "plan");
   in.caller.agent.clear();
   EXPECT_EQ(engine_->Decide(in).status().code(), StatusCode::kInvalidArgument);
+  // A number the ledger's canonical JSON cannot hold exactly (2^53 + 1) would make a decision
+  // that cannot be recorded: refused before anything is decided.
+  in = Input("read", "Doc", "plan", json::object{{"input", {{"amount", 9007199254740993LL}}}});
+  auto inexact = engine_->Decide(in);
+  EXPECT_EQ(inexact.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(inexact.status().message().find("input.amount"), std::string::npos)
+      << inexact.status().ToString();
   EXPECT_EQ(ledger_->TreeSize(), before);
+  // 2^53 itself is exact, and decided.
+  in = Input("read", "Doc", "plan", json::object{{"input", {{"amount", 9007199254740992LL}}}});
+  EXPECT_TRUE(engine_->Decide(in).ok());
 }
 
 TEST(BundleTest, RejectsBadBundlesWhole) {

@@ -36,6 +36,51 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
   return 0;
 }
 
+// Integers of magnitude below 2^53 are exact doubles whose shortest form is their digits.
+constexpr int64_t kExactIntegers = int64_t{1} << 53;
+
+// Whether a double holds the integer exactly.
+bool ExactDouble(int64_t i) {
+  double d = static_cast<double>(i);
+  // 2^63 is not an int64, so the cast back is only done below it.
+  return d < 9223372036854775808.0 && static_cast<int64_t>(d) == i;
+}
+bool ExactDouble(uint64_t u) {
+  double d = static_cast<double>(u);
+  return d < 18446744073709551616.0 && static_cast<uint64_t>(d) == u;
+}
+
+// The first number under `v` that the canonical form refuses, with its path; empty when none.
+std::string InexactNumber(const boost::json::value& v, const std::string& path, int depth) {
+  if (depth > kMaxCanonicalJsonDepth) return std::string();  // refused for its depth instead
+  switch (v.kind()) {
+    case boost::json::kind::int64:
+      return ExactDouble(v.get_int64()) ? std::string() : path;
+    case boost::json::kind::uint64:
+      return ExactDouble(v.get_uint64()) ? std::string() : path;
+    case boost::json::kind::double_:
+      return std::isfinite(v.get_double()) ? std::string() : path;
+    case boost::json::kind::array: {
+      const boost::json::array& a = v.get_array();
+      for (size_t i = 0; i < a.size(); ++i) {
+        std::string bad = InexactNumber(a[i], path + "[" + std::to_string(i) + "]", depth + 1);
+        if (!bad.empty()) return bad;
+      }
+      return std::string();
+    }
+    case boost::json::kind::object:
+      for (const auto& m : v.get_object()) {
+        std::string bad = InexactNumber(
+            m.value(), path.empty() ? std::string(m.key()) : path + "." + std::string(m.key()),
+            depth + 1);
+        if (!bad.empty()) return bad;
+      }
+      return std::string();
+    default:
+      return std::string();
+  }
+}
+
 class Canonicalizer {
  public:
   explicit Canonicalizer(std::string* out) : out_(out) {}
@@ -53,18 +98,13 @@ class Canonicalizer {
         if (int64_t i = v.get_int64(); i > -kExactIntegers && i < kExactIntegers) {
           return WriteSmallInteger(i);
         }
-        double d = static_cast<double>(v.get_int64());
-        // 2^63 is not an int64, so the cast back is only done below it.
-        bool exact = d < 9223372036854775808.0 && static_cast<int64_t>(d) == v.get_int64();
-        return WriteInteger(d, exact);
+        return WriteInteger(static_cast<double>(v.get_int64()), ExactDouble(v.get_int64()));
       }
       case boost::json::kind::uint64: {
         if (uint64_t u = v.get_uint64(); u < kExactIntegers) {
           return WriteSmallInteger(static_cast<int64_t>(u));
         }
-        double d = static_cast<double>(v.get_uint64());
-        bool exact = d < 18446744073709551616.0 && static_cast<uint64_t>(d) == v.get_uint64();
-        return WriteInteger(d, exact);
+        return WriteInteger(static_cast<double>(v.get_uint64()), ExactDouble(v.get_uint64()));
       }
       case boost::json::kind::double_: {
         auto s = FormatJsonNumber(v.get_double());
@@ -137,9 +177,6 @@ class Canonicalizer {
     if (depth <= kMaxCanonicalJsonDepth) return Status::Ok();
     return InvalidArgument("json: nesting deeper than " + std::to_string(kMaxCanonicalJsonDepth));
   }
-
-  // Integers of magnitude below 2^53 are exact doubles whose shortest form is their digits.
-  static constexpr int64_t kExactIntegers = int64_t{1} << 53;
 
   Status WriteSmallInteger(int64_t i) {
     char buf[24];
@@ -317,6 +354,18 @@ Status AppendCanonicalJson(const boost::json::object& object, std::string* out) 
 
 Result<std::string> CanonicalJson(const boost::json::value& value) {
   return Canonical(value);
+}
+
+Status CheckCanonicalNumbers(const boost::json::object& object) {
+  for (const auto& m : object) {
+    std::string bad = InexactNumber(m.value(), std::string(m.key()), 1);
+    if (!bad.empty()) {
+      return InvalidArgument("json: the number at `" + bad +
+                             "` cannot be represented exactly as an IEEE 754 double (RFC 8785 / "
+                             "I-JSON); send it as a string");
+    }
+  }
+  return Status::Ok();
 }
 
 Result<std::string> CanonicalJson(const boost::json::object& object) {

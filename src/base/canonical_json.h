@@ -32,6 +32,11 @@ Result<std::string> CanonicalJson(const boost::json::value& value);
 // would otherwise do implicitly: a deep copy of the whole tree).
 Result<std::string> CanonicalJson(const boost::json::object& object);
 
+// Refuses (invalid_argument, naming its path, e.g. `input.amount`) the first number under
+// `object` that the canonical form would refuse: an integer a double does not hold exactly,
+// NaN or an infinity. Cheaper than the canonical form; for input checked before it is used.
+Status CheckCanonicalNumbers(const boost::json::object& object);
+
 // Appends the canonical form of `value` to `*out`.
 Status AppendCanonicalJson(const boost::json::value& value, std::string* out);
 Status AppendCanonicalJson(const boost::json::object& object, std::string* out);

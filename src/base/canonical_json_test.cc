@@ -308,3 +308,22 @@ TEST(CanonicalJsonTest, OrderAndWhitespaceDoNotMatter) {
 
 }  // namespace
 }  // namespace writ
+
+namespace writ {
+namespace {
+
+TEST(CheckCanonicalNumbersTest, NamesTheFirstNumberTheCanonicalFormRefuses) {
+  boost::json::object ok{{"a", 9007199254740992LL}, {"b", {1, 2.5, -9007199254740992LL}}};
+  EXPECT_TRUE(CheckCanonicalNumbers(ok).ok());
+  EXPECT_TRUE(CanonicalJson(ok).ok());
+  boost::json::object bad{{"input", {{"list", {1, 9007199254740993LL}}}}};
+  Status s = CheckCanonicalNumbers(bad);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("`input.list[1]`"), std::string::npos) << s.ToString();
+  EXPECT_FALSE(CanonicalJson(bad).ok());  // the two agree
+  boost::json::object big{{"n", uint64_t{18446744073709551615ULL}}};
+  EXPECT_FALSE(CheckCanonicalNumbers(big).ok());
+}
+
+}  // namespace
+}  // namespace writ
