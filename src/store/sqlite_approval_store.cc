@@ -73,9 +73,8 @@ class SqliteApprovalStore final : public ApprovalStore {
       return Status(StatusCode::kAlreadyExists, "store: an approval with id `" + a.id + "` exists");
     }
     if (rc != SQLITE_DONE) return SqliteError(db_.get(), rc, "inserting an approval");
-    if (open_loaded_ && (a.status == "pending" || a.status == "granted")) {
-      ++open_[a.request_digest];
-      ++open_requests_[RequestKey(a.principal, a.action, a.resource)];
+    if (a.status == "pending" || a.status == "granted") {
+      Opened(a.request_digest, RequestKey(a.principal, a.action, a.resource));
     }
     return Status::Ok();
   }
@@ -208,10 +207,7 @@ class SqliteApprovalStore final : public ApprovalStore {
     WRIT_ASSIGN_OR_RETURN(bool changed,
                           ChangeOne(s.get(), "reopening an approval", &digest, &request));
     if (!changed) return CannotChange(id, "reopened for " + approver);
-    if (was_denied && open_loaded_) {  // a grant was still counted as open; a denial was not
-      ++open_[digest];
-      ++open_requests_[request];
-    }
+    if (was_denied) Opened(digest, request);  // a grant was still counted as open
     return Status::Ok();
   }
 
@@ -229,10 +225,7 @@ class SqliteApprovalStore final : public ApprovalStore {
     WRIT_ASSIGN_OR_RETURN(bool changed,
                           ChangeOne(s.get(), "releasing an approval", &digest, &request));
     if (!changed) return CannotChange(id, "released for decision " + decision_id);
-    if (open_loaded_) {
-      ++open_[digest];
-      ++open_requests_[request];
-    }
+    Opened(digest, request);
     return Status::Ok();
   }
 
@@ -348,6 +341,14 @@ class SqliteApprovalStore final : public ApprovalStore {
     }
     open_loaded_ = true;
     return Status::Ok();
+  }
+
+  // An approval of `digest` and `request` (a RequestKey) entered the pending or granted state
+  // (called with mu_ held).
+  void Opened(const std::string& digest, const std::string& request) {
+    if (!open_loaded_) return;
+    ++open_[digest];
+    ++open_requests_[request];
   }
 
   // An approval of `digest` and `request` (a RequestKey) left the pending and granted states
